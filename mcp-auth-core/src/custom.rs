@@ -1,0 +1,243 @@
+//! [`CustomProvider`]: bring your own OAuth provider from explicit settings.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::claims::{self, ClaimMapper};
+use crate::env::{EnvReader, load_dotenv, split_list};
+use crate::error::{ConfigError, VerifyError};
+use crate::jwt::{Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
+use crate::provider::{AuthProvider, BoxFuture, Mode, ProviderMetadata, TokenVerifier};
+use crate::user::{AuthContext, Claims};
+
+/// A user-supplied verification function: token in, verified claims out.
+pub type VerifyFn = Arc<dyn Fn(String) -> BoxFuture<'static, Result<Claims, VerifyError>> + Send + Sync>;
+
+/// Settings of a [`CustomProvider`]. Only `issuer` is required.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CustomConfig {
+    /// Issuer identifier, exactly as in the tokens' `iss`.
+    pub issuer: String,
+    /// Accepted audience. `None` binds tokens to this server's resource URL (set
+    /// with [`crate::McpAuth::resource_url`]), as RFC 8707 intends.
+    pub audience: Option<String>,
+    /// JWKS URL. `None` takes `jwks_uri` from the issuer's OpenID discovery document.
+    pub jwks_url: Option<String>,
+    /// Upstream authorization endpoint.
+    pub authorization_endpoint: Option<String>,
+    /// Upstream token endpoint.
+    pub token_endpoint: Option<String>,
+    /// Upstream registration endpoint (RFC 7591).
+    pub registration_endpoint: Option<String>,
+    /// Scopes advertised to clients.
+    pub scopes_supported: Vec<String>,
+    /// Grant types advertised to clients. Default: authorization_code, refresh_token.
+    pub grant_types_supported: Vec<String>,
+    /// Direct (the default: clients log in at the issuer) or proxy.
+    pub mode: Mode,
+    /// JWT rules beyond issuer and audience: leeway, algorithms, strict `typ`.
+    /// `issuer` and `audience` here are overwritten from the fields above.
+    pub jwt: JwtConfig,
+    /// JWKS cache settings.
+    pub jwks: JwksConfig,
+}
+
+impl CustomConfig {
+    /// Settings for `issuer` with every default.
+    pub fn new(issuer: impl Into<String>) -> Self {
+        let issuer = issuer.into();
+        CustomConfig {
+            jwt: JwtConfig::new(issuer.clone(), Audience::OneOf(Vec::new())),
+            issuer,
+            audience: None,
+            jwks_url: None,
+            authorization_endpoint: None,
+            token_endpoint: None,
+            registration_endpoint: None,
+            scopes_supported: Vec::new(),
+            grant_types_supported: vec!["authorization_code".into(), "refresh_token".into()],
+            mode: Mode::Direct,
+            jwks: JwksConfig::default(),
+        }
+    }
+
+    /// Reads `MCP_USE_OAUTH_CUSTOM_ISSUER` (required), `_AUDIENCE`, `_JWKS_URL`,
+    /// `_AUTH_ENDPOINT`, `_TOKEN_ENDPOINT`, `_REGISTRATION_ENDPOINT`, `_SCOPES`
+    /// (space-separated) and `_MODE` (`direct` or `proxy`), after loading `.env`.
+    /// The error names every variable that is missing or malformed.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        load_dotenv();
+        let mut env = EnvReader::new();
+        let issuer = env.required_url("MCP_USE_OAUTH_CUSTOM_ISSUER");
+        let audience = env.optional("MCP_USE_OAUTH_CUSTOM_AUDIENCE");
+        let jwks_url = env.optional_url("MCP_USE_OAUTH_CUSTOM_JWKS_URL");
+        let authorization_endpoint = env.optional_url("MCP_USE_OAUTH_CUSTOM_AUTH_ENDPOINT");
+        let token_endpoint = env.optional_url("MCP_USE_OAUTH_CUSTOM_TOKEN_ENDPOINT");
+        let registration_endpoint = env.optional_url("MCP_USE_OAUTH_CUSTOM_REGISTRATION_ENDPOINT");
+        let scopes = env.optional("MCP_USE_OAUTH_CUSTOM_SCOPES").map(|s| split_list(&s)).unwrap_or_default();
+        let mode = match env.optional("MCP_USE_OAUTH_CUSTOM_MODE").as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("direct") => Mode::Direct,
+            Some("proxy") => Mode::Proxy,
+            Some(other) => {
+                env.invalid("MCP_USE_OAUTH_CUSTOM_MODE", format!("{other:?} is neither \"direct\" nor \"proxy\""));
+                Mode::Direct
+            }
+        };
+        env.finish()?;
+        let mut config = CustomConfig::new(issuer.unwrap_or_default());
+        config.audience = audience;
+        config.jwks_url = jwks_url;
+        config.authorization_endpoint = authorization_endpoint;
+        config.token_endpoint = token_endpoint;
+        config.registration_endpoint = registration_endpoint;
+        config.scopes_supported = scopes;
+        config.mode = mode;
+        Ok(config)
+    }
+}
+
+enum Verification {
+    Jwt(JwtVerifier),
+    Custom(VerifyFn),
+}
+
+/// A provider built from explicit settings, with optional closures for token
+/// verification and for the claims -> [`AuthUser`](crate::AuthUser) mapping.
+///
+/// ```no_run
+/// use mcp_auth_core::{CustomConfig, CustomProvider, McpAuth};
+/// let mut config = CustomConfig::new("https://auth.example.com");
+/// config.jwks_url = Some("https://auth.example.com/.well-known/jwks.json".into());
+/// config.audience = Some("my-api".into());
+/// let provider = CustomProvider::new(config)?
+///     .with_claim_mapper(|claims| mcp_auth_core::AuthUser::new(
+///         claims.get("uid").and_then(|v| v.as_str()).unwrap_or_default(),
+///     ));
+/// let auth = McpAuth::new(provider).resource_url("https://mcp.example.com/mcp")?;
+/// # Ok::<(), mcp_auth_core::ConfigError>(())
+/// ```
+pub struct CustomProvider {
+    metadata: ProviderMetadata,
+    config: CustomConfig,
+    verification: Verification,
+    mapper: ClaimMapper,
+}
+
+impl std::fmt::Debug for CustomProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomProvider").field("config", &self.config).finish()
+    }
+}
+
+impl CustomProvider {
+    /// A provider verifying JWTs from `config.issuer` with its JWKS.
+    pub fn new(config: CustomConfig) -> Result<Self, ConfigError> {
+        let jwks = match &config.jwks_url {
+            Some(url) => JwksCache::new(url.clone(), config.jwks)?,
+            None => JwksCache::from_issuer(config.issuer.clone(), config.jwks)?,
+        };
+        let mut jwt = config.jwt.clone();
+        jwt.issuer = config.issuer.clone();
+        jwt.audience = Audience::OneOf(config.audience.iter().cloned().collect());
+        let verifier = if config.audience.is_some() {
+            JwtVerifier::new(jwt, KeySource::Jwks(jwks))?
+        } else {
+            // Bound to the resource URL later; until then a placeholder that the
+            // audience rule rewrites in `bind_resource`.
+            let mut placeholder = jwt.clone();
+            placeholder.audience = Audience::exactly("urn:mcp-auth:unbound-resource");
+            JwtVerifier::new(placeholder, KeySource::Jwks(jwks))?
+        };
+        if config.mode == Mode::Proxy && (config.authorization_endpoint.is_none() || config.token_endpoint.is_none()) {
+            return Err(ConfigError::invalid(
+                "mode",
+                "proxy mode needs the upstream authorization and token endpoints (MCP_USE_OAUTH_CUSTOM_AUTH_ENDPOINT, MCP_USE_OAUTH_CUSTOM_TOKEN_ENDPOINT)",
+            ));
+        }
+        let mut metadata = ProviderMetadata::new(config.issuer.clone(), config.mode);
+        metadata.authorization_endpoint = config.authorization_endpoint.clone();
+        metadata.token_endpoint = config.token_endpoint.clone();
+        metadata.registration_endpoint = config.registration_endpoint.clone();
+        metadata.jwks_uri = config.jwks_url.clone();
+        metadata.scopes_supported = config.scopes_supported.clone();
+        metadata.grant_types_supported = config.grant_types_supported.clone();
+        Ok(CustomProvider {
+            metadata,
+            config,
+            verification: Verification::Jwt(verifier),
+            mapper: Arc::new(claims::map_default_user),
+        })
+    }
+
+    /// [`CustomConfig::from_env`] then [`CustomProvider::new`].
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::new(CustomConfig::from_env()?)
+    }
+
+    /// Replaces JWT verification with your own function (e.g. token introspection).
+    /// It returns the verified claims; the claim mapper still builds the user.
+    pub fn with_verify_fn<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(String) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Claims, VerifyError>> + Send + 'static,
+    {
+        let f = Arc::new(f);
+        self.verification = Verification::Custom(Arc::new(move |token| {
+            let f = Arc::clone(&f);
+            Box::pin(async move { f(token).await })
+        }));
+        self
+    }
+
+    /// Replaces the default claims -> user mapping.
+    pub fn with_claim_mapper<F>(mut self, f: F) -> Self
+    where
+        F: Fn(&Arc<Claims>) -> crate::AuthUser + Send + Sync + 'static,
+    {
+        self.mapper = Arc::new(f);
+        if let Verification::Jwt(v) = &self.verification {
+            self.verification = Verification::Jwt(v.with_claim_mapper(Arc::clone(&self.mapper)));
+        }
+        self
+    }
+
+    /// The JWT verifier, unless a custom verification function replaced it.
+    pub fn jwt_verifier(&self) -> Option<&JwtVerifier> {
+        match &self.verification {
+            Verification::Jwt(v) => Some(v),
+            Verification::Custom(_) => None,
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &CustomConfig {
+        &self.config
+    }
+}
+
+impl TokenVerifier for CustomProvider {
+    async fn verify_token(&self, token: &str) -> Result<AuthContext, VerifyError> {
+        match &self.verification {
+            Verification::Jwt(v) => v.verify_context(token).await,
+            Verification::Custom(f) => {
+                let claims = Arc::new(f(token.to_owned()).await?);
+                Ok(claims::build_context(token, claims, &self.mapper))
+            }
+        }
+    }
+}
+
+impl AuthProvider for CustomProvider {
+    fn metadata(&self) -> &ProviderMetadata {
+        &self.metadata
+    }
+
+    fn bind_resource(&mut self, resource: &str) {
+        if self.config.audience.is_none()
+            && let Verification::Jwt(v) = &self.verification
+        {
+            self.verification = Verification::Jwt(v.with_audience(Audience::exactly(resource)));
+        }
+    }
+}

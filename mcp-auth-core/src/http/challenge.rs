@@ -1,0 +1,156 @@
+//! Every refusal the auth layer sends, decided in one place: status, the RFC 6750
+//! `WWW-Authenticate` challenge, and the JSON body.
+
+use axum::Json;
+use axum::response::{IntoResponse, Response};
+use http::header::{CACHE_CONTROL, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::{HeaderValue, StatusCode};
+use serde_json::json;
+
+use crate::user::InsufficientScope;
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// No credentials: 401 without an `error` (RFC 6750 §3.1).
+    MissingToken,
+    /// A token was sent and refused: 401 `invalid_token`.
+    InvalidToken,
+    /// The request itself is malformed: 400 `invalid_request`.
+    InvalidRequest(&'static str),
+    /// Valid token, missing scopes: 403 `insufficient_scope`.
+    InsufficientScope(InsufficientScope),
+    /// The verifier cannot get keys: 503 with `Retry-After`.
+    Unavailable { retry_after_secs: u64 },
+}
+
+/// Challenge parameters fixed at start-up.
+#[derive(Debug, Clone)]
+pub(crate) struct Challenges {
+    resource_metadata: Option<String>,
+    /// Space-separated scopes for the `scope` parameter of 401s (no `offline_access`).
+    scope: Option<String>,
+    missing: HeaderValue,
+    invalid_token: HeaderValue,
+}
+
+fn quote(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        if c == '"' || c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+fn header_value(s: String) -> HeaderValue {
+    HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+}
+
+impl Challenges {
+    pub fn new(resource_metadata: Option<String>, required_scopes: &[String]) -> Self {
+        let scope: Vec<&str> = required_scopes.iter().map(String::as_str).filter(|s| *s != "offline_access").collect();
+        let scope = (!scope.is_empty()).then(|| scope.join(" "));
+        let mut c = Challenges {
+            resource_metadata,
+            scope,
+            missing: HeaderValue::from_static("Bearer"),
+            invalid_token: HeaderValue::from_static("Bearer"),
+        };
+        c.missing = header_value(c.build(&[]));
+        c.invalid_token =
+            header_value(c.build(&[("error", "invalid_token"), ("error_description", "Token is invalid or expired")]));
+        c
+    }
+
+    /// `Bearer k="v", …, resource_metadata="…", scope="…"`.
+    fn build(&self, params: &[(&str, &str)]) -> String {
+        let mut parts: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect();
+        let has_scope = params.iter().any(|(k, _)| *k == "scope");
+        if let Some(rm) = &self.resource_metadata {
+            parts.push(format!("resource_metadata={}", quote(rm)));
+        }
+        if !has_scope && let Some(scope) = &self.scope {
+            parts.push(format!("scope={}", quote(scope)));
+        }
+        if parts.is_empty() { "Bearer".to_owned() } else { format!("Bearer {}", parts.join(", ")) }
+    }
+
+    pub fn respond(&self, refusal: Refusal) -> Response {
+        match refusal {
+            Refusal::MissingToken => with_challenge(
+                StatusCode::UNAUTHORIZED,
+                self.missing.clone(),
+                json!({"error": "unauthorized", "error_description": "Authentication required"}),
+            ),
+            Refusal::InvalidToken => with_challenge(
+                StatusCode::UNAUTHORIZED,
+                self.invalid_token.clone(),
+                json!({"error": "invalid_token", "error_description": "Token is invalid or expired"}),
+            ),
+            Refusal::InvalidRequest(reason) => with_challenge(
+                StatusCode::BAD_REQUEST,
+                header_value(self.build(&[("error", "invalid_request"), ("error_description", reason)])),
+                json!({"error": "invalid_request", "error_description": reason}),
+            ),
+            Refusal::InsufficientScope(e) => {
+                let scope = e.required.join(" ");
+                let challenge = header_value(self.build(&[
+                    ("error", "insufficient_scope"),
+                    ("scope", &scope),
+                    ("error_description", "The token lacks a required scope"),
+                ]));
+                insufficient_scope_response(challenge, &e)
+            }
+            Refusal::Unavailable { retry_after_secs } => {
+                let mut resp = (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    Json(json!({
+                        "error": "temporarily_unavailable",
+                        "error_description": "The authorization server's signing keys cannot be obtained; retry later"
+                    })),
+                )
+                    .into_response();
+                resp.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+                resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                resp
+            }
+        }
+    }
+}
+
+fn with_challenge(status: StatusCode, challenge: HeaderValue, body: serde_json::Value) -> Response {
+    let mut resp = (status, Json(body)).into_response();
+    resp.headers_mut().insert(WWW_AUTHENTICATE, challenge);
+    resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+fn insufficient_scope_response(challenge: HeaderValue, e: &InsufficientScope) -> Response {
+    with_challenge(
+        StatusCode::FORBIDDEN,
+        challenge,
+        json!({
+            "error": "insufficient_scope",
+            "error_description": e.to_string(),
+            "required_scopes": e.required,
+            "granted_scopes": e.granted,
+        }),
+    )
+}
+
+/// A failed scope check in a handler: 403 `insufficient_scope`, naming the
+/// required and the granted scopes.
+impl IntoResponse for InsufficientScope {
+    fn into_response(self) -> Response {
+        let challenge = header_value(format!(
+            "Bearer error=\"insufficient_scope\", scope={}",
+            quote(&self.required.join(" "))
+        ));
+        insufficient_scope_response(challenge, &self)
+    }
+}

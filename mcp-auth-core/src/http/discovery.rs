@@ -1,0 +1,108 @@
+//! Discovery documents: RFC 9728 protected-resource metadata, and the RFC 8414 /
+//! OpenID authorization-server metadata (the upstream's in direct mode, ours in
+//! proxy mode).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::{Method, StatusCode};
+use serde_json::{Value, json};
+use tower_http::cors::{Any, CorsLayer};
+
+use super::resource::ResourceUrl;
+use crate::oidc::IssuerMetadata;
+use crate::provider::{Mode, ProviderMetadata};
+
+/// Everything the discovery routes need, fixed at start-up.
+pub(crate) struct Discovery {
+    pub resource: ResourceUrl,
+    pub resource_name: Option<String>,
+    pub metadata: ProviderMetadata,
+    /// The upstream's metadata document, fetched on first use (direct mode).
+    pub upstream: Arc<IssuerMetadata>,
+}
+
+impl Discovery {
+    /// The `authorization_servers` entry: the upstream issuer, or this server.
+    fn authorization_server(&self) -> &str {
+        match self.metadata.mode {
+            Mode::Direct => &self.metadata.issuer,
+            Mode::Proxy => self.resource.base(),
+        }
+    }
+
+    fn protected_resource(&self) -> Value {
+        let mut doc = json!({
+            "resource": self.resource.as_str(),
+            "authorization_servers": [self.authorization_server()],
+            "scopes_supported": self.metadata.scopes_supported,
+            "bearer_methods_supported": ["header"],
+        });
+        if let Some(name) = &self.resource_name {
+            doc["resource_name"] = json!(name);
+        }
+        doc
+    }
+
+    /// This server's own authorization-server metadata (proxy mode).
+    fn own_authorization_server(&self) -> Value {
+        let base = self.resource.base();
+        let mut doc = json!({
+            "issuer": base,
+            "authorization_endpoint": format!("{base}/authorize"),
+            "token_endpoint": format!("{base}/token"),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "grant_types_supported": self.metadata.grant_types_supported,
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
+            "scopes_supported": self.metadata.scopes_supported,
+        });
+        if self.metadata.registration_endpoint.is_some() {
+            doc["registration_endpoint"] = json!(format!("{base}/register"));
+        }
+        doc
+    }
+}
+
+async fn protected_resource(State(d): State<Arc<Discovery>>) -> Json<Value> {
+    Json(d.protected_resource())
+}
+
+async fn authorization_server(State(d): State<Arc<Discovery>>) -> Response {
+    match d.metadata.mode {
+        Mode::Proxy => Json(d.own_authorization_server()).into_response(),
+        Mode::Direct => match d.upstream.get().await {
+            Ok(doc) => Json(Value::Object((*doc).clone())).into_response(),
+            Err(error) => {
+                tracing::warn!(%error, "upstream authorization-server metadata unavailable");
+                (
+                    StatusCode::BAD_GATEWAY,
+                    Json(json!({
+                        "error": "upstream_unavailable",
+                        "error_description": "The authorization server's metadata cannot be fetched; retry later"
+                    })),
+                )
+                    .into_response()
+            }
+        },
+    }
+}
+
+/// The discovery routes, with permissive CORS so browser-based clients can read them.
+pub(crate) fn routes<S: Clone + Send + Sync + 'static>(discovery: Arc<Discovery>) -> Router<S> {
+    let prm_path = discovery.resource.metadata_path();
+    let mut router = Router::new().route("/.well-known/oauth-protected-resource", get(protected_resource));
+    if prm_path != "/.well-known/oauth-protected-resource" {
+        router = router.route(&prm_path, get(protected_resource));
+    }
+    router
+        .route("/.well-known/oauth-authorization-server", get(authorization_server))
+        .route("/.well-known/openid-configuration", get(authorization_server))
+        .layer(CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::OPTIONS]).allow_headers(Any))
+        .with_state(discovery)
+}

@@ -1,0 +1,13 @@
+//! The axum side: the [`AuthLayer`], the [`AuthContext`](crate::AuthContext)
+//! extractor, the refusal responses and the discovery routes.
+
+pub(crate) mod bearer;
+pub(crate) mod challenge;
+pub(crate) mod discovery;
+pub mod extract;
+pub mod layer;
+pub mod resource;
+
+pub use extract::MissingAuthContext;
+pub use layer::{AuthLayer, AuthService, DEFAULT_PUBLIC_PATHS};
+pub use resource::ResourceUrl;

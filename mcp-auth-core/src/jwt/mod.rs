@@ -1,0 +1,12 @@
+//! JWT access-token verification: [`JwtVerifier`], its [`JwtConfig`], and the
+//! [`JwksCache`] it takes keys from.
+
+pub mod algorithm;
+pub mod jwks;
+pub mod keyset;
+pub mod verifier;
+
+pub use algorithm::{Algorithm, AlgorithmSet};
+pub use jwks::{JwksCache, JwksConfig};
+pub use keyset::KeySet;
+pub use verifier::{Audience, HmacSecret, JwtConfig, JwtVerifier, KeySource, MAX_LEEWAY};

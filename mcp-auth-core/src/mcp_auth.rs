@@ -1,0 +1,166 @@
+//! [`McpAuth`]: the one value a server builds to protect itself.
+
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+
+use crate::error::ConfigError;
+use crate::fetch::{FetchLimits, Fetcher};
+use crate::http::challenge::Challenges;
+use crate::http::discovery::{self, Discovery};
+use crate::http::layer::{AuthLayer, DEFAULT_PUBLIC_PATHS, Policy};
+use crate::http::resource::ResourceUrl;
+use crate::oidc::IssuerMetadata;
+use crate::provider::{AuthProvider, DynVerifier, ProviderOnly, TokenVerifier, VerifierOnly};
+
+/// Protection for an MCP server: the [`layer`](Self::layer) that verifies every
+/// request and the [`routes`](Self::routes) that let clients discover how to log in.
+///
+/// ```
+/// use mcp_auth_core::{AuthUser, McpAuth, StaticApiKeys};
+/// let keys = StaticApiKeys::new().key("sk-abc123", AuthUser::new("alice"));
+/// let auth = McpAuth::from_verifier(keys);
+/// let app: axum::Router = axum::Router::new()
+///     .route("/mcp", axum::routing::post(|| async { "tools" }))
+///     .layer(auth.layer())
+///     .merge(auth.routes());
+/// ```
+pub struct McpAuth {
+    verifier: Arc<dyn DynVerifier>,
+    resource: Option<ResourceUrl>,
+    resource_name: Option<String>,
+    required_scopes: Vec<String>,
+    public_paths: Vec<String>,
+    max_token_bytes: usize,
+    upstream: OnceLock<Arc<IssuerMetadata>>,
+}
+
+impl std::fmt::Debug for McpAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("McpAuth")
+            .field("metadata", &self.verifier.metadata_dyn())
+            .field("resource", &self.resource)
+            .field("required_scopes", &self.required_scopes)
+            .field("public_paths", &self.public_paths)
+            .finish()
+    }
+}
+
+impl McpAuth {
+    /// Protection backed by an identity provider: tokens are verified by it, and
+    /// the discovery documents describe it.
+    pub fn new(provider: impl AuthProvider) -> Self {
+        Self::from_dyn(Arc::new(ProviderOnly(provider)))
+    }
+
+    /// Protection by a plain [`TokenVerifier`] (API keys, introspection). There is
+    /// no authorization server to describe, so [`routes`](Self::routes) is empty.
+    pub fn from_verifier(verifier: impl TokenVerifier) -> Self {
+        Self::from_dyn(Arc::new(VerifierOnly(verifier)))
+    }
+
+    fn from_dyn(verifier: Arc<dyn DynVerifier>) -> Self {
+        McpAuth {
+            verifier,
+            resource: None,
+            resource_name: None,
+            required_scopes: Vec::new(),
+            public_paths: DEFAULT_PUBLIC_PATHS.iter().map(|p| (*p).to_owned()).collect(),
+            max_token_bytes: 8 * 1024,
+            upstream: OnceLock::new(),
+        }
+    }
+
+    /// This server's public URL, e.g. `https://mcp.example.com/mcp`: the resource
+    /// identifier in metadata and challenges, and the default token audience of
+    /// providers that bind to it. Call it before [`layer`](Self::layer) and [`routes`](Self::routes).
+    pub fn resource_url(mut self, url: &str) -> Result<Self, ConfigError> {
+        let resource = ResourceUrl::parse(url)?;
+        let verifier = Arc::get_mut(&mut self.verifier).ok_or_else(|| {
+            ConfigError::invalid("resource URL", "set it before calling layer() or routes()")
+        })?;
+        verifier.bind_resource_dyn(resource.as_str());
+        self.resource = Some(resource);
+        Ok(self)
+    }
+
+    /// A human-readable name for the protected-resource metadata (`resource_name`).
+    pub fn resource_name(mut self, name: impl Into<String>) -> Self {
+        self.resource_name = Some(name.into());
+        self
+    }
+
+    /// Scopes every request must carry (all of them): others get 403
+    /// `insufficient_scope`, and 401 challenges advertise them in `scope`.
+    pub fn required_scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
+        self.required_scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Another path that passes without a token (the path and everything below it).
+    /// `/health`, `/docs`, `/inspector` and `/openmcp.json` are public by default.
+    pub fn public_path(mut self, path: impl Into<String>) -> Self {
+        self.public_paths.push(path.into());
+        self
+    }
+
+    /// Replaces the public paths entirely (pass an empty list to protect everything).
+    pub fn public_paths<I: IntoIterator<Item = S>, S: Into<String>>(mut self, paths: I) -> Self {
+        self.public_paths = paths.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Largest bearer token accepted, in bytes. Default 8 KiB.
+    pub fn max_token_bytes(mut self, max: usize) -> Self {
+        self.max_token_bytes = max;
+        self
+    }
+
+    /// The resource URL, if set.
+    pub fn resource(&self) -> Option<&ResourceUrl> {
+        self.resource.as_ref()
+    }
+
+    /// The layer that protects every route it wraps (`Router::layer`).
+    pub fn layer(&self) -> AuthLayer {
+        if self.resource.is_none() && self.verifier.metadata_dyn().is_some() {
+            tracing::warn!("McpAuth has no resource_url: 401 challenges will not point clients at the metadata");
+        }
+        let resource_metadata = self.resource.as_ref().filter(|_| self.verifier.metadata_dyn().is_some()).map(ResourceUrl::metadata_url);
+        AuthLayer::new(Arc::new(Policy {
+            verifier: Arc::clone(&self.verifier),
+            challenges: Challenges::new(resource_metadata, &self.required_scopes),
+            required_scopes: self.required_scopes.clone(),
+            public_paths: self.public_paths.clone(),
+            max_token_bytes: self.max_token_bytes,
+        }))
+    }
+
+    /// The discovery routes: protected-resource metadata at the root and
+    /// path-scoped, and authorization-server metadata. Merge them outside the layer.
+    /// Empty for a plain verifier or without a resource URL.
+    pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
+        let (Some(metadata), Some(resource)) = (self.verifier.metadata_dyn(), self.resource.clone()) else {
+            return Router::new();
+        };
+        let upstream = match self.upstream.get() {
+            Some(u) => Arc::clone(u),
+            None => match Fetcher::new(FetchLimits::default()) {
+                Ok(fetcher) => {
+                    let fresh = Arc::new(IssuerMetadata::new(metadata.issuer.clone(), fetcher));
+                    Arc::clone(self.upstream.get_or_init(|| fresh))
+                }
+                Err(error) => {
+                    tracing::error!(%error, "cannot build the HTTP client for upstream metadata");
+                    return Router::new();
+                }
+            },
+        };
+        discovery::routes(Arc::new(Discovery {
+            resource,
+            resource_name: self.resource_name.clone(),
+            metadata: metadata.clone(),
+            upstream,
+        }))
+    }
+}

@@ -1,0 +1,99 @@
+//! Authorization-server metadata of an upstream issuer: OpenID Connect discovery
+//! (`{issuer}/.well-known/openid-configuration`) and RFC 8414
+//! (`/.well-known/oauth-authorization-server`), fetched once and cached.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+use tokio::sync::OnceCell;
+
+use crate::error::FetchError;
+use crate::fetch::Fetcher;
+
+/// The candidate metadata URLs for an issuer, in the order they are tried:
+/// OpenID discovery, then RFC 8414 with the issuer's path inserted after the
+/// well-known prefix.
+pub fn metadata_urls(issuer: &str) -> Vec<String> {
+    let trimmed = issuer.trim_end_matches('/');
+    let mut urls = vec![format!("{trimmed}/.well-known/openid-configuration")];
+    if let Ok(url) = url::Url::parse(issuer) {
+        let path = url.path().trim_end_matches('/');
+        let origin = url.origin().ascii_serialization();
+        urls.push(format!("{origin}/.well-known/oauth-authorization-server{path}"));
+    }
+    urls
+}
+
+/// An upstream issuer's metadata document, fetched on first use and then cached.
+/// A failed fetch is not cached: the next call tries again.
+#[derive(Debug)]
+pub(crate) struct IssuerMetadata {
+    issuer: String,
+    fetcher: Fetcher,
+    doc: OnceCell<Arc<Map<String, Value>>>,
+}
+
+impl IssuerMetadata {
+    pub fn new(issuer: impl Into<String>, fetcher: Fetcher) -> Self {
+        IssuerMetadata { issuer: issuer.into(), fetcher, doc: OnceCell::new() }
+    }
+
+    /// The document; its `issuer` must equal the configured issuer exactly.
+    pub async fn get(&self) -> Result<Arc<Map<String, Value>>, FetchError> {
+        self.doc.get_or_try_init(|| self.fetch()).await.cloned()
+    }
+
+    async fn fetch(&self) -> Result<Arc<Map<String, Value>>, FetchError> {
+        let mut last_err = None;
+        for url in metadata_urls(&self.issuer) {
+            match self.fetcher.get_json_object(&url, "authorization server metadata").await {
+                Ok((doc, _)) => {
+                    let found = doc.get("issuer").and_then(Value::as_str).unwrap_or_default();
+                    if found != self.issuer {
+                        return Err(FetchError::IssuerMismatch {
+                            url,
+                            found: found.to_owned(),
+                            expected: self.issuer.clone(),
+                        });
+                    }
+                    return Ok(Arc::new(doc));
+                }
+                Err(e) => {
+                    tracing::debug!(%url, error = %e, "metadata candidate failed");
+                    last_err = Some(e);
+                }
+            }
+        }
+        Err(last_err.unwrap_or_else(|| FetchError::BackingOff("no metadata URL could be built".into())))
+    }
+
+    /// `jwks_uri` from the document.
+    pub async fn jwks_uri(&self) -> Result<String, FetchError> {
+        let doc = self.get().await?;
+        doc.get("jwks_uri").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| FetchError::InvalidDocument {
+            url: metadata_urls(&self.issuer).remove(0),
+            what: "authorization server metadata",
+            detail: "no jwks_uri".into(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::metadata_urls;
+
+    #[test]
+    fn candidate_urls() {
+        assert_eq!(
+            metadata_urls("https://idp.example.com/realms/x"),
+            [
+                "https://idp.example.com/realms/x/.well-known/openid-configuration",
+                "https://idp.example.com/.well-known/oauth-authorization-server/realms/x"
+            ]
+        );
+        assert_eq!(
+            metadata_urls("https://t.auth0.com/"),
+            ["https://t.auth0.com/.well-known/openid-configuration", "https://t.auth0.com/.well-known/oauth-authorization-server"]
+        );
+    }
+}

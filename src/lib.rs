@@ -1,0 +1,1 @@
+pub use mcp_auth_core::*;
