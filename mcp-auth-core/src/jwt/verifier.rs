@@ -311,6 +311,11 @@ impl JwtVerifier {
         let signature = URL_SAFE_NO_PAD
             .decode(parts.signature)
             .map_err(|_| TokenRejection::Malformed("signature is not base64url".into()))?;
+        // The claims are checked before the signature: the outcome is the same (both
+        // must pass), but an expired or foreign token costs no signature check and
+        // can never trigger a JWKS refetch.
+        let claims: Claims = decode_json(parts.payload, "payload")?;
+        self.check_claims(&claims)?;
         #[cfg(feature = "dangerous-skip-verification")]
         let skip = self.inner.skip_signature;
         #[cfg(not(feature = "dangerous-skip-verification"))]
@@ -320,8 +325,6 @@ impl JwtVerifier {
         } else {
             self.check_signature(alg, header.kid.as_deref(), parts.signed, &signature).await?;
         }
-        let claims: Claims = decode_json(parts.payload, "payload")?;
-        self.check_claims(&claims)?;
         Ok(Arc::new(claims))
     }
 
