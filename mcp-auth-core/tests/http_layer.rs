@@ -1,0 +1,352 @@
+//! The axum layer over real HTTP: exact statuses, challenges and bodies for every
+//! refusal (spec-checklist items 3-5, 7), what passes unprotected, and the extractor.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{any, get};
+use mcp_auth_core::{
+    Algorithm, AuthContext, CustomConfig, CustomProvider, InsufficientScope, JwksConfig, McpAuth,
+};
+use mcp_auth_testkit::{FakeIdp, TestKey, claims, jwks, now, unreachable_url};
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
+use serde_json::{Value, json};
+
+struct Server {
+    addr: SocketAddr,
+    resource: String,
+}
+
+impl Server {
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+    fn metadata_url(&self) -> String {
+        format!("http://{}/.well-known/oauth-protected-resource/mcp", self.addr)
+    }
+}
+
+/// Answers "anonymous" when the layer let a request through without a user
+/// (a CORS preflight), so such a pass is visible as a 200.
+async fn whoami(ctx: Option<AuthContext>) -> String {
+    ctx.map_or_else(|| "anonymous".to_owned(), |c| c.user().user_id.clone())
+}
+
+async fn admin(ctx: AuthContext) -> Result<&'static str, InsufficientScope> {
+    ctx.require_scope("admin")?;
+    Ok("admin ok")
+}
+
+async fn start(issuer: &str, jwks_url: &str, tweak: impl FnOnce(McpAuth) -> McpAuth) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let resource = format!("http://{addr}/mcp");
+    let mut config = CustomConfig::new(issuer);
+    config.jwks_url = Some(jwks_url.to_owned());
+    config.scopes_supported = vec!["read".into(), "write".into()];
+    config.jwks = JwksConfig::default();
+    let provider = CustomProvider::new(config).expect("provider");
+    let auth = tweak(McpAuth::new(provider).resource_url(&resource).expect("resource"));
+    let app = Router::new()
+        .route("/mcp", any(whoami))
+        .route("/mcp/{*rest}", any(whoami))
+        .route("/admin", get(admin))
+        .route("/health", get(|| async { "ok" }))
+        .route("/docs", get(|| async { "docs" }))
+        .route("/inspector/{*rest}", get(|| async { "inspector" }))
+        .route("/openmcp.json", get(|| async { "{}" }))
+        .layer(auth.layer())
+        .merge(auth.routes());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Server { addr, resource }
+}
+
+async fn body(resp: reqwest::Response) -> Value {
+    resp.json().await.expect("JSON body")
+}
+
+fn challenge(resp: &reqwest::Response) -> String {
+    resp.headers().get(WWW_AUTHENTICATE).expect("WWW-Authenticate").to_str().expect("ascii").to_owned()
+}
+
+#[tokio::test]
+async fn rule3_no_token_gets_401_with_resource_metadata_and_no_error() {
+    let idp = FakeIdp::start(jwks(&[])).await;
+    let s = start(&idp.issuer(), &idp.jwks_url(), |a| a).await;
+    let resp = reqwest::Client::new().post(s.url("/mcp")).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(challenge(&resp), format!("Bearer resource_metadata=\"{}\"", s.metadata_url()));
+    assert_eq!(body(resp).await, json!({"error": "unauthorized", "error_description": "Authentication required"}));
+    // Another scheme is no bearer credential at all: same answer.
+    let resp = reqwest::Client::new().post(s.url("/mcp")).header(AUTHORIZATION, "Basic dXNlcjpwdw==").send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(!challenge(&resp).contains("error="));
+    assert_eq!(idp.jwks_hits(), 0);
+}
+
+#[tokio::test]
+async fn rule3_required_scopes_are_advertised_without_offline_access() {
+    let idp = FakeIdp::start(jwks(&[])).await;
+    let s = start(&idp.issuer(), &idp.jwks_url(), |a| a.required_scopes(["mcp:tools", "offline_access"])).await;
+    let resp = reqwest::Client::new().get(s.url("/mcp")).send().await.expect("send");
+    assert_eq!(challenge(&resp), format!("Bearer resource_metadata=\"{}\", scope=\"mcp:tools\"", s.metadata_url()));
+}
+
+#[tokio::test]
+async fn rule3_invalid_and_expired_tokens_get_invalid_token() {
+    let key = TestKey::rsa("k", Algorithm::RS256);
+    let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
+    let s = start(&idp.issuer(), &idp.jwks_url(), |a| a).await;
+    let mut expired = claims(&idp.issuer(), &s.resource, "u");
+    expired["exp"] = json!(now() - 3600);
+    let forged = TestKey::rsa("k", Algorithm::RS256).sign(&claims(&idp.issuer(), &s.resource, "u"));
+    let wrong_aud = key.sign(&claims(&idp.issuer(), "https://other.example.com", "u"));
+    for token in [key.sign(&expired), forged, wrong_aud, "not-a-jwt".to_owned()] {
+        let resp = reqwest::Client::new().post(s.url("/mcp")).bearer_auth(&token).send().await.expect("send");
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            challenge(&resp),
+            format!(
+                "Bearer error=\"invalid_token\", error_description=\"Token is invalid or expired\", resource_metadata=\"{}\"",
+                s.metadata_url()
+            )
+        );
+        assert_eq!(body(resp).await, json!({"error": "invalid_token", "error_description": "Token is invalid or expired"}));
+    }
+}
+
+#[tokio::test]
+async fn valid_token_reaches_the_handler_with_its_context() {
+    let key = TestKey::ec_p256("k");
+    let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
+    let s = start(&idp.issuer(), &idp.jwks_url(), |a| a).await;
+    let token = key.sign(&claims(&idp.issuer(), &s.resource, "alice"));
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let resp = reqwest::Client::new()
+            .post(s.url("/mcp/sub/path"))
+            .header(AUTHORIZATION, format!("{scheme} {token}"))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(resp.status(), StatusCode::OK, "{scheme}");
+        assert_eq!(resp.text().await.expect("text"), "alice");
+    }
+}
+
+#[tokio::test]
+async fn rule4_missing_required_scope_gets_403_naming_all_required() {
+    let key = TestKey::rsa("k", Algorithm::RS256);
+    let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
+    let s = start(&idp.issuer(), &idp.jwks_url(), |a| a.required_scopes(["read", "admin"])).await;
+    let token = key.sign(&claims(&idp.issuer(), &s.resource, "u")); // scope: "read write"
+    let resp = reqwest::Client::new().post(s.url("/mcp")).bearer_auth(&token).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        challenge(&resp),
+        format!(
+            "Bearer error=\"insufficient_scope\", scope=\"read admin\", error_description=\"The token lacks a required scope\", resource_metadata=\"{}\"",
+            s.metadata_url()
+        )
+    );
+    let b = body(resp).await;
+    assert_eq!(b["error"], "insufficient_scope");
+    assert_eq!(b["required_scopes"], json!(["read", "admin"]));
+    assert_eq!(b["granted_scopes"], json!(["read", "write"]));
+    let mut c = claims(&idp.issuer(), &s.resource, "u");
+    c["scope"] = json!("read admin");
+    let resp = reqwest::Client::new().post(s.url("/mcp")).bearer_auth(key.sign(&c)).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn handler_scope_check_is_a_403_naming_required_and_granted() {
+    let key = TestKey::rsa("k", Algorithm::RS256);
+    let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
+    let s = start(&idp.issuer(), &idp.jwks_url(), |a| a).await;
+    let token = key.sign(&claims(&idp.issuer(), &s.resource, "u"));
+    let resp = reqwest::Client::new().get(s.url("/admin")).bearer_auth(&token).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(challenge(&resp).starts_with("Bearer error=\"insufficient_scope\", scope=\"admin\""));
+    let b = body(resp).await;
+    assert_eq!(b["required_scopes"], json!(["admin"]));
+    assert_eq!(b["granted_scopes"], json!(["read", "write"]));
+}
+
+#[tokio::test]
+async fn keys_unobtainable_is_503_with_retry_after_not_401() {
+    let key = TestKey::rsa("k", Algorithm::RS256);
+    let dead = unreachable_url("/jwks.json").await;
+    let s = start("https://issuer.example.com", &dead, |a| a).await;
+    let token = key.sign(&claims("https://issuer.example.com", &s.resource, "u"));
+    let resp = reqwest::Client::new().post(s.url("/mcp")).bearer_auth(&token).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(resp.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("30"));
+    assert!(resp.headers().get(WWW_AUTHENTICATE).is_none(), "a 503 must not ask for a new login");
+    assert_eq!(body(resp).await["error"], "temporarily_unavailable");
+}
+
+#[tokio::test]
+async fn rule5_malformed_authorization_is_400_never_500() {
+    let key = TestKey::rsa("k", Algorithm::RS256);
+    let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
+    let s = start(&idp.issuer(), &idp.jwks_url(), |a| a).await;
+    let token = key.sign(&claims(&idp.issuer(), &s.resource, "u"));
+    let client = reqwest::Client::new();
+    // Two Authorization headers, even both valid.
+    let resp = client
+        .post(s.url("/mcp"))
+        .header(AUTHORIZATION, format!("Bearer {token}"))
+        .header(AUTHORIZATION, format!("Bearer {token}"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(challenge(&resp).starts_with("Bearer error=\"invalid_request\""));
+    assert_eq!(body(resp).await["error"], "invalid_request");
+    for value in ["Bearer", "Bearer    ", "Bearer a b c", "Bearer {\"json\":1}"] {
+        let resp = client.post(s.url("/mcp")).header(AUTHORIZATION, value).send().await.expect("send");
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{value:?}");
+    }
+    // A token in the query string is refused, never used (rule 7).
+    let resp = client.post(s.url(&format!("/mcp?access_token={token}"))).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    // Non-ASCII bytes in the header.
+    let resp = client
+        .post(s.url("/mcp"))
+        .header(AUTHORIZATION, reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").expect("bytes"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    // An oversized token: 401 invalid_token, without touching the IdP.
+    let hits = idp.jwks_hits();
+    let resp = client.post(s.url("/mcp")).bearer_auth("a".repeat(9000)).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(challenge(&resp).contains("error=\"invalid_token\""));
+    assert_eq!(idp.jwks_hits(), hits);
+    // And the server is still serving.
+    let resp = client.post(s.url("/mcp")).bearer_auth(&token).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn preflight_and_debug_paths_pass_head_and_plain_options_do_not() {
+    let idp = FakeIdp::start(jwks(&[])).await;
+    let s = start(&idp.issuer(), &idp.jwks_url(), |a| a).await;
+    let client = reqwest::Client::new();
+    for path in ["/health", "/docs", "/inspector/index.html", "/openmcp.json"] {
+        let resp = client.get(s.url(path)).send().await.expect("send");
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+    }
+    let preflight = client
+        .request(reqwest::Method::OPTIONS, s.url("/mcp"))
+        .header("origin", "https://app.example.com")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(preflight.status(), StatusCode::OK);
+    assert_eq!(preflight.text().await.expect("text"), "anonymous");
+    let plain_options = client.request(reqwest::Method::OPTIONS, s.url("/mcp")).send().await.expect("send");
+    assert_eq!(plain_options.status(), StatusCode::UNAUTHORIZED);
+    let head = client.head(s.url("/mcp")).send().await.expect("send");
+    assert_eq!(head.status(), StatusCode::UNAUTHORIZED);
+    // Near-misses of public paths stay protected.
+    for path in ["/healthz", "/docsx", "/health%2F..%2Fmcp"] {
+        let resp = client.get(s.url(path)).send().await.expect("send");
+        assert_ne!(resp.status(), StatusCode::OK, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn dot_segments_never_reach_a_public_prefix() {
+    use tower::ServiceExt as _;
+    let idp = FakeIdp::start(jwks(&[])).await;
+    let mut config = CustomConfig::new(idp.issuer());
+    config.jwks_url = Some(idp.jwks_url());
+    let auth = McpAuth::new(CustomProvider::new(config).expect("provider")).resource_url("http://localhost/mcp").expect("url");
+    let app: Router = Router::new().fallback(|| async { "reached" }).layer(auth.layer());
+    for path in ["/health/../mcp", "/health/./x", "/inspector/../../mcp"] {
+        let req = axum::http::Request::builder().uri(path).body(axum::body::Body::empty()).expect("request");
+        let resp = app.clone().oneshot(req).await.expect("infallible");
+        assert_eq!(resp.status(), axum::http::StatusCode::UNAUTHORIZED, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn discovery_documents_proxy_and_direct() {
+    let idp = FakeIdp::start(jwks(&[])).await;
+    // Direct (the CustomProvider default): the upstream issuer is the authorization server.
+    let s = start(&idp.issuer(), &idp.jwks_url(), |a| a.resource_name("Test server")).await;
+    let client = reqwest::Client::new();
+    for path in ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"] {
+        let resp = client.get(s.url(path)).header("origin", "https://app.example.com").send().await.expect("send");
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        assert_eq!(resp.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"));
+        assert!(resp.headers()["content-type"].to_str().expect("ascii").starts_with("application/json"));
+        assert_eq!(
+            body(resp).await,
+            json!({
+                "resource": s.resource,
+                "authorization_servers": [idp.issuer()],
+                "scopes_supported": ["read", "write"],
+                "bearer_methods_supported": ["header"],
+                "resource_name": "Test server",
+            })
+        );
+    }
+    for path in ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"] {
+        let resp = client.get(s.url(path)).send().await.expect("send");
+        assert_eq!(resp.status(), StatusCode::OK);
+        let doc = body(resp).await;
+        assert_eq!(doc["issuer"], json!(idp.issuer()));
+        assert_eq!(doc["jwks_uri"], json!(idp.jwks_url()));
+    }
+    assert_eq!(idp.discovery_hits(), 1, "the upstream document is fetched once and cached");
+
+    // Proxy: this server names itself.
+    let mut config = CustomConfig::new(idp.issuer());
+    config.jwks_url = Some(idp.jwks_url());
+    config.mode = mcp_auth_core::Mode::Proxy;
+    config.authorization_endpoint = Some(format!("{}/authorize", idp.issuer()));
+    config.token_endpoint = Some(format!("{}/token", idp.issuer()));
+    config.registration_endpoint = Some(format!("{}/register", idp.issuer()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let auth = McpAuth::new(CustomProvider::new(config).expect("provider"))
+        .resource_url(&format!("http://{addr}/mcp"))
+        .expect("url");
+    let app: Router = Router::new().route("/mcp", any(whoami)).layer(auth.layer()).merge(auth.routes());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let prm = body(client.get(format!("http://{addr}/.well-known/oauth-protected-resource/mcp")).send().await.expect("send")).await;
+    assert_eq!(prm["authorization_servers"], json!([format!("http://{addr}")]));
+    let asm = body(client.get(format!("http://{addr}/.well-known/oauth-authorization-server")).send().await.expect("send")).await;
+    assert_eq!(asm["issuer"], json!(format!("http://{addr}")));
+    assert_eq!(asm["authorization_endpoint"], json!(format!("http://{addr}/authorize")));
+    assert_eq!(asm["registration_endpoint"], json!(format!("http://{addr}/register")));
+    assert_eq!(asm["code_challenge_methods_supported"], json!(["S256"]));
+}
+
+#[tokio::test]
+async fn direct_mode_upstream_down_is_502_json() {
+    let dead_issuer = unreachable_url("").await;
+    let s = start(&dead_issuer, &format!("{dead_issuer}/jwks.json"), |a| a).await;
+    let resp = tokio::time::timeout(
+        Duration::from_secs(20),
+        reqwest::Client::new().get(s.url("/.well-known/oauth-authorization-server")).send(),
+    )
+    .await
+    .expect("no hang")
+    .expect("send");
+    assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
+    assert_eq!(body(resp).await["error"], "upstream_unavailable");
+    // The protected-resource metadata does not depend on the upstream.
+    let resp = reqwest::Client::new().get(s.url("/.well-known/oauth-protected-resource")).send().await.expect("send");
+    assert_eq!(resp.status(), StatusCode::OK);
+}
