@@ -1,0 +1,208 @@
+//! Shared plumbing of the example servers: settings from the environment, logging,
+//! and serving an rmcp streamable-HTTP service behind [`McpAuth`].
+//!
+//! Every example binary is `main` = [`run`] with two closures: one that builds the
+//! protection from the environment, one that makes the rmcp server.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+
+use axum::Router;
+use axum::routing::get;
+use mcp_auth::env::{EnvReader, load_dotenv};
+use mcp_auth::{ConfigError, McpAuth};
+use rmcp::ServerHandler;
+use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tracing_subscriber::EnvFilter;
+
+/// Exit code of a missing or malformed setting.
+pub const EXIT_CONFIG: u8 = 2;
+/// Exit code of a failure while running (port in use, I/O error).
+pub const EXIT_RUNTIME: u8 = 1;
+
+/// Where the example listens and the URL clients use to reach it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `PORT` (default 3000); the server binds `127.0.0.1:PORT`.
+    pub port: u16,
+    /// `MCP_URL` (default `http://localhost:PORT/mcp`): the public resource URL,
+    /// the audience tokens must carry for providers that bind to it.
+    pub mcp_url: String,
+}
+
+impl Settings {
+    /// Reads `PORT` and `MCP_URL` (after loading `.env`). The error names the
+    /// variable that is malformed.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        load_dotenv();
+        let mut env = EnvReader::new();
+        let port = match env.optional("PORT") {
+            None => 3000,
+            Some(raw) => match raw.parse::<u16>() {
+                Ok(port) => port,
+                Err(e) => {
+                    env.invalid("PORT", format!("{raw:?} is not a TCP port number: {e}"));
+                    0
+                }
+            },
+        };
+        let mcp_url = env.optional_url("MCP_URL");
+        env.finish()?;
+        let mcp_url = mcp_url.unwrap_or_else(|| format!("http://localhost:{port}/mcp"));
+        Ok(Settings { port, mcp_url })
+    }
+
+    /// The host of [`mcp_url`](Self::mcp_url), if it has one.
+    pub fn public_host(&self) -> Option<String> {
+        let uri: axum::http::Uri = self.mcp_url.parse().ok()?;
+        uri.host()
+            .map(|h| h.trim_start_matches('[').trim_end_matches(']').to_owned())
+    }
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+pub fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // A second initialisation (e.g. in a test harness) is harmless: keep the first.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// The rmcp configuration the examples use: stateless (no sessions), plain JSON
+/// answers, and `Host` validation that accepts the loopback names plus the host of
+/// the public URL (so the server still answers behind a reverse proxy).
+pub fn rmcp_config(settings: &Settings) -> StreamableHttpServerConfig {
+    let config = StreamableHttpServerConfig::default()
+        .with_legacy_session_mode(false)
+        .with_json_response(true);
+    let mut hosts = config.allowed_hosts.clone();
+    if let Some(host) = settings.public_host()
+        && !hosts.contains(&host)
+    {
+        hosts.push(host);
+    }
+    config.with_allowed_hosts(hosts)
+}
+
+/// The whole application: the MCP service at `/mcp` behind the auth layer, the
+/// discovery routes of `auth`, and a public `GET /health`.
+pub fn app<S, F>(auth: &McpAuth, settings: &Settings, make_server: F) -> Router
+where
+    S: ServerHandler + Send + 'static,
+    F: Fn() -> S + Send + Sync + 'static,
+{
+    let mcp = StreamableHttpService::new(
+        move || Ok(make_server()),
+        NeverSessionManager::default().into(),
+        rmcp_config(settings),
+    );
+    Router::new()
+        .nest_service("/mcp", mcp)
+        .layer(auth.layer())
+        .merge(auth.routes())
+        .route("/health", get(|| async { "ok" }))
+}
+
+/// Serves `app` on `127.0.0.1:PORT` until Ctrl-C or SIGTERM.
+pub async fn serve(app: Router, settings: &Settings) -> std::io::Result<()> {
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, settings.port));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}")))?;
+    tracing::info!(address = %addr, resource = %settings.mcp_url, "MCP server listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// The body of every example's `main`: logging, settings, protection from
+/// `build_auth`, the app, and serving. A configuration error is printed to stderr
+/// (it names the variable) and exits with [`EXIT_CONFIG`]; a runtime failure exits
+/// with [`EXIT_RUNTIME`].
+pub async fn run<S, A, F>(build_auth: A, make_server: F) -> ExitCode
+where
+    S: ServerHandler + Send + 'static,
+    A: FnOnce(&Settings) -> Result<McpAuth, ConfigError>,
+    F: Fn() -> S + Send + Sync + 'static,
+{
+    init_tracing();
+    let configured =
+        Settings::from_env().and_then(|settings| Ok((build_auth(&settings)?, settings)));
+    let (auth, settings) = match configured {
+        Ok(ok) => ok,
+        Err(error) => {
+            eprintln!("configuration error: {error}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let app = app(&auth, &settings, make_server);
+    match serve(app, &settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_host_of_the_resource_url() {
+        let s = Settings {
+            port: 3000,
+            mcp_url: "https://mcp.example.com/mcp".into(),
+        };
+        assert_eq!(s.public_host().as_deref(), Some("mcp.example.com"));
+        let cfg = rmcp_config(&s);
+        assert!(cfg.allowed_hosts.iter().any(|h| h == "127.0.0.1"));
+        assert!(cfg.allowed_hosts.iter().any(|h| h == "localhost"));
+        assert!(cfg.allowed_hosts.iter().any(|h| h == "mcp.example.com"));
+    }
+
+    #[test]
+    fn loopback_resource_url_adds_nothing() {
+        let s = Settings {
+            port: 3000,
+            mcp_url: "http://localhost:3000/mcp".into(),
+        };
+        let cfg = rmcp_config(&s);
+        assert_eq!(
+            cfg.allowed_hosts,
+            StreamableHttpServerConfig::default().allowed_hosts
+        );
+    }
+}
