@@ -1,0 +1,202 @@
+//! Runs an example binary as a child process on a free port and talks to it over HTTP.
+
+#![allow(dead_code)] // each test file uses its own subset
+
+use std::io::Read;
+use std::net::TcpListener;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+/// Environment variables of the examples that the tests control; removed from the
+/// child's environment unless a test sets them.
+const CONTROLLED_VARS: &[&str] = &[
+    "PORT",
+    "MCP_URL",
+    "MCP_AUTH_API_KEYS",
+    "MCP_USE_OAUTH_CUSTOM_ISSUER",
+    "MCP_USE_OAUTH_CUSTOM_AUDIENCE",
+    "MCP_USE_OAUTH_CUSTOM_JWKS_URL",
+    "MCP_USE_OAUTH_CUSTOM_AUTH_ENDPOINT",
+    "MCP_USE_OAUTH_CUSTOM_TOKEN_ENDPOINT",
+    "MCP_USE_OAUTH_CUSTOM_REGISTRATION_ENDPOINT",
+    "MCP_USE_OAUTH_CUSTOM_SCOPES",
+    "MCP_USE_OAUTH_CUSTOM_MODE",
+];
+
+/// A port that was free a moment ago.
+pub fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local address").port()
+}
+
+/// A running example. Dropping it kills the process.
+pub struct Server {
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+    reader: Option<JoinHandle<()>>,
+    pub port: u16,
+}
+
+impl Server {
+    /// Starts `bin` with `env` (and nothing else of the controlled variables), in a
+    /// directory without a `.env`, and captures its stderr.
+    pub fn spawn(bin: &str, port: u16, env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(bin);
+        for var in CONTROLLED_VARS {
+            cmd.env_remove(var);
+        }
+        cmd.env("PORT", port.to_string())
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1");
+        cmd.envs(env.iter().copied());
+        // dotenvy searches the working directory and its parents for `.env`.
+        cmd.current_dir(std::env::temp_dir());
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {bin}: {e}"));
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut pipe = child.stderr.take().expect("piped stderr");
+        let sink = Arc::clone(&stderr);
+        // Drain stderr continuously so a chatty server never blocks on a full pipe.
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            loop {
+                match pipe.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => sink
+                        .lock()
+                        .expect("stderr lock")
+                        .push_str(&String::from_utf8_lossy(&buf[..n])),
+                }
+            }
+        });
+        Server {
+            child,
+            stderr,
+            reader: Some(reader),
+            port,
+        }
+    }
+
+    /// What the process wrote to stderr so far.
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().expect("stderr lock").clone()
+    }
+
+    /// Waits for the process to exit on its own, at most `limit`, and returns its
+    /// status with everything it wrote to stderr.
+    pub fn wait_exit(&mut self, limit: Duration) -> (ExitStatus, String) {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                if let Some(reader) = self.reader.take() {
+                    let _ = reader.join();
+                }
+                return (status, self.stderr());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "process still running after {limit:?}; stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Polls `GET /health` until it answers "ok" (at most 30 s), failing early if
+    /// the process exits.
+    pub async fn wait_ready(&mut self) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                panic!(
+                    "server exited before becoming ready ({status}); stderr:\n{}",
+                    self.stderr()
+                );
+            }
+            if let Ok(resp) = client
+                .get(self.url("/health"))
+                .timeout(Duration::from_secs(2))
+                .send()
+                .await
+                && resp.status() == 200
+                && resp.text().await.is_ok_and(|body| body == "ok")
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server not ready after 30 s; stderr:\n{}",
+                self.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// POSTs one JSON-RPC request to `/mcp` as a stateless streamable-HTTP client
+    /// does (no `initialize`), with `token` as bearer if given.
+    pub async fn mcp(&self, token: Option<&str>, method: &str, params: Value) -> reqwest::Response {
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let mut req = reqwest::Client::new()
+            .post(self.url("/mcp"))
+            .header("Accept", "application/json, text/event-stream")
+            .header("Content-Type", "application/json")
+            .header("MCP-Protocol-Version", "2025-06-18")
+            .body(body.to_string())
+            .timeout(Duration::from_secs(10));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("POST /mcp")
+    }
+
+    /// `tools/call` of `name` without arguments; the JSON-RPC answer.
+    pub async fn call_tool(&self, token: &str, name: &str) -> Value {
+        let resp = self
+            .mcp(
+                Some(token),
+                "tools/call",
+                json!({"name": name, "arguments": {}}),
+            )
+            .await;
+        assert_eq!(
+            resp.status(),
+            200,
+            "tools/call {name}; stderr:\n{}",
+            self.stderr()
+        );
+        resp.json().await.expect("JSON-RPC answer")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+    }
+}
+
+/// The `WWW-Authenticate` header of a response, or "".
+pub fn challenge(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}

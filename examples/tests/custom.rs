@@ -1,0 +1,164 @@
+//! The `custom` example as a process, verifying JWTs from a local fake issuer.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Server, challenge, free_port};
+use mcp_auth_testkit::{Algorithm, FakeIdp, TestKey, claims, jwks};
+use serde_json::{Value, json};
+
+#[test]
+fn missing_issuer_exits_2_naming_the_variable() {
+    let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), free_port(), &[]);
+    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("MCP_USE_OAUTH_CUSTOM_ISSUER"),
+        "stderr:\n{stderr}"
+    );
+}
+
+#[test]
+fn malformed_mode_exits_2_naming_the_variable() {
+    let env = [
+        ("MCP_USE_OAUTH_CUSTOM_ISSUER", "https://auth.example.com"),
+        ("MCP_USE_OAUTH_CUSTOM_MODE", "sideways"),
+    ];
+    let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), free_port(), &env);
+    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("MCP_USE_OAUTH_CUSTOM_MODE"),
+        "stderr:\n{stderr}"
+    );
+}
+
+/// A fake issuer, the example started against it, and a signing key it publishes.
+struct Setup {
+    idp: FakeIdp,
+    key: TestKey,
+    server: Server,
+}
+
+impl Setup {
+    async fn start() -> Setup {
+        let key = TestKey::rsa("k1", Algorithm::RS256);
+        let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
+        let port = free_port();
+        // No JWKS URL: the example finds it through the issuer's OpenID discovery.
+        let mut server = Server::spawn(
+            env!("CARGO_BIN_EXE_custom"),
+            port,
+            &[("MCP_USE_OAUTH_CUSTOM_ISSUER", &idp.issuer())],
+        );
+        server.wait_ready().await;
+        Setup { idp, key, server }
+    }
+
+    /// The resource URL the example uses by default, hence the audience it requires.
+    fn resource(&self) -> String {
+        format!("http://localhost:{}/mcp", self.server.port)
+    }
+
+    fn token(&self, sub: &str, scope: &str) -> String {
+        let mut c = claims(&self.idp.issuer(), &self.resource(), sub);
+        c["scope"] = json!(scope);
+        c["email"] = json!(format!("{sub}@example.com"));
+        self.key.sign(&c)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_token_points_at_the_resource_metadata() {
+    let s = Setup::start().await;
+    let resp = s.server.mcp(None, "tools/list", json!({})).await;
+    assert_eq!(resp.status(), 401);
+    let metadata_url = format!(
+        "http://localhost:{}/.well-known/oauth-protected-resource/mcp",
+        s.server.port
+    );
+    assert!(
+        challenge(&resp).contains(&format!("resource_metadata=\"{metadata_url}\"")),
+        "{:?}",
+        challenge(&resp)
+    );
+
+    let metadata: Value = reqwest::get(s.server.url("/.well-known/oauth-protected-resource/mcp"))
+        .await
+        .expect("GET metadata")
+        .json()
+        .await
+        .expect("JSON metadata");
+    assert_eq!(metadata["resource"], s.resource());
+    assert_eq!(metadata["authorization_servers"][0], s.idp.issuer());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_returns_the_tokens_subject() {
+    let s = Setup::start().await;
+    let answer = s
+        .server
+        .call_tool(&s.token("alice", "read"), "whoami")
+        .await;
+    let user = &answer["result"]["structuredContent"];
+    assert_eq!(user["user_id"], "alice", "{answer}");
+    assert_eq!(user["email"], "alice@example.com", "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_action_requires_the_admin_scope() {
+    let s = Setup::start().await;
+    let refused = s
+        .server
+        .call_tool(&s.token("alice", "read"), "admin-action")
+        .await;
+    assert_eq!(
+        refused["error"]["data"]["error"], "insufficient_scope",
+        "{refused}"
+    );
+    assert_eq!(
+        refused["error"]["data"]["required_scopes"],
+        json!(["admin"]),
+        "{refused}"
+    );
+
+    let allowed = s
+        .server
+        .call_tool(&s.token("root", "read admin"), "admin-action")
+        .await;
+    assert_eq!(allowed["result"]["isError"], false, "{allowed}");
+    assert!(
+        allowed["result"]["content"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("root")),
+        "{allowed}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_for_another_audience_is_invalid() {
+    let s = Setup::start().await;
+    let foreign = s.key.sign(&claims(
+        &s.idp.issuer(),
+        "https://other.example.com/mcp",
+        "alice",
+    ));
+    let resp = s.server.mcp(Some(&foreign), "tools/list", json!({})).await;
+    assert_eq!(resp.status(), 401);
+    assert!(
+        challenge(&resp).contains(r#"error="invalid_token""#),
+        "{:?}",
+        challenge(&resp)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn issuer_down_before_any_key_is_cached_is_503_with_retry_after() {
+    let mut s = Setup::start().await;
+    let token = s.token("alice", "read");
+    s.idp.stop().await;
+    let resp = s.server.mcp(Some(&token), "tools/list", json!({})).await;
+    assert_eq!(resp.status(), 503, "stderr:\n{}", s.server.stderr());
+    assert!(resp.headers().contains_key("retry-after"));
+}
