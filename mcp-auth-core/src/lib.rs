@@ -5,51 +5,8 @@
 //! against its JWKS on every request, clients find the issuer through the
 //! protected-resource metadata, and a tool reads the caller.
 //!
-//! ```
-//! use axum::Router;
-//! use mcp_auth_core::{CustomConfig, CustomProvider, McpAuth};
-//! use rmcp::handler::server::common::FromContextPart as _;
-//! use rmcp::transport::streamable_http_server::{
-//!     StreamableHttpServerConfig, StreamableHttpService, session::never::NeverSessionManager,
-//! };
-//! use rmcp::{ErrorData, tool, tool_router};
-//!
-//! #[derive(Clone)]
-//! struct Hello;
-//!
-//! #[tool_router(server_handler)]
-//! impl Hello {
-//!     #[tool(description = "Greets the authenticated caller")]
-//!     fn hello(&self, mcp_auth_core::rmcp::Auth(who): mcp_auth_core::rmcp::Auth) -> Result<String, ErrorData> {
-//!         who.require_scope("greet")?; // a JSON-RPC error naming the scopes if absent
-//!         Ok(format!("Hello, {}!", who.user().user_id))
-//!     }
-//! }
-//!
-//! #[tokio::main]
-//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let mut config = CustomConfig::new("https://auth.example.com");
-//!     config.jwks_url = Some("https://auth.example.com/.well-known/jwks.json".into());
-//!     let auth = McpAuth::new(CustomProvider::new(config)?)
-//!         .resource_url("http://localhost:3000/mcp")?; // tokens must carry this `aud`
-//!
-//!     let mcp = StreamableHttpService::new(
-//!         || Ok(Hello),
-//!         NeverSessionManager::default().into(),
-//!         StreamableHttpServerConfig::default().with_legacy_session_mode(false).with_json_response(true),
-//!     );
-//!     let app = Router::new()
-//!         .nest_service("/mcp", mcp)
-//!         .layer(auth.layer()) // 401/403/503 before rmcp sees the request
-//!         .merge(auth.routes()); // /.well-known/oauth-protected-resource/mcp, ...
-//!
-//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-//!     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
-//!     Ok(())
-//! }
-//! # // The doctest stops at once; a real server waits for tokio::signal::ctrl_c().
-//! # async fn shutdown_signal() {}
-//! ```
+//! (This example needs the `rmcp` feature; docs.rs shows it with all features.)
+#![cfg_attr(feature = "rmcp", doc = include_str!("../docs/protected_server.md"))]
 //!
 //! The pieces, each usable alone:
 //! - [`JwtVerifier`] with [`JwtConfig`] and [`JwksCache`]: the verification rules

@@ -17,7 +17,7 @@ const NOT_BEHIND_LAYER: &str =
 /// The [`AuthContext`] of the HTTP request that carried this MCP request.
 ///
 /// ```no_run
-/// use rmcp::{ErrorData, model::RoleServer, service::RequestContext};
+/// use rmcp::{ErrorData, RoleServer, service::RequestContext};
 /// fn whoami(ctx: &RequestContext<RoleServer>) -> Result<String, ErrorData> {
 ///     let who = mcp_auth_core::rmcp::auth_context(ctx)?;
 ///     who.require_scope("profile")?;
