@@ -55,7 +55,10 @@ impl StaticApiKeys {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.keys.insert(digest_of(key.as_ref()), (user, scopes.into_iter().map(Into::into).collect()));
+        self.keys.insert(
+            digest_of(key.as_ref()),
+            (user, scopes.into_iter().map(Into::into).collect()),
+        );
         self
     }
 
@@ -73,7 +76,9 @@ impl StaticApiKeys {
 impl TokenVerifier for StaticApiKeys {
     async fn verify_token(&self, token: &str) -> Result<AuthContext, VerifyError> {
         match self.keys.get(&digest_of(token)) {
-            Some((user, scopes)) => Ok(AuthContext::builder(user.clone(), token).scopes(scopes.iter().cloned()).build()),
+            Some((user, scopes)) => Ok(AuthContext::builder(user.clone(), token)
+                .scopes(scopes.iter().cloned())
+                .build()),
             None => Err(TokenRejection::UnknownApiKey.into()),
         }
     }

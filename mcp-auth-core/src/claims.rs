@@ -29,7 +29,11 @@ pub fn scopes(claims: &Claims) -> Vec<String> {
 pub fn string_list(value: Option<&Value>) -> Vec<String> {
     match value {
         Some(Value::String(s)) => s.split_whitespace().map(str::to_owned).collect(),
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -54,7 +58,8 @@ pub fn client_id(claims: &Claims) -> Option<String> {
 /// `preferred_username`; `nickname`; picture = `picture` (else `avatar_url`);
 /// roles = `roles`; permissions = `permissions`.
 pub fn map_default_user(claims: &Arc<Claims>) -> AuthUser {
-    let mut user = AuthUser::new(first_string(claims, &["sub", "user_id", "id"]).unwrap_or_default());
+    let mut user =
+        AuthUser::new(first_string(claims, &["sub", "user_id", "id"]).unwrap_or_default());
     user.email = first_string(claims, &["email"]);
     user.name = first_string(claims, &["name"]);
     user.username = first_string(claims, &["preferred_username", "username"]);
@@ -103,13 +108,17 @@ mod tests {
 
     #[test]
     fn default_mapping_falls_back() {
-        let c = Arc::new(claims(json!({"id": 42, "avatar_url": "https://a/p.png", "roles": ["admin"], "permissions": "read:x"})));
+        let c = Arc::new(claims(
+            json!({"id": 42, "avatar_url": "https://a/p.png", "roles": ["admin"], "permissions": "read:x"}),
+        ));
         let u = map_default_user(&c);
         assert_eq!(u.user_id, "42");
         assert_eq!(u.picture.as_deref(), Some("https://a/p.png"));
         assert_eq!(u.roles, ["admin"]);
         assert_eq!(u.permissions, ["read:x"]);
-        let c = Arc::new(claims(json!({"sub": "s", "user_id": "u", "preferred_username": "al", "email": "a@x"})));
+        let c = Arc::new(claims(
+            json!({"sub": "s", "user_id": "u", "preferred_username": "al", "email": "a@x"}),
+        ));
         let u = map_default_user(&c);
         assert_eq!(u.user_id, "s");
         assert_eq!(u.username.as_deref(), Some("al"));

@@ -11,7 +11,8 @@ use crate::provider::{AuthProvider, BoxFuture, Mode, ProviderMetadata, TokenVeri
 use crate::user::{AuthContext, Claims};
 
 /// A user-supplied verification function: token in, verified claims out.
-pub type VerifyFn = Arc<dyn Fn(String) -> BoxFuture<'static, Result<Claims, VerifyError>> + Send + Sync>;
+pub type VerifyFn =
+    Arc<dyn Fn(String) -> BoxFuture<'static, Result<Claims, VerifyError>> + Send + Sync>;
 
 /// Settings of a [`CustomProvider`]. Only `issuer` is required.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,12 +76,23 @@ impl CustomConfig {
         let authorization_endpoint = env.optional_url("MCP_USE_OAUTH_CUSTOM_AUTH_ENDPOINT");
         let token_endpoint = env.optional_url("MCP_USE_OAUTH_CUSTOM_TOKEN_ENDPOINT");
         let registration_endpoint = env.optional_url("MCP_USE_OAUTH_CUSTOM_REGISTRATION_ENDPOINT");
-        let scopes = env.optional("MCP_USE_OAUTH_CUSTOM_SCOPES").map(|s| split_list(&s)).unwrap_or_default();
-        let mode = match env.optional("MCP_USE_OAUTH_CUSTOM_MODE").as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let scopes = env
+            .optional("MCP_USE_OAUTH_CUSTOM_SCOPES")
+            .map(|s| split_list(&s))
+            .unwrap_or_default();
+        let mode = match env
+            .optional("MCP_USE_OAUTH_CUSTOM_MODE")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("direct") => Mode::Direct,
             Some("proxy") => Mode::Proxy,
             Some(other) => {
-                env.invalid("MCP_USE_OAUTH_CUSTOM_MODE", format!("{other:?} is neither \"direct\" nor \"proxy\""));
+                env.invalid(
+                    "MCP_USE_OAUTH_CUSTOM_MODE",
+                    format!("{other:?} is neither \"direct\" nor \"proxy\""),
+                );
                 Mode::Direct
             }
         };
@@ -126,7 +138,9 @@ pub struct CustomProvider {
 
 impl std::fmt::Debug for CustomProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CustomProvider").field("config", &self.config).finish()
+        f.debug_struct("CustomProvider")
+            .field("config", &self.config)
+            .finish()
     }
 }
 
@@ -149,7 +163,9 @@ impl CustomProvider {
             placeholder.audience = Audience::exactly("urn:mcp-auth:unbound-resource");
             JwtVerifier::new(placeholder, KeySource::Jwks(jwks))?
         };
-        if config.mode == Mode::Proxy && (config.authorization_endpoint.is_none() || config.token_endpoint.is_none()) {
+        if config.mode == Mode::Proxy
+            && (config.authorization_endpoint.is_none() || config.token_endpoint.is_none())
+        {
             return Err(ConfigError::invalid(
                 "mode",
                 "proxy mode needs the upstream authorization and token endpoints (MCP_USE_OAUTH_CUSTOM_AUTH_ENDPOINT, MCP_USE_OAUTH_CUSTOM_TOKEN_ENDPOINT)",

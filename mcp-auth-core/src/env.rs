@@ -43,7 +43,8 @@ impl EnvReader {
             Ok(v) if !v.trim().is_empty() => Some(v.trim().to_owned()),
             Ok(_) | Err(std::env::VarError::NotPresent) => None,
             Err(std::env::VarError::NotUnicode(_)) => {
-                self.invalid.push(ConfigError::invalid(name, "is not valid UTF-8"));
+                self.invalid
+                    .push(ConfigError::invalid(name, "is not valid UTF-8"));
                 None
             }
         }
@@ -52,7 +53,12 @@ impl EnvReader {
     /// A variable that must be set; if it is not, it is recorded as missing.
     pub fn required(&mut self, name: &str) -> Option<String> {
         let v = self.optional(name);
-        if v.is_none() && !self.invalid.iter().any(|e| matches!(e, ConfigError::Invalid { name: n, .. } if n == name)) {
+        if v.is_none()
+            && !self
+                .invalid
+                .iter()
+                .any(|e| matches!(e, ConfigError::Invalid { name: n, .. } if n == name))
+        {
             self.missing.push(name.to_owned());
         }
         v
@@ -64,11 +70,17 @@ impl EnvReader {
         match url::Url::parse(&v) {
             Ok(u) if u.scheme() == "https" || u.scheme() == "http" => Some(v),
             Ok(_) => {
-                self.invalid.push(ConfigError::invalid(name, format!("{v:?} is not an http(s) URL")));
+                self.invalid.push(ConfigError::invalid(
+                    name,
+                    format!("{v:?} is not an http(s) URL"),
+                ));
                 None
             }
             Err(e) => {
-                self.invalid.push(ConfigError::invalid(name, format!("{v:?} is not a URL: {e}")));
+                self.invalid.push(ConfigError::invalid(
+                    name,
+                    format!("{v:?} is not a URL: {e}"),
+                ));
                 None
             }
         }
@@ -105,5 +117,9 @@ impl EnvReader {
 
 /// Splits a space- or comma-separated list (as in `MCP_USE_OAUTH_CUSTOM_SCOPES`).
 pub fn split_list(value: &str) -> Vec<String> {
-    value.split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    value
+        .split([' ', ','])
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }

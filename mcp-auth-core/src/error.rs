@@ -197,6 +197,9 @@ pub enum ConfigError {
 impl ConfigError {
     /// A malformed setting.
     pub fn invalid(name: impl Into<String>, reason: impl Into<String>) -> Self {
-        ConfigError::Invalid { name: name.into(), reason: reason.into() }
+        ConfigError::Invalid {
+            name: name.into(),
+            reason: reason.into(),
+        }
     }
 }

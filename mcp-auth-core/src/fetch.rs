@@ -56,7 +56,10 @@ impl Fetcher {
 
     /// GETs `url`, refusing non-2xx answers and bodies over the cap.
     pub async fn get(&self, url: &str) -> Result<Fetched, FetchError> {
-        let http_err = |source| FetchError::Http { url: url.to_owned(), source };
+        let http_err = |source| FetchError::Http {
+            url: url.to_owned(),
+            source,
+        };
         let mut resp = self
             .client
             .get(url)
@@ -65,14 +68,24 @@ impl Fetcher {
             .await
             .map_err(http_err)?;
         if !resp.status().is_success() {
-            return Err(FetchError::Status { url: url.to_owned(), status: resp.status().as_u16() });
+            return Err(FetchError::Status {
+                url: url.to_owned(),
+                status: resp.status().as_u16(),
+            });
         }
         let limit = self.limits.max_body_bytes;
-        let too_large = || FetchError::TooLarge { url: url.to_owned(), limit };
+        let too_large = || FetchError::TooLarge {
+            url: url.to_owned(),
+            limit,
+        };
         if resp.content_length().is_some_and(|len| len > limit as u64) {
             return Err(too_large());
         }
-        let max_age = resp.headers().get(CACHE_CONTROL).and_then(|v| v.to_str().ok()).and_then(parse_max_age);
+        let max_age = resp
+            .headers()
+            .get(CACHE_CONTROL)
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_max_age);
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(http_err)? {
             if body.len() + chunk.len() > limit {
@@ -90,7 +103,11 @@ impl Fetcher {
         what: &'static str,
     ) -> Result<(serde_json::Map<String, serde_json::Value>, Option<u64>), FetchError> {
         let fetched = self.get(url).await?;
-        let invalid = |detail: String| FetchError::InvalidDocument { url: url.to_owned(), what, detail };
+        let invalid = |detail: String| FetchError::InvalidDocument {
+            url: url.to_owned(),
+            what,
+            detail,
+        };
         match serde_json::from_slice(&fetched.body) {
             Ok(serde_json::Value::Object(map)) => Ok((map, fetched.max_age)),
             Ok(_) => Err(invalid("not a JSON object".into())),

@@ -40,7 +40,12 @@ pub use custom::{CustomConfig, CustomProvider};
 pub use error::{ConfigError, FetchError, TokenRejection, VerifyError};
 pub use fetch::FetchLimits;
 pub use http::{AuthLayer, MissingAuthContext, ResourceUrl};
-pub use jwt::{Algorithm, AlgorithmSet, Audience, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySet, KeySource};
+pub use jwt::{
+    Algorithm, AlgorithmSet, Audience, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier,
+    KeySet, KeySource,
+};
 pub use mcp_auth::McpAuth;
-pub use provider::{AuthProvider, BoxFuture, FnVerifier, Mode, ProviderMetadata, TokenVerifier, verifier_fn};
+pub use provider::{
+    AuthProvider, BoxFuture, FnVerifier, Mode, ProviderMetadata, TokenVerifier, verifier_fn,
+};
 pub use user::{AccessToken, AuthContext, AuthContextBuilder, AuthUser, Claims, InsufficientScope};

@@ -65,7 +65,10 @@ impl McpAuth {
             resource: None,
             resource_name: None,
             required_scopes: Vec::new(),
-            public_paths: DEFAULT_PUBLIC_PATHS.iter().map(|p| (*p).to_owned()).collect(),
+            public_paths: DEFAULT_PUBLIC_PATHS
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect(),
             max_token_bytes: 8 * 1024,
             upstream: OnceLock::new(),
         }
@@ -92,7 +95,10 @@ impl McpAuth {
 
     /// Scopes every request must carry (all of them): others get 403
     /// `insufficient_scope`, and 401 challenges advertise them in `scope`.
-    pub fn required_scopes<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
+    pub fn required_scopes<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        scopes: I,
+    ) -> Self {
         self.required_scopes = scopes.into_iter().map(Into::into).collect();
         self
     }
@@ -124,9 +130,15 @@ impl McpAuth {
     /// The layer that protects every route it wraps (`Router::layer`).
     pub fn layer(&self) -> AuthLayer {
         if self.resource.is_none() && self.verifier.metadata_dyn().is_some() {
-            tracing::warn!("McpAuth has no resource_url: 401 challenges will not point clients at the metadata");
+            tracing::warn!(
+                "McpAuth has no resource_url: 401 challenges will not point clients at the metadata"
+            );
         }
-        let resource_metadata = self.resource.as_ref().filter(|_| self.verifier.metadata_dyn().is_some()).map(ResourceUrl::metadata_url);
+        let resource_metadata = self
+            .resource
+            .as_ref()
+            .filter(|_| self.verifier.metadata_dyn().is_some())
+            .map(ResourceUrl::metadata_url);
         AuthLayer::new(Arc::new(Policy {
             verifier: Arc::clone(&self.verifier),
             challenges: Challenges::new(resource_metadata, &self.required_scopes),
@@ -140,7 +152,9 @@ impl McpAuth {
     /// path-scoped, and authorization-server metadata. Merge them outside the layer.
     /// Empty for a plain verifier or without a resource URL.
     pub fn routes<S: Clone + Send + Sync + 'static>(&self) -> Router<S> {
-        let (Some(metadata), Some(resource)) = (self.verifier.metadata_dyn(), self.resource.clone()) else {
+        let (Some(metadata), Some(resource)) =
+            (self.verifier.metadata_dyn(), self.resource.clone())
+        else {
             return Router::new();
         };
         let upstream = match self.upstream.get() {

@@ -19,7 +19,9 @@ pub fn metadata_urls(issuer: &str) -> Vec<String> {
     if let Ok(url) = url::Url::parse(issuer) {
         let path = url.path().trim_end_matches('/');
         let origin = url.origin().ascii_serialization();
-        urls.push(format!("{origin}/.well-known/oauth-authorization-server{path}"));
+        urls.push(format!(
+            "{origin}/.well-known/oauth-authorization-server{path}"
+        ));
     }
     urls
 }
@@ -35,7 +37,11 @@ pub(crate) struct IssuerMetadata {
 
 impl IssuerMetadata {
     pub fn new(issuer: impl Into<String>, fetcher: Fetcher) -> Self {
-        IssuerMetadata { issuer: issuer.into(), fetcher, doc: OnceCell::new() }
+        IssuerMetadata {
+            issuer: issuer.into(),
+            fetcher,
+            doc: OnceCell::new(),
+        }
     }
 
     /// The document; its `issuer` must equal the configured issuer exactly.
@@ -46,9 +52,16 @@ impl IssuerMetadata {
     async fn fetch(&self) -> Result<Arc<Map<String, Value>>, FetchError> {
         let mut last_err = None;
         for url in metadata_urls(&self.issuer) {
-            match self.fetcher.get_json_object(&url, "authorization server metadata").await {
+            match self
+                .fetcher
+                .get_json_object(&url, "authorization server metadata")
+                .await
+            {
                 Ok((doc, _)) => {
-                    let found = doc.get("issuer").and_then(Value::as_str).unwrap_or_default();
+                    let found = doc
+                        .get("issuer")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
                     if found != self.issuer {
                         return Err(FetchError::IssuerMismatch {
                             url,
@@ -64,17 +77,21 @@ impl IssuerMetadata {
                 }
             }
         }
-        Err(last_err.unwrap_or_else(|| FetchError::BackingOff("no metadata URL could be built".into())))
+        Err(last_err
+            .unwrap_or_else(|| FetchError::BackingOff("no metadata URL could be built".into())))
     }
 
     /// `jwks_uri` from the document.
     pub async fn jwks_uri(&self) -> Result<String, FetchError> {
         let doc = self.get().await?;
-        doc.get("jwks_uri").and_then(Value::as_str).map(str::to_owned).ok_or_else(|| FetchError::InvalidDocument {
-            url: metadata_urls(&self.issuer).remove(0),
-            what: "authorization server metadata",
-            detail: "no jwks_uri".into(),
-        })
+        doc.get("jwks_uri")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| FetchError::InvalidDocument {
+                url: metadata_urls(&self.issuer).remove(0),
+                what: "authorization server metadata",
+                detail: "no jwks_uri".into(),
+            })
     }
 }
 
@@ -93,7 +110,10 @@ mod tests {
         );
         assert_eq!(
             metadata_urls("https://t.auth0.com/"),
-            ["https://t.auth0.com/.well-known/openid-configuration", "https://t.auth0.com/.well-known/oauth-authorization-server"]
+            [
+                "https://t.auth0.com/.well-known/openid-configuration",
+                "https://t.auth0.com/.well-known/oauth-authorization-server"
+            ]
         );
     }
 }

@@ -36,7 +36,10 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait TokenVerifier: Send + Sync + 'static {
     /// Verifies `token`. A refused token is [`VerifyError::Rejected`] (401); keys
     /// that cannot be obtained are [`VerifyError::KeysUnavailable`] (503).
-    fn verify_token(&self, token: &str) -> impl Future<Output = Result<AuthContext, VerifyError>> + Send;
+    fn verify_token(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<AuthContext, VerifyError>> + Send;
 }
 
 /// Whether the MCP server fronts the provider's OAuth endpoints or sends clients
@@ -167,7 +170,10 @@ where
     F: Fn(String) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<AuthContext, VerifyError>> + Send + 'static,
 {
-    fn verify_token(&self, token: &str) -> impl Future<Output = Result<AuthContext, VerifyError>> + Send {
+    fn verify_token(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Result<AuthContext, VerifyError>> + Send {
         (self.0)(token.to_owned())
     }
 }

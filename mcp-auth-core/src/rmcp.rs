@@ -6,8 +6,8 @@
 
 use rmcp::ErrorData;
 use rmcp::handler::server::common::{AsRequestContext, FromContextPart};
-use rmcp::service::RoleServer;
 use rmcp::service::RequestContext;
+use rmcp::service::RoleServer;
 
 use crate::user::{AuthContext, InsufficientScope};
 
@@ -33,7 +33,10 @@ pub fn auth_context(ctx: &RequestContext<RoleServer>) -> Result<AuthContext, Err
 
 /// The [`AuthContext`] in rmcp request extensions, if any.
 pub fn from_extensions(extensions: &rmcp::model::Extensions) -> Option<AuthContext> {
-    extensions.get::<http::request::Parts>().and_then(|parts| parts.extensions.get::<AuthContext>()).cloned()
+    extensions
+        .get::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<AuthContext>())
+        .cloned()
 }
 
 /// A tool-argument extractor: `async fn whoami(&self, Auth(who): Auth) -> …`.

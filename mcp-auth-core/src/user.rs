@@ -51,7 +51,10 @@ impl AuthUser {
     /// assert_eq!(alice.email.as_deref(), Some("alice@example.com"));
     /// ```
     pub fn new(user_id: impl Into<String>) -> Self {
-        AuthUser { user_id: user_id.into(), ..Default::default() }
+        AuthUser {
+            user_id: user_id.into(),
+            ..Default::default()
+        }
     }
 
     /// Sets the e-mail address.
@@ -79,7 +82,10 @@ impl AuthUser {
     }
 
     /// Sets the permissions.
-    pub fn with_permissions<I: IntoIterator<Item = S>, S: Into<String>>(mut self, perms: I) -> Self {
+    pub fn with_permissions<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        perms: I,
+    ) -> Self {
         self.permissions = perms.into_iter().map(Into::into).collect();
         self
     }
@@ -252,7 +258,8 @@ impl AuthContext {
 
     /// Whether `scope` is granted, as an OAuth scope or as a permission.
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.0.scopes.iter().any(|s| s == scope) || self.0.user.permissions.iter().any(|p| p == scope)
+        self.0.scopes.iter().any(|s| s == scope)
+            || self.0.user.permissions.iter().any(|p| p == scope)
     }
 
     /// Whether at least one of `scopes` is granted.
@@ -296,7 +303,10 @@ impl AuthContext {
                 granted.push(p.clone());
             }
         }
-        InsufficientScope { required: required.iter().map(|s| (*s).to_owned()).collect(), granted }
+        InsufficientScope {
+            required: required.iter().map(|s| (*s).to_owned()).collect(),
+            granted,
+        }
     }
 }
 
@@ -313,5 +323,9 @@ pub struct InsufficientScope {
 }
 
 fn fmt_scopes(s: &[String]) -> String {
-    if s.is_empty() { "nothing".to_owned() } else { format!("[{}]", s.join(" ")) }
+    if s.is_empty() {
+        "nothing".to_owned()
+    } else {
+        format!("[{}]", s.join(" "))
+    }
 }

@@ -24,7 +24,10 @@ impl Server {
         format!("http://{}{path}", self.addr)
     }
     fn metadata_url(&self) -> String {
-        format!("http://{}/.well-known/oauth-protected-resource/mcp", self.addr)
+        format!(
+            "http://{}/.well-known/oauth-protected-resource/mcp",
+            self.addr
+        )
     }
 }
 
@@ -40,7 +43,9 @@ async fn admin(ctx: AuthContext) -> Result<&'static str, InsufficientScope> {
 }
 
 async fn start(issuer: &str, jwks_url: &str, tweak: impl FnOnce(McpAuth) -> McpAuth) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let resource = format!("http://{addr}/mcp");
     let mut config = CustomConfig::new(issuer);
@@ -48,7 +53,11 @@ async fn start(issuer: &str, jwks_url: &str, tweak: impl FnOnce(McpAuth) -> McpA
     config.scopes_supported = vec!["read".into(), "write".into()];
     config.jwks = JwksConfig::default();
     let provider = CustomProvider::new(config).expect("provider");
-    let auth = tweak(McpAuth::new(provider).resource_url(&resource).expect("resource"));
+    let auth = tweak(
+        McpAuth::new(provider)
+            .resource_url(&resource)
+            .expect("resource"),
+    );
     let app = Router::new()
         .route("/mcp", any(whoami))
         .route("/mcp/{*rest}", any(whoami))
@@ -70,19 +79,39 @@ async fn body(resp: reqwest::Response) -> Value {
 }
 
 fn challenge(resp: &reqwest::Response) -> String {
-    resp.headers().get(WWW_AUTHENTICATE).expect("WWW-Authenticate").to_str().expect("ascii").to_owned()
+    resp.headers()
+        .get(WWW_AUTHENTICATE)
+        .expect("WWW-Authenticate")
+        .to_str()
+        .expect("ascii")
+        .to_owned()
 }
 
 #[tokio::test]
 async fn rule3_no_token_gets_401_with_resource_metadata_and_no_error() {
     let idp = FakeIdp::start(jwks(&[])).await;
     let s = start(&idp.issuer(), &idp.jwks_url(), |a| a).await;
-    let resp = reqwest::Client::new().post(s.url("/mcp")).send().await.expect("send");
+    let resp = reqwest::Client::new()
+        .post(s.url("/mcp"))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(challenge(&resp), format!("Bearer resource_metadata=\"{}\"", s.metadata_url()));
-    assert_eq!(body(resp).await, json!({"error": "unauthorized", "error_description": "Authentication required"}));
+    assert_eq!(
+        challenge(&resp),
+        format!("Bearer resource_metadata=\"{}\"", s.metadata_url())
+    );
+    assert_eq!(
+        body(resp).await,
+        json!({"error": "unauthorized", "error_description": "Authentication required"})
+    );
     // Another scheme is no bearer credential at all: same answer.
-    let resp = reqwest::Client::new().post(s.url("/mcp")).header(AUTHORIZATION, "Basic dXNlcjpwdw==").send().await.expect("send");
+    let resp = reqwest::Client::new()
+        .post(s.url("/mcp"))
+        .header(AUTHORIZATION, "Basic dXNlcjpwdw==")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert!(!challenge(&resp).contains("error="));
     assert_eq!(idp.jwks_hits(), 0);
@@ -91,9 +120,22 @@ async fn rule3_no_token_gets_401_with_resource_metadata_and_no_error() {
 #[tokio::test]
 async fn rule3_required_scopes_are_advertised_without_offline_access() {
     let idp = FakeIdp::start(jwks(&[])).await;
-    let s = start(&idp.issuer(), &idp.jwks_url(), |a| a.required_scopes(["mcp:tools", "offline_access"])).await;
-    let resp = reqwest::Client::new().get(s.url("/mcp")).send().await.expect("send");
-    assert_eq!(challenge(&resp), format!("Bearer resource_metadata=\"{}\", scope=\"mcp:tools\"", s.metadata_url()));
+    let s = start(&idp.issuer(), &idp.jwks_url(), |a| {
+        a.required_scopes(["mcp:tools", "offline_access"])
+    })
+    .await;
+    let resp = reqwest::Client::new()
+        .get(s.url("/mcp"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        challenge(&resp),
+        format!(
+            "Bearer resource_metadata=\"{}\", scope=\"mcp:tools\"",
+            s.metadata_url()
+        )
+    );
 }
 
 #[tokio::test]
@@ -105,8 +147,18 @@ async fn rule3_invalid_and_expired_tokens_get_invalid_token() {
     expired["exp"] = json!(now() - 3600);
     let forged = TestKey::rsa("k", Algorithm::RS256).sign(&claims(&idp.issuer(), &s.resource, "u"));
     let wrong_aud = key.sign(&claims(&idp.issuer(), "https://other.example.com", "u"));
-    for token in [key.sign(&expired), forged, wrong_aud, "not-a-jwt".to_owned()] {
-        let resp = reqwest::Client::new().post(s.url("/mcp")).bearer_auth(&token).send().await.expect("send");
+    for token in [
+        key.sign(&expired),
+        forged,
+        wrong_aud,
+        "not-a-jwt".to_owned(),
+    ] {
+        let resp = reqwest::Client::new()
+            .post(s.url("/mcp"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("send");
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(
             challenge(&resp),
@@ -115,7 +167,10 @@ async fn rule3_invalid_and_expired_tokens_get_invalid_token() {
                 s.metadata_url()
             )
         );
-        assert_eq!(body(resp).await, json!({"error": "invalid_token", "error_description": "Token is invalid or expired"}));
+        assert_eq!(
+            body(resp).await,
+            json!({"error": "invalid_token", "error_description": "Token is invalid or expired"})
+        );
     }
 }
 
@@ -141,9 +196,17 @@ async fn valid_token_reaches_the_handler_with_its_context() {
 async fn rule4_missing_required_scope_gets_403_naming_all_required() {
     let key = TestKey::rsa("k", Algorithm::RS256);
     let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
-    let s = start(&idp.issuer(), &idp.jwks_url(), |a| a.required_scopes(["read", "admin"])).await;
+    let s = start(&idp.issuer(), &idp.jwks_url(), |a| {
+        a.required_scopes(["read", "admin"])
+    })
+    .await;
     let token = key.sign(&claims(&idp.issuer(), &s.resource, "u")); // scope: "read write"
-    let resp = reqwest::Client::new().post(s.url("/mcp")).bearer_auth(&token).send().await.expect("send");
+    let resp = reqwest::Client::new()
+        .post(s.url("/mcp"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         challenge(&resp),
@@ -158,7 +221,12 @@ async fn rule4_missing_required_scope_gets_403_naming_all_required() {
     assert_eq!(b["granted_scopes"], json!(["read", "write"]));
     let mut c = claims(&idp.issuer(), &s.resource, "u");
     c["scope"] = json!("read admin");
-    let resp = reqwest::Client::new().post(s.url("/mcp")).bearer_auth(key.sign(&c)).send().await.expect("send");
+    let resp = reqwest::Client::new()
+        .post(s.url("/mcp"))
+        .bearer_auth(key.sign(&c))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
@@ -168,7 +236,12 @@ async fn handler_scope_check_is_a_403_naming_required_and_granted() {
     let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
     let s = start(&idp.issuer(), &idp.jwks_url(), |a| a).await;
     let token = key.sign(&claims(&idp.issuer(), &s.resource, "u"));
-    let resp = reqwest::Client::new().get(s.url("/admin")).bearer_auth(&token).send().await.expect("send");
+    let resp = reqwest::Client::new()
+        .get(s.url("/admin"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert!(challenge(&resp).starts_with("Bearer error=\"insufficient_scope\", scope=\"admin\""));
     let b = body(resp).await;
@@ -182,10 +255,23 @@ async fn keys_unobtainable_is_503_with_retry_after_not_401() {
     let dead = unreachable_url("/jwks.json").await;
     let s = start("https://issuer.example.com", &dead, |a| a).await;
     let token = key.sign(&claims("https://issuer.example.com", &s.resource, "u"));
-    let resp = reqwest::Client::new().post(s.url("/mcp")).bearer_auth(&token).send().await.expect("send");
+    let resp = reqwest::Client::new()
+        .post(s.url("/mcp"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(resp.headers().get("retry-after").and_then(|v| v.to_str().ok()), Some("30"));
-    assert!(resp.headers().get(WWW_AUTHENTICATE).is_none(), "a 503 must not ask for a new login");
+    assert_eq!(
+        resp.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("30")
+    );
+    assert!(
+        resp.headers().get(WWW_AUTHENTICATE).is_none(),
+        "a 503 must not ask for a new login"
+    );
     assert_eq!(body(resp).await["error"], "temporarily_unavailable");
 }
 
@@ -207,29 +293,56 @@ async fn rule5_malformed_authorization_is_400_never_500() {
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert!(challenge(&resp).starts_with("Bearer error=\"invalid_request\""));
     assert_eq!(body(resp).await["error"], "invalid_request");
-    for value in ["Bearer", "Bearer    ", "Bearer a b c", "Bearer {\"json\":1}"] {
-        let resp = client.post(s.url("/mcp")).header(AUTHORIZATION, value).send().await.expect("send");
+    for value in [
+        "Bearer",
+        "Bearer    ",
+        "Bearer a b c",
+        "Bearer {\"json\":1}",
+    ] {
+        let resp = client
+            .post(s.url("/mcp"))
+            .header(AUTHORIZATION, value)
+            .send()
+            .await
+            .expect("send");
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{value:?}");
     }
     // A token in the query string is refused, never used (rule 7).
-    let resp = client.post(s.url(&format!("/mcp?access_token={token}"))).send().await.expect("send");
+    let resp = client
+        .post(s.url(&format!("/mcp?access_token={token}")))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     // Non-ASCII bytes in the header.
     let resp = client
         .post(s.url("/mcp"))
-        .header(AUTHORIZATION, reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").expect("bytes"))
+        .header(
+            AUTHORIZATION,
+            reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").expect("bytes"),
+        )
         .send()
         .await
         .expect("send");
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     // An oversized token: 401 invalid_token, without touching the IdP.
     let hits = idp.jwks_hits();
-    let resp = client.post(s.url("/mcp")).bearer_auth("a".repeat(9000)).send().await.expect("send");
+    let resp = client
+        .post(s.url("/mcp"))
+        .bearer_auth("a".repeat(9000))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert!(challenge(&resp).contains("error=\"invalid_token\""));
     assert_eq!(idp.jwks_hits(), hits);
     // And the server is still serving.
-    let resp = client.post(s.url("/mcp")).bearer_auth(&token).send().await.expect("send");
+    let resp = client
+        .post(s.url("/mcp"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
@@ -251,7 +364,11 @@ async fn preflight_and_debug_paths_pass_head_and_plain_options_do_not() {
         .expect("send");
     assert_eq!(preflight.status(), StatusCode::OK);
     assert_eq!(preflight.text().await.expect("text"), "anonymous");
-    let plain_options = client.request(reqwest::Method::OPTIONS, s.url("/mcp")).send().await.expect("send");
+    let plain_options = client
+        .request(reqwest::Method::OPTIONS, s.url("/mcp"))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(plain_options.status(), StatusCode::UNAUTHORIZED);
     let head = client.head(s.url("/mcp")).send().await.expect("send");
     assert_eq!(head.status(), StatusCode::UNAUTHORIZED);
@@ -268,12 +385,23 @@ async fn dot_segments_never_reach_a_public_prefix() {
     let idp = FakeIdp::start(jwks(&[])).await;
     let mut config = CustomConfig::new(idp.issuer());
     config.jwks_url = Some(idp.jwks_url());
-    let auth = McpAuth::new(CustomProvider::new(config).expect("provider")).resource_url("http://localhost/mcp").expect("url");
-    let app: Router = Router::new().fallback(|| async { "reached" }).layer(auth.layer());
+    let auth = McpAuth::new(CustomProvider::new(config).expect("provider"))
+        .resource_url("http://localhost/mcp")
+        .expect("url");
+    let app: Router = Router::new()
+        .fallback(|| async { "reached" })
+        .layer(auth.layer());
     for path in ["/health/../mcp", "/health/./x", "/inspector/../../mcp"] {
-        let req = axum::http::Request::builder().uri(path).body(axum::body::Body::empty()).expect("request");
+        let req = axum::http::Request::builder()
+            .uri(path)
+            .body(axum::body::Body::empty())
+            .expect("request");
         let resp = app.clone().oneshot(req).await.expect("infallible");
-        assert_eq!(resp.status(), axum::http::StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(
+            resp.status(),
+            axum::http::StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
     }
 }
 
@@ -281,13 +409,34 @@ async fn dot_segments_never_reach_a_public_prefix() {
 async fn discovery_documents_proxy_and_direct() {
     let idp = FakeIdp::start(jwks(&[])).await;
     // Direct (the CustomProvider default): the upstream issuer is the authorization server.
-    let s = start(&idp.issuer(), &idp.jwks_url(), |a| a.resource_name("Test server")).await;
+    let s = start(&idp.issuer(), &idp.jwks_url(), |a| {
+        a.resource_name("Test server")
+    })
+    .await;
     let client = reqwest::Client::new();
-    for path in ["/.well-known/oauth-protected-resource", "/.well-known/oauth-protected-resource/mcp"] {
-        let resp = client.get(s.url(path)).header("origin", "https://app.example.com").send().await.expect("send");
+    for path in [
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-protected-resource/mcp",
+    ] {
+        let resp = client
+            .get(s.url(path))
+            .header("origin", "https://app.example.com")
+            .send()
+            .await
+            .expect("send");
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
-        assert_eq!(resp.headers().get("access-control-allow-origin").and_then(|v| v.to_str().ok()), Some("*"));
-        assert!(resp.headers()["content-type"].to_str().expect("ascii").starts_with("application/json"));
+        assert_eq!(
+            resp.headers()
+                .get("access-control-allow-origin")
+                .and_then(|v| v.to_str().ok()),
+            Some("*")
+        );
+        assert!(
+            resp.headers()["content-type"]
+                .to_str()
+                .expect("ascii")
+                .starts_with("application/json")
+        );
         assert_eq!(
             body(resp).await,
             json!({
@@ -299,14 +448,21 @@ async fn discovery_documents_proxy_and_direct() {
             })
         );
     }
-    for path in ["/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"] {
+    for path in [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+    ] {
         let resp = client.get(s.url(path)).send().await.expect("send");
         assert_eq!(resp.status(), StatusCode::OK);
         let doc = body(resp).await;
         assert_eq!(doc["issuer"], json!(idp.issuer()));
         assert_eq!(doc["jwks_uri"], json!(idp.jwks_url()));
     }
-    assert_eq!(idp.discovery_hits(), 1, "the upstream document is fetched once and cached");
+    assert_eq!(
+        idp.discovery_hits(),
+        1,
+        "the upstream document is fetched once and cached"
+    );
 
     // Proxy: this server names itself.
     let mut config = CustomConfig::new(idp.issuer());
@@ -315,21 +471,53 @@ async fn discovery_documents_proxy_and_direct() {
     config.authorization_endpoint = Some(format!("{}/authorize", idp.issuer()));
     config.token_endpoint = Some(format!("{}/token", idp.issuer()));
     config.registration_endpoint = Some(format!("{}/register", idp.issuer()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let auth = McpAuth::new(CustomProvider::new(config).expect("provider"))
         .resource_url(&format!("http://{addr}/mcp"))
         .expect("url");
-    let app: Router = Router::new().route("/mcp", any(whoami)).layer(auth.layer()).merge(auth.routes());
+    let app: Router = Router::new()
+        .route("/mcp", any(whoami))
+        .layer(auth.layer())
+        .merge(auth.routes());
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    let prm = body(client.get(format!("http://{addr}/.well-known/oauth-protected-resource/mcp")).send().await.expect("send")).await;
-    assert_eq!(prm["authorization_servers"], json!([format!("http://{addr}")]));
-    let asm = body(client.get(format!("http://{addr}/.well-known/oauth-authorization-server")).send().await.expect("send")).await;
+    let prm = body(
+        client
+            .get(format!(
+                "http://{addr}/.well-known/oauth-protected-resource/mcp"
+            ))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(
+        prm["authorization_servers"],
+        json!([format!("http://{addr}")])
+    );
+    let asm = body(
+        client
+            .get(format!(
+                "http://{addr}/.well-known/oauth-authorization-server"
+            ))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
     assert_eq!(asm["issuer"], json!(format!("http://{addr}")));
-    assert_eq!(asm["authorization_endpoint"], json!(format!("http://{addr}/authorize")));
-    assert_eq!(asm["registration_endpoint"], json!(format!("http://{addr}/register")));
+    assert_eq!(
+        asm["authorization_endpoint"],
+        json!(format!("http://{addr}/authorize"))
+    );
+    assert_eq!(
+        asm["registration_endpoint"],
+        json!(format!("http://{addr}/register"))
+    );
     assert_eq!(asm["code_challenge_methods_supported"], json!(["S256"]));
 }
 
@@ -339,7 +527,9 @@ async fn direct_mode_upstream_down_is_502_json() {
     let s = start(&dead_issuer, &format!("{dead_issuer}/jwks.json"), |a| a).await;
     let resp = tokio::time::timeout(
         Duration::from_secs(20),
-        reqwest::Client::new().get(s.url("/.well-known/oauth-authorization-server")).send(),
+        reqwest::Client::new()
+            .get(s.url("/.well-known/oauth-authorization-server"))
+            .send(),
     )
     .await
     .expect("no hang")
@@ -347,6 +537,10 @@ async fn direct_mode_upstream_down_is_502_json() {
     assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
     assert_eq!(body(resp).await["error"], "upstream_unavailable");
     // The protected-resource metadata does not depend on the upstream.
-    let resp = reqwest::Client::new().get(s.url("/.well-known/oauth-protected-resource")).send().await.expect("send");
+    let resp = reqwest::Client::new()
+        .get(s.url("/.well-known/oauth-protected-resource"))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), StatusCode::OK);
 }

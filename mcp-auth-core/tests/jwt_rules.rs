@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use mcp_auth_core::{
-    Algorithm, Audience, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource, TokenRejection,
-    VerifyError,
+    Algorithm, Audience, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource,
+    TokenRejection, VerifyError,
 };
 use mcp_auth_testkit::{FakeIdp, TestKey, assemble, claims, jwks, now, sign_hmac};
 use serde_json::{Value, json};
@@ -19,7 +19,11 @@ async fn setup(keys: &[&TestKey], tweak: impl FnOnce(&mut JwtConfig)) -> (FakeId
     (idp, verifier)
 }
 
-fn verifier_for(idp: &FakeIdp, tweak: impl FnOnce(&mut JwtConfig), secret: Option<&[u8]>) -> JwtVerifier {
+fn verifier_for(
+    idp: &FakeIdp,
+    tweak: impl FnOnce(&mut JwtConfig),
+    secret: Option<&[u8]>,
+) -> JwtVerifier {
     let mut config = JwtConfig::new(idp.issuer(), Audience::exactly(AUD));
     tweak(&mut config);
     let cache = JwksCache::new(idp.jwks_url(), JwksConfig::default()).expect("jwks cache");
@@ -58,7 +62,10 @@ async fn every_asymmetric_algorithm_verifies_with_its_key() {
     let (idp, verifier) = setup(&refs, |_| {}).await;
     for key in &keys {
         let token = key.sign(&good_claims(&idp));
-        let ctx = verifier.verify_context(&token).await.unwrap_or_else(|e| panic!("{:?} refused: {e}", key.alg));
+        let ctx = verifier
+            .verify_context(&token)
+            .await
+            .unwrap_or_else(|e| panic!("{:?} refused: {e}", key.alg));
         assert_eq!(ctx.user().user_id, "user-1");
         assert_eq!(ctx.scopes(), ["read", "write"]);
     }
@@ -72,14 +79,23 @@ async fn rule17_mixed_jwks_binds_each_key_to_its_own_algorithm() {
     // Published without `alg`: bound by key type and curve only.
     let idp = FakeIdp::start(jwks(&[rsa.jwk_without_alg(), ec.jwk_without_alg()])).await;
     let verifier = verifier_for(&idp, |_| {}, None);
-    verifier.verify(&rsa.sign(&good_claims(&idp))).await.expect("RS256 with the RSA key");
-    verifier.verify(&ec.sign(&good_claims(&idp))).await.expect("ES256 with the EC key");
+    verifier
+        .verify(&rsa.sign(&good_claims(&idp)))
+        .await
+        .expect("RS256 with the RSA key");
+    verifier
+        .verify(&ec.sign(&good_claims(&idp)))
+        .await
+        .expect("ES256 with the EC key");
     // An RSA key without alg serves the whole RSA family, PS256 included.
     let ps = TestKey::rsa("rsa", Algorithm::PS256);
     let mut h = ps.header();
     h.kid = Some("rsa".into());
     // Signed with a different RSA key under the RSA kid: the PS256 binding exists, the signature is wrong.
-    assert_eq!(rejection(verifier.verify(&ps.sign_with(h, &good_claims(&idp))).await), TokenRejection::BadSignature);
+    assert_eq!(
+        rejection(verifier.verify(&ps.sign_with(h, &good_claims(&idp))).await),
+        TokenRejection::BadSignature
+    );
     // An ES256 token naming the RSA key's kid: no ES256 key has that kid.
     let mut h = ec.header();
     h.kid = Some("rsa".into());
@@ -104,20 +120,37 @@ async fn rule17_forged_signature_is_refused() {
     let key = TestKey::rsa("k", Algorithm::RS256);
     let attacker = TestKey::rsa("k", Algorithm::RS256);
     let (idp, verifier) = setup(&[&key], |_| {}).await;
-    assert_eq!(rejection(verifier.verify(&attacker.sign(&good_claims(&idp))).await), TokenRejection::BadSignature);
+    assert_eq!(
+        rejection(verifier.verify(&attacker.sign(&good_claims(&idp))).await),
+        TokenRejection::BadSignature
+    );
     // A genuine token with its payload swapped.
     let genuine = key.sign(&good_claims(&idp));
     let mut parts: Vec<&str> = genuine.split('.').collect();
     let mut admin = good_claims(&idp);
     admin["sub"] = json!("admin");
-    let forged_payload = assemble(&json!({}), &admin, b"").split('.').nth(1).expect("payload").to_owned();
+    let forged_payload = assemble(&json!({}), &admin, b"")
+        .split('.')
+        .nth(1)
+        .expect("payload")
+        .to_owned();
     parts[1] = &forged_payload;
-    assert_eq!(rejection(verifier.verify(&parts.join(".")).await), TokenRejection::BadSignature);
+    assert_eq!(
+        rejection(verifier.verify(&parts.join(".")).await),
+        TokenRejection::BadSignature
+    );
     // ECDSA too.
     let ec = TestKey::ec_p256("e");
     let ec_attacker = TestKey::ec_p256("e");
     let (idp2, verifier2) = setup(&[&ec], |_| {}).await;
-    assert_eq!(rejection(verifier2.verify(&ec_attacker.sign(&good_claims(&idp2))).await), TokenRejection::BadSignature);
+    assert_eq!(
+        rejection(
+            verifier2
+                .verify(&ec_attacker.sign(&good_claims(&idp2)))
+                .await
+        ),
+        TokenRejection::BadSignature
+    );
 }
 
 #[tokio::test]
@@ -126,10 +159,16 @@ async fn rule17_alg_none_is_refused() {
     let (idp, verifier) = setup(&[&key], |_| {}).await;
     for alg in ["none", "None", "NONE", ""] {
         let token = assemble(&json!({"alg": alg, "kid": "k"}), &good_claims(&idp), b"");
-        assert_eq!(rejection(verifier.verify(&token).await), TokenRejection::AlgorithmNotAllowed(alg.into()));
+        assert_eq!(
+            rejection(verifier.verify(&token).await),
+            TokenRejection::AlgorithmNotAllowed(alg.into())
+        );
     }
     let no_alg = assemble(&json!({"kid": "k"}), &good_claims(&idp), b"sig");
-    assert_eq!(rejection(verifier.verify(&no_alg).await), TokenRejection::MissingClaim("alg"));
+    assert_eq!(
+        rejection(verifier.verify(&no_alg).await),
+        TokenRejection::MissingClaim("alg")
+    );
     assert_eq!(idp.jwks_hits(), 0, "refused before any key lookup");
 }
 
@@ -139,15 +178,33 @@ async fn rule17_hs_rs_confusion_is_impossible() {
     let (idp, verifier) = setup(&[&key], |_| {}).await;
     // The classic attack: HS256 keyed with the public key material the JWKS publishes.
     let public = key.jwk();
-    for secret in [public.to_string().into_bytes(), public["n"].as_str().unwrap_or_default().as_bytes().to_vec()] {
+    for secret in [
+        public.to_string().into_bytes(),
+        public["n"].as_str().unwrap_or_default().as_bytes().to_vec(),
+    ] {
         let token = sign_hmac(&secret, Algorithm::HS256, Some("k"), &good_claims(&idp));
-        assert_eq!(rejection(verifier.verify(&token).await), TokenRejection::AlgorithmNotAllowed("HS256".into()));
+        assert_eq!(
+            rejection(verifier.verify(&token).await),
+            TokenRejection::AlgorithmNotAllowed("HS256".into())
+        );
     }
     // A JWKS publishing a symmetric key does not make HS256 possible either.
-    let idp2 = FakeIdp::start(jwks(&[json!({"kty": "oct", "kid": "sym", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}), key.jwk()])).await;
+    let idp2 = FakeIdp::start(jwks(&[
+        json!({"kty": "oct", "kid": "sym", "k": "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0"}),
+        key.jwk(),
+    ]))
+    .await;
     let verifier2 = verifier_for(&idp2, |_| {}, None);
-    let token = sign_hmac(b"secretsecretsecretsecret", Algorithm::HS256, Some("sym"), &good_claims(&idp2));
-    assert_eq!(rejection(verifier2.verify(&token).await), TokenRejection::AlgorithmNotAllowed("HS256".into()));
+    let token = sign_hmac(
+        b"secretsecretsecretsecret",
+        Algorithm::HS256,
+        Some("sym"),
+        &good_claims(&idp2),
+    );
+    assert_eq!(
+        rejection(verifier2.verify(&token).await),
+        TokenRejection::AlgorithmNotAllowed("HS256".into())
+    );
 }
 
 #[tokio::test]
@@ -157,32 +214,70 @@ async fn rule17_secret_and_jwks_never_cross() {
     let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
     let verifier = verifier_for(&idp, |_| {}, Some(secret));
     // HS256 with the secret: accepted.
-    verifier.verify(&sign_hmac(secret, Algorithm::HS256, None, &good_claims(&idp))).await.expect("HS256 with secret");
+    verifier
+        .verify(&sign_hmac(
+            secret,
+            Algorithm::HS256,
+            None,
+            &good_claims(&idp),
+        ))
+        .await
+        .expect("HS256 with secret");
     // HS256 keyed with the RSA public key: the secret does not verify it.
-    let token = sign_hmac(key.jwk().to_string().as_bytes(), Algorithm::HS256, Some("k"), &good_claims(&idp));
-    assert_eq!(rejection(verifier.verify(&token).await), TokenRejection::BadSignature);
+    let token = sign_hmac(
+        key.jwk().to_string().as_bytes(),
+        Algorithm::HS256,
+        Some("k"),
+        &good_claims(&idp),
+    );
+    assert_eq!(
+        rejection(verifier.verify(&token).await),
+        TokenRejection::BadSignature
+    );
     // An RS256 header whose signature is an HMAC with the secret: never checked against the secret.
     let hs = sign_hmac(secret, Algorithm::HS256, Some("k"), &good_claims(&idp));
     let sig = hs.split('.').nth(2).expect("sig");
     let parts: Vec<&str> = hs.split('.').collect();
     let header = assemble(&json!({"alg": "RS256", "kid": "k"}), &json!({}), b"");
-    let relabelled = format!("{}.{}.{}", header.split('.').next().expect("h"), parts[1], sig);
-    assert_eq!(rejection(verifier.verify(&relabelled).await), TokenRejection::BadSignature);
+    let relabelled = format!(
+        "{}.{}.{}",
+        header.split('.').next().expect("h"),
+        parts[1],
+        sig
+    );
+    assert_eq!(
+        rejection(verifier.verify(&relabelled).await),
+        TokenRejection::BadSignature
+    );
 }
 
 #[tokio::test]
 async fn rule17_allowlist_decides_not_the_header() {
     let rsa = TestKey::rsa("rsa", Algorithm::RS256);
     let ec = TestKey::ec_p256("ec");
-    let (idp, verifier) = setup(&[&rsa, &ec], |c| c.algorithms = Some(vec![Algorithm::RS256])).await;
-    verifier.verify(&rsa.sign(&good_claims(&idp))).await.expect("RS256 allowed");
-    assert_eq!(rejection(verifier.verify(&ec.sign(&good_claims(&idp))).await), TokenRejection::AlgorithmNotAllowed("ES256".into()));
+    let (idp, verifier) = setup(&[&rsa, &ec], |c| {
+        c.algorithms = Some(vec![Algorithm::RS256])
+    })
+    .await;
+    verifier
+        .verify(&rsa.sign(&good_claims(&idp)))
+        .await
+        .expect("RS256 allowed");
+    assert_eq!(
+        rejection(verifier.verify(&ec.sign(&good_claims(&idp))).await),
+        TokenRejection::AlgorithmNotAllowed("ES256".into())
+    );
     // HS256 in the allowlist without a secret is not honoured.
-    assert!(JwtVerifier::new(
-        JwtConfig { algorithms: Some(vec![Algorithm::HS256]), ..JwtConfig::new(idp.issuer(), Audience::exactly(AUD)) },
-        KeySource::Jwks(JwksCache::new(idp.jwks_url(), JwksConfig::default()).expect("cache")),
-    )
-    .is_err());
+    assert!(
+        JwtVerifier::new(
+            JwtConfig {
+                algorithms: Some(vec![Algorithm::HS256]),
+                ..JwtConfig::new(idp.issuer(), Audience::exactly(AUD))
+            },
+            KeySource::Jwks(JwksCache::new(idp.jwks_url(), JwksConfig::default()).expect("cache")),
+        )
+        .is_err()
+    );
 }
 
 #[tokio::test]
@@ -190,18 +285,31 @@ async fn rule18_issuer_must_match_exactly() {
     let key = TestKey::ec_p256("k");
     let (idp, verifier) = setup(&[&key], |_| {}).await;
     let issuer = idp.issuer();
-    for bad in [json!("https://evil.example.com"), json!(format!("{issuer}/")), json!(issuer.to_uppercase())] {
+    for bad in [
+        json!("https://evil.example.com"),
+        json!(format!("{issuer}/")),
+        json!(issuer.to_uppercase()),
+    ] {
         let mut c = good_claims(&idp);
         c["iss"] = bad;
-        assert!(matches!(rejection(verifier.verify(&key.sign(&c)).await), TokenRejection::WrongIssuer { .. }));
+        assert!(matches!(
+            rejection(verifier.verify(&key.sign(&c)).await),
+            TokenRejection::WrongIssuer { .. }
+        ));
     }
     // An array containing the right issuer is not an issuer (jsonwebtoken would accept it).
     let mut c = good_claims(&idp);
     c["iss"] = json!(["https://evil.example.com", issuer]);
-    assert!(matches!(rejection(verifier.verify(&key.sign(&c)).await), TokenRejection::WrongIssuer { .. }));
+    assert!(matches!(
+        rejection(verifier.verify(&key.sign(&c)).await),
+        TokenRejection::WrongIssuer { .. }
+    ));
     let mut c = good_claims(&idp);
     c.as_object_mut().expect("obj").remove("iss");
-    assert_eq!(rejection(verifier.verify(&key.sign(&c)).await), TokenRejection::MissingClaim("iss"));
+    assert_eq!(
+        rejection(verifier.verify(&key.sign(&c)).await),
+        TokenRejection::MissingClaim("iss")
+    );
 }
 
 #[tokio::test]
@@ -213,13 +321,21 @@ async fn rule18_jku_and_x5u_are_never_fetched() {
     let mut h = attacker.header();
     h.jku = Some(evil_idp.jwks_url());
     h.x5u = Some(evil_idp.jwks_url());
-    let r = rejection(verifier.verify(&attacker.sign_with(h, &good_claims(&idp))).await);
+    let r = rejection(
+        verifier
+            .verify(&attacker.sign_with(h, &good_claims(&idp)))
+            .await,
+    );
     assert!(matches!(r, TokenRejection::UnknownKey { .. }), "{r:?}");
     assert_eq!(evil_idp.jwks_hits(), 0, "the token's jku was fetched");
     // An embedded jwk header is not trusted either.
     let mut h = attacker.header();
     h.jwk = serde_json::from_value(attacker.jwk()).ok();
-    let r = rejection(verifier.verify(&attacker.sign_with(h, &good_claims(&idp))).await);
+    let r = rejection(
+        verifier
+            .verify(&attacker.sign_with(h, &good_claims(&idp)))
+            .await,
+    );
     assert!(matches!(r, TokenRejection::UnknownKey { .. }), "{r:?}");
 }
 
@@ -229,24 +345,44 @@ async fn rule19_exp_required_and_enforced_with_leeway() {
     let (idp, verifier) = setup(&[&key], |c| c.leeway = Duration::from_secs(60)).await;
     let mut c = good_claims(&idp);
     c["exp"] = json!(now() - 120);
-    assert!(matches!(rejection(verifier.verify(&key.sign(&c)).await), TokenRejection::Expired { .. }));
+    assert!(matches!(
+        rejection(verifier.verify(&key.sign(&c)).await),
+        TokenRejection::Expired { .. }
+    ));
     c["exp"] = json!(now() - 30);
-    verifier.verify(&key.sign(&c)).await.expect("within the 60 s leeway");
+    verifier
+        .verify(&key.sign(&c))
+        .await
+        .expect("within the 60 s leeway");
     c["exp"] = json!((now() + 100).to_string());
-    assert_eq!(rejection(verifier.verify(&key.sign(&c)).await), TokenRejection::InvalidClaim("exp"));
+    assert_eq!(
+        rejection(verifier.verify(&key.sign(&c)).await),
+        TokenRejection::InvalidClaim("exp")
+    );
     c.as_object_mut().expect("obj").remove("exp");
-    assert_eq!(rejection(verifier.verify(&key.sign(&c)).await), TokenRejection::MissingClaim("exp"));
+    assert_eq!(
+        rejection(verifier.verify(&key.sign(&c)).await),
+        TokenRejection::MissingClaim("exp")
+    );
     // Zero leeway: a token that expired a few seconds ago is refused.
     let (idp0, strict) = setup(&[&key], |c| c.leeway = Duration::ZERO).await;
     let mut c = good_claims(&idp0);
     c["exp"] = json!(now() - 2);
-    assert!(matches!(rejection(strict.verify(&key.sign(&c)).await), TokenRejection::Expired { .. }));
+    assert!(matches!(
+        rejection(strict.verify(&key.sign(&c)).await),
+        TokenRejection::Expired { .. }
+    ));
     // Leeway is bounded.
-    assert!(JwtVerifier::new(
-        JwtConfig { leeway: Duration::from_secs(3600), ..JwtConfig::new(idp.issuer(), Audience::exactly(AUD)) },
-        KeySource::Jwks(JwksCache::new(idp.jwks_url(), JwksConfig::default()).expect("cache")),
-    )
-    .is_err());
+    assert!(
+        JwtVerifier::new(
+            JwtConfig {
+                leeway: Duration::from_secs(3600),
+                ..JwtConfig::new(idp.issuer(), Audience::exactly(AUD))
+            },
+            KeySource::Jwks(JwksCache::new(idp.jwks_url(), JwksConfig::default()).expect("cache")),
+        )
+        .is_err()
+    );
 }
 
 #[tokio::test]
@@ -255,11 +391,17 @@ async fn rule19_nbf_honoured() {
     let (idp, verifier) = setup(&[&key], |_| {}).await;
     let mut c = good_claims(&idp);
     c["nbf"] = json!(now() + 600);
-    assert!(matches!(rejection(verifier.verify(&key.sign(&c)).await), TokenRejection::NotYetValid { .. }));
+    assert!(matches!(
+        rejection(verifier.verify(&key.sign(&c)).await),
+        TokenRejection::NotYetValid { .. }
+    ));
     c["nbf"] = json!(now() + 30);
     verifier.verify(&key.sign(&c)).await.expect("within leeway");
     c["nbf"] = json!("soon");
-    assert_eq!(rejection(verifier.verify(&key.sign(&c)).await), TokenRejection::InvalidClaim("nbf"));
+    assert_eq!(
+        rejection(verifier.verify(&key.sign(&c)).await),
+        TokenRejection::InvalidClaim("nbf")
+    );
 }
 
 #[tokio::test]
@@ -268,29 +410,52 @@ async fn rule20_audience_must_contain_this_server() {
     let (idp, verifier) = setup(&[&key], |_| {}).await;
     let mut c = good_claims(&idp);
     c["aud"] = json!("https://other-service.example.com");
-    assert!(matches!(rejection(verifier.verify(&key.sign(&c)).await), TokenRejection::WrongAudience { .. }));
+    assert!(matches!(
+        rejection(verifier.verify(&key.sign(&c)).await),
+        TokenRejection::WrongAudience { .. }
+    ));
     c["aud"] = json!(["https://other-service.example.com", AUD]);
-    verifier.verify(&key.sign(&c)).await.expect("array containing ours");
+    verifier
+        .verify(&key.sign(&c))
+        .await
+        .expect("array containing ours");
     c["aud"] = json!([]);
-    assert!(matches!(rejection(verifier.verify(&key.sign(&c)).await), TokenRejection::WrongAudience { .. }));
+    assert!(matches!(
+        rejection(verifier.verify(&key.sign(&c)).await),
+        TokenRejection::WrongAudience { .. }
+    ));
     c["aud"] = json!(5);
-    assert_eq!(rejection(verifier.verify(&key.sign(&c)).await), TokenRejection::InvalidClaim("aud"));
+    assert_eq!(
+        rejection(verifier.verify(&key.sign(&c)).await),
+        TokenRejection::InvalidClaim("aud")
+    );
     c.as_object_mut().expect("obj").remove("aud");
-    assert_eq!(rejection(verifier.verify(&key.sign(&c)).await), TokenRejection::MissingClaim("aud"));
+    assert_eq!(
+        rejection(verifier.verify(&key.sign(&c)).await),
+        TokenRejection::MissingClaim("aud")
+    );
     // azp does not count unless the rule says so.
     c["aud"] = json!("account");
     c["azp"] = json!(AUD);
-    assert!(matches!(rejection(verifier.verify(&key.sign(&c)).await), TokenRejection::WrongAudience { .. }));
+    assert!(matches!(
+        rejection(verifier.verify(&key.sign(&c)).await),
+        TokenRejection::WrongAudience { .. }
+    ));
     let azp = verifier.with_audience(Audience::OneOfOrAuthorizedParty(vec![AUD.into()]));
     azp.verify(&key.sign(&c)).await.expect("azp names us");
     c["azp"] = json!("another-client");
-    assert!(matches!(rejection(azp.verify(&key.sign(&c)).await), TokenRejection::WrongAudience { .. }));
+    assert!(matches!(
+        rejection(azp.verify(&key.sign(&c)).await),
+        TokenRejection::WrongAudience { .. }
+    ));
     // An empty audience configuration is refused at build time.
-    assert!(JwtVerifier::new(
-        JwtConfig::new(idp.issuer(), Audience::OneOf(vec![])),
-        KeySource::Jwks(JwksCache::new(idp.jwks_url(), JwksConfig::default()).expect("cache")),
-    )
-    .is_err());
+    assert!(
+        JwtVerifier::new(
+            JwtConfig::new(idp.issuer(), Audience::OneOf(vec![])),
+            KeySource::Jwks(JwksCache::new(idp.jwks_url(), JwksConfig::default()).expect("cache")),
+        )
+        .is_err()
+    );
 }
 
 #[tokio::test]
@@ -300,7 +465,10 @@ async fn rule21_strict_typ_refuses_id_tokens() {
     for typ in ["at+jwt", "application/at+jwt", "AT+JWT"] {
         let mut h = key.header();
         h.typ = Some(typ.into());
-        verifier.verify(&key.sign_with(h, &good_claims(&idp))).await.unwrap_or_else(|e| panic!("{typ}: {e}"));
+        verifier
+            .verify(&key.sign_with(h, &good_claims(&idp)))
+            .await
+            .unwrap_or_else(|e| panic!("{typ}: {e}"));
     }
     let mut h = key.header();
     h.typ = Some("JWT".into());
@@ -310,10 +478,15 @@ async fn rule21_strict_typ_refuses_id_tokens() {
     );
     let mut h = key.header();
     h.typ = None;
-    assert_eq!(rejection(verifier.verify(&key.sign_with(h, &good_claims(&idp))).await), TokenRejection::WrongType(None));
+    assert_eq!(
+        rejection(verifier.verify(&key.sign_with(h, &good_claims(&idp))).await),
+        TokenRejection::WrongType(None)
+    );
     // Off by default.
     let (idp2, lax) = setup(&[&key], |_| {}).await;
-    lax.verify(&key.sign(&good_claims(&idp2))).await.expect("typ JWT accepted by default");
+    lax.verify(&key.sign(&good_claims(&idp2)))
+        .await
+        .expect("typ JWT accepted by default");
 }
 
 #[tokio::test]
@@ -331,10 +504,23 @@ async fn unknown_kid_is_refused_after_one_refetch() {
     let key = TestKey::rsa("k", Algorithm::RS256);
     let stranger = TestKey::rsa("stranger", Algorithm::RS256);
     let (idp, verifier) = setup(&[&key], |_| {}).await;
-    verifier.verify(&key.sign(&good_claims(&idp))).await.expect("warm up");
+    verifier
+        .verify(&key.sign(&good_claims(&idp)))
+        .await
+        .expect("warm up");
     let r = rejection(verifier.verify(&stranger.sign(&good_claims(&idp))).await);
-    assert_eq!(r, TokenRejection::UnknownKey { kid: Some("stranger".into()), alg: "RS256".into() });
-    assert_eq!(idp.jwks_hits(), 2, "one warm-up fetch and one refetch for the unknown kid");
+    assert_eq!(
+        r,
+        TokenRejection::UnknownKey {
+            kid: Some("stranger".into()),
+            alg: "RS256".into()
+        }
+    );
+    assert_eq!(
+        idp.jwks_hits(),
+        2,
+        "one warm-up fetch and one refetch for the unknown kid"
+    );
 }
 
 #[tokio::test]
@@ -356,7 +542,10 @@ async fn malformed_tokens_are_refused_without_a_key_fetch() {
     ];
     for token in &cases {
         let r = rejection(verifier.verify(token).await);
-        assert!(matches!(r, TokenRejection::Malformed(_)), "{token:?}: {r:?}");
+        assert!(
+            matches!(r, TokenRejection::Malformed(_)),
+            "{token:?}: {r:?}"
+        );
     }
     // Valid header and signature, payload not JSON: refused after the signature check.
     assert_eq!(idp.jwks_hits(), 0);
@@ -375,7 +564,10 @@ async fn oversized_token_is_refused_before_parsing() {
     let mut c = good_claims(&idp);
     c["padding"] = json!("x".repeat(9000));
     let token = key.sign(&c);
-    assert!(matches!(rejection(verifier.verify(&token).await), TokenRejection::TooLarge { max: 8192, .. }));
+    assert!(matches!(
+        rejection(verifier.verify(&token).await),
+        TokenRejection::TooLarge { max: 8192, .. }
+    ));
     assert_eq!(idp.jwks_hits(), 0);
 }
 
@@ -398,11 +590,21 @@ async fn rule22_off_curve_and_unknown_keys_do_not_poison_the_set() {
     ]))
     .await;
     let verifier = verifier_for(&idp, |_| {}, None);
-    verifier.verify(&good.sign(&good_claims(&idp))).await.expect("the good key still works");
+    verifier
+        .verify(&good.sign(&good_claims(&idp)))
+        .await
+        .expect("the good key still works");
     let mut h = good.header();
     h.kid = Some("bad".into());
-    let r = rejection(verifier.verify(&good.sign_with(h, &good_claims(&idp))).await);
-    assert!(matches!(r, TokenRejection::UnknownKey { .. }), "the off-curve key must have been skipped: {r:?}");
+    let r = rejection(
+        verifier
+            .verify(&good.sign_with(h, &good_claims(&idp)))
+            .await,
+    );
+    assert!(
+        matches!(r, TokenRejection::UnknownKey { .. }),
+        "the off-curve key must have been skipped: {r:?}"
+    );
 }
 
 #[tokio::test]
@@ -420,8 +622,11 @@ async fn scopes_and_claims_reach_the_context() {
     assert!(ctx.has_scope("users:delete"), "permissions count as scopes");
     assert_eq!(ctx.user().email.as_deref(), Some("alice@example.com"));
     assert_eq!(ctx.client_id(), Some("client-9"));
-    let err = ctx.require_all_scopes(&["admin", "billing"]).expect_err("billing missing");
+    let err = ctx
+        .require_all_scopes(&["admin", "billing"])
+        .expect_err("billing missing");
     assert_eq!(err.required, ["admin", "billing"]);
     assert!(err.granted.contains(&"users:delete".to_owned()));
-    ctx.require_any_scope(&["billing", "admin"]).expect("admin present");
+    ctx.require_any_scope(&["billing", "admin"])
+        .expect("admin present");
 }

@@ -43,25 +43,40 @@ async fn call(addr: &str, token: &str, tool: &str) -> (u16, Value) {
         .expect("send");
     let status = resp.status().as_u16();
     let text = resp.text().await.expect("body");
-    (status, serde_json::from_str(&text).unwrap_or_else(|_| json!({ "raw": text })))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|_| json!({ "raw": text })),
+    )
 }
 
 #[tokio::test]
 async fn a_tool_reads_the_authenticated_user() {
     let key = TestKey::rsa("k", Algorithm::RS256);
     let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr").to_string();
-    let resource = format!("http://localhost:{}/mcp", addr.rsplit(':').next().expect("port"));
+    let resource = format!(
+        "http://localhost:{}/mcp",
+        addr.rsplit(':').next().expect("port")
+    );
     let mut config = CustomConfig::new(idp.issuer());
     config.jwks_url = Some(idp.jwks_url());
-    let auth = McpAuth::new(CustomProvider::new(config).expect("provider")).resource_url(&resource).expect("url");
+    let auth = McpAuth::new(CustomProvider::new(config).expect("provider"))
+        .resource_url(&resource)
+        .expect("url");
     let mcp = StreamableHttpService::new(
         || Ok(Tools),
         NeverSessionManager::default().into(),
-        StreamableHttpServerConfig::default().with_legacy_session_mode(false).with_json_response(true),
+        StreamableHttpServerConfig::default()
+            .with_legacy_session_mode(false)
+            .with_json_response(true),
     );
-    let app = Router::new().nest_service("/mcp", mcp).layer(auth.layer()).merge(auth.routes());
+    let app = Router::new()
+        .nest_service("/mcp", mcp)
+        .layer(auth.layer())
+        .merge(auth.routes());
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -71,20 +86,36 @@ async fn a_tool_reads_the_authenticated_user() {
     let token = key.sign(&c);
     let (status, body) = call(&addr, &token, "whoami").await;
     assert_eq!(status, 200, "{body}");
-    let text = body["result"]["content"][0]["text"].as_str().unwrap_or_else(|| panic!("no text in {body}"));
+    let text = body["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no text in {body}"));
     let who: Value = serde_json::from_str(text).expect("tool output is JSON");
-    assert_eq!(who, json!({"user_id": "alice", "email": "alice@example.com", "scopes": ["read", "write"]}));
+    assert_eq!(
+        who,
+        json!({"user_id": "alice", "email": "alice@example.com", "scopes": ["read", "write"]})
+    );
 
     // A scope check inside a tool becomes a JSON-RPC error naming the scopes.
     let (status, body) = call(&addr, &token, "admin").await;
     assert_eq!(status, 200);
-    assert_eq!(body["error"]["data"]["required_scopes"], json!(["admin"]), "{body}");
-    assert_eq!(body["error"]["data"]["granted_scopes"], json!(["read", "write"]));
+    assert_eq!(
+        body["error"]["data"]["required_scopes"],
+        json!(["admin"]),
+        "{body}"
+    );
+    assert_eq!(
+        body["error"]["data"]["granted_scopes"],
+        json!(["read", "write"])
+    );
     c["scope"] = json!("admin");
     let (_, body) = call(&addr, &key.sign(&c), "admin").await;
     assert_eq!(body["result"]["content"][0]["text"], "admin done", "{body}");
 
     // Without a token, rmcp never sees the request.
-    let resp = reqwest::Client::new().post(format!("http://{addr}/mcp")).send().await.expect("send");
+    let resp = reqwest::Client::new()
+        .post(format!("http://{addr}/mcp"))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status().as_u16(), 401);
 }

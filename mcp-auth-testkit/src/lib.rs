@@ -26,7 +26,9 @@ use serde_json::{Value, json};
 
 /// Seconds since the Unix epoch.
 pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// Standard access-token claims valid for an hour.
@@ -47,7 +49,12 @@ fn b64(bytes: &[u8]) -> String {
 
 /// Assembles a compact JWS from raw parts (for forged and malformed tokens).
 pub fn assemble(header: &Value, claims: &Value, signature: &[u8]) -> String {
-    format!("{}.{}.{}", b64(header.to_string().as_bytes()), b64(claims.to_string().as_bytes()), b64(signature))
+    format!(
+        "{}.{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes()),
+        b64(signature)
+    )
 }
 
 /// A signing key generated for one test, with its public JWK.
@@ -62,12 +69,23 @@ pub struct TestKey {
 
 fn pem(label: &str, der: &[u8]) -> String {
     let body = STANDARD.encode(der);
-    let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).expect("base64 is ascii")).collect();
-    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).expect("base64 is ascii"))
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
 }
 
 fn alg_name(alg: Algorithm) -> String {
-    serde_json::to_value(alg).expect("alg serializes").as_str().expect("alg is a string").to_owned()
+    serde_json::to_value(alg)
+        .expect("alg serializes")
+        .as_str()
+        .expect("alg is a string")
+        .to_owned()
 }
 
 impl TestKey {
@@ -80,7 +98,8 @@ impl TestKey {
     pub fn rsa_sized(kid: &str, alg: Algorithm, size: aws_lc_rs::rsa::KeySize) -> Self {
         let pair = aws_lc_rs::rsa::KeyPair::generate(size).expect("RSA key generation");
         let pkcs8 = pair.as_der().expect("PKCS#8 export");
-        let encoding = EncodingKey::from_rsa_pem(pem("PRIVATE KEY", pkcs8.as_ref()).as_bytes()).expect("RSA PEM");
+        let encoding = EncodingKey::from_rsa_pem(pem("PRIVATE KEY", pkcs8.as_ref()).as_bytes())
+            .expect("RSA PEM");
         let public = pair.public_key();
         let jwk = json!({
             "kty": "RSA",
@@ -90,20 +109,43 @@ impl TestKey {
             "n": b64(public.modulus().big_endian_without_leading_zero()),
             "e": b64(public.exponent().big_endian_without_leading_zero()),
         });
-        TestKey { kid: kid.to_owned(), alg, encoding, jwk }
+        TestKey {
+            kid: kid.to_owned(),
+            alg,
+            encoding,
+            jwk,
+        }
     }
 
     /// A fresh P-256 key (ES256).
     pub fn ec_p256(kid: &str) -> Self {
-        Self::ec(kid, Algorithm::ES256, &signature::ECDSA_P256_SHA256_FIXED_SIGNING, "P-256", 32)
+        Self::ec(
+            kid,
+            Algorithm::ES256,
+            &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            "P-256",
+            32,
+        )
     }
 
     /// A fresh P-384 key (ES384).
     pub fn ec_p384(kid: &str) -> Self {
-        Self::ec(kid, Algorithm::ES384, &signature::ECDSA_P384_SHA384_FIXED_SIGNING, "P-384", 48)
+        Self::ec(
+            kid,
+            Algorithm::ES384,
+            &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
+            "P-384",
+            48,
+        )
     }
 
-    fn ec(kid: &str, alg: Algorithm, sig: &'static signature::EcdsaSigningAlgorithm, crv: &str, size: usize) -> Self {
+    fn ec(
+        kid: &str,
+        alg: Algorithm,
+        sig: &'static signature::EcdsaSigningAlgorithm,
+        crv: &str,
+        size: usize,
+    ) -> Self {
         let rng = SystemRandom::new();
         let pkcs8 = EcdsaKeyPair::generate_pkcs8(sig, &rng).expect("EC key generation");
         let pair = EcdsaKeyPair::from_pkcs8(sig, pkcs8.as_ref()).expect("EC key parse");
@@ -117,7 +159,12 @@ impl TestKey {
             "x": b64(&point[1..1 + size]),
             "y": b64(&point[1 + size..]),
         });
-        TestKey { kid: kid.to_owned(), alg, encoding: EncodingKey::from_ec_der(pkcs8.as_ref()), jwk }
+        TestKey {
+            kid: kid.to_owned(),
+            alg,
+            encoding: EncodingKey::from_ec_der(pkcs8.as_ref()),
+            jwk,
+        }
     }
 
     /// A fresh Ed25519 key (EdDSA).
@@ -133,7 +180,12 @@ impl TestKey {
             "crv": "Ed25519",
             "x": b64(pair.public_key().as_ref()),
         });
-        TestKey { kid: kid.to_owned(), alg: Algorithm::EdDSA, encoding: EncodingKey::from_ed_der(pkcs8.as_ref()), jwk }
+        TestKey {
+            kid: kid.to_owned(),
+            alg: Algorithm::EdDSA,
+            encoding: EncodingKey::from_ed_der(pkcs8.as_ref()),
+            jwk,
+        }
     }
 
     /// The public JWK (with `kid`, `alg` and `use`).
@@ -219,15 +271,27 @@ async fn serve_jwks(State(s): State<Arc<IdpState>>) -> Response {
     let behavior = s.behavior.lock().expect("lock").clone();
     let mut resp = match behavior {
         Behavior::Normal => axum::Json(s.jwks.lock().expect("lock").clone()).into_response(),
-        Behavior::Status(code) => {
-            (StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), "<html>oops</html>").into_response()
-        }
-        Behavior::Garbage => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], "{\"keys\": [tru").into_response(),
+        Behavior::Status(code) => (
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            "<html>oops</html>",
+        )
+            .into_response(),
+        Behavior::Garbage => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            "{\"keys\": [tru",
+        )
+            .into_response(),
         Behavior::Huge(n) => {
             let mut body = String::from("{\"keys\": [], \"pad\": \"");
             body.push_str(&"x".repeat(n));
             body.push_str("\"}");
-            (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+                .into_response()
         }
         Behavior::Delay(d) => {
             tokio::time::sleep(d).await;
@@ -235,7 +299,10 @@ async fn serve_jwks(State(s): State<Arc<IdpState>>) -> Response {
         }
     };
     if let Some(cc) = s.cache_control.lock().expect("lock").clone() {
-        resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_str(&cc).expect("header"));
+        resp.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_str(&cc).expect("header"),
+        );
     }
     resp
 }
@@ -243,7 +310,12 @@ async fn serve_jwks(State(s): State<Arc<IdpState>>) -> Response {
 async fn serve_discovery(State(s): State<Arc<IdpState>>) -> Response {
     s.discovery_hits.fetch_add(1, Ordering::SeqCst);
     let issuer = s.issuer.lock().expect("lock").clone();
-    let named = s.discovery_issuer.lock().expect("lock").clone().unwrap_or_else(|| issuer.clone());
+    let named = s
+        .discovery_issuer
+        .lock()
+        .expect("lock")
+        .clone()
+        .unwrap_or_else(|| issuer.clone());
     axum::Json(json!({
         "issuer": named,
         "jwks_uri": format!("{issuer}/jwks.json"),
@@ -259,7 +331,9 @@ async fn serve_discovery(State(s): State<Arc<IdpState>>) -> Response {
 impl FakeIdp {
     /// Starts the server publishing `jwks`.
     pub async fn start(jwks: Value) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let addr = listener.local_addr().expect("addr");
         let state = Arc::new(IdpState {
             issuer: Mutex::new(format!("http://{addr}")),
@@ -273,7 +347,10 @@ impl FakeIdp {
         let app = Router::new()
             .route("/jwks.json", get(serve_jwks))
             .route("/.well-known/openid-configuration", get(serve_discovery))
-            .route("/.well-known/oauth-authorization-server", get(serve_discovery))
+            .route(
+                "/.well-known/oauth-authorization-server",
+                get(serve_discovery),
+            )
             .with_state(Arc::clone(&state));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -283,7 +360,12 @@ impl FakeIdp {
                 })
                 .await;
         });
-        FakeIdp { addr, state, shutdown: Some(tx), task: Some(task) }
+        FakeIdp {
+            addr,
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
     }
 
     /// `http://127.0.0.1:PORT` — the issuer identifier.
@@ -339,7 +421,9 @@ impl FakeIdp {
 
 /// An http URL on 127.0.0.1 where nothing listens (the port was bound, then released).
 pub async fn unreachable_url(path: &str) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     drop(listener);
     format!("http://{addr}{path}")

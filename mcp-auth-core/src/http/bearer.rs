@@ -18,7 +18,9 @@ pub(crate) enum BearerError {
 fn is_token68(token: &str) -> bool {
     let body = token.trim_end_matches('=');
     !body.is_empty()
-        && body.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/'))
+        && body.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/')
+        })
 }
 
 /// The bearer token of a request. The scheme is case-insensitive; the header must
@@ -28,16 +30,27 @@ pub(crate) fn bearer_token<'a>(
     query: Option<&str>,
     max_len: usize,
 ) -> Result<&'a str, BearerError> {
-    if query.is_some_and(|q| q.split('&').any(|pair| pair.split('=').next() == Some("access_token"))) {
-        return Err(BearerError::Malformed("access tokens are accepted only in the Authorization header"));
+    if query.is_some_and(|q| {
+        q.split('&')
+            .any(|pair| pair.split('=').next() == Some("access_token"))
+    }) {
+        return Err(BearerError::Malformed(
+            "access tokens are accepted only in the Authorization header",
+        ));
     }
     let mut values = headers.get_all(AUTHORIZATION).iter();
     let value = match (values.next(), values.next()) {
         (None, _) => return Err(BearerError::Missing),
-        (Some(_), Some(_)) => return Err(BearerError::Malformed("the Authorization header must appear once")),
+        (Some(_), Some(_)) => {
+            return Err(BearerError::Malformed(
+                "the Authorization header must appear once",
+            ));
+        }
         (Some(v), None) => v,
     };
-    let value = value.to_str().map_err(|_| BearerError::Malformed("the Authorization header is not visible ASCII"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| BearerError::Malformed("the Authorization header is not visible ASCII"))?;
     let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(BearerError::Missing);
@@ -50,7 +63,9 @@ pub(crate) fn bearer_token<'a>(
         return Err(BearerError::TooLarge(token.len()));
     }
     if !is_token68(token) {
-        return Err(BearerError::Malformed("the Bearer token contains characters outside token68"));
+        return Err(BearerError::Malformed(
+            "the Bearer token contains characters outside token68",
+        ));
     }
     Ok(token)
 }
@@ -63,7 +78,10 @@ mod tests {
     fn headers(values: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for v in values {
-            h.append(AUTHORIZATION, HeaderValue::from_str(v).expect("valid header"));
+            h.append(
+                AUTHORIZATION,
+                HeaderValue::from_str(v).expect("valid header"),
+            );
         }
         h
     }
@@ -71,24 +89,54 @@ mod tests {
     #[test]
     fn scheme_is_case_insensitive() {
         for scheme in ["Bearer", "bearer", "BEARER", "bEaReR"] {
-            assert_eq!(bearer_token(&headers(&[&format!("{scheme} abc.def-ghi")]), None, 100), Ok("abc.def-ghi"));
+            assert_eq!(
+                bearer_token(&headers(&[&format!("{scheme} abc.def-ghi")]), None, 100),
+                Ok("abc.def-ghi")
+            );
         }
     }
 
     #[test]
     fn malformed_headers() {
-        assert_eq!(bearer_token(&headers(&[]), None, 100), Err(BearerError::Missing));
-        assert_eq!(bearer_token(&headers(&["Basic dXNlcjpwdw=="]), None, 100), Err(BearerError::Missing));
-        assert!(matches!(bearer_token(&headers(&["Bearer a", "Bearer b"]), None, 100), Err(BearerError::Malformed(_))));
-        assert!(matches!(bearer_token(&headers(&["Bearer"]), None, 100), Err(BearerError::Malformed(_))));
-        assert!(matches!(bearer_token(&headers(&["Bearer    "]), None, 100), Err(BearerError::Malformed(_))));
-        assert!(matches!(bearer_token(&headers(&["Bearer a b"]), None, 100), Err(BearerError::Malformed(_))));
-        assert!(matches!(bearer_token(&headers(&["Bearer a,b"]), None, 100), Err(BearerError::Malformed(_))));
-        assert_eq!(bearer_token(&headers(&["Bearer abcdef"]), None, 5), Err(BearerError::TooLarge(6)));
+        assert_eq!(
+            bearer_token(&headers(&[]), None, 100),
+            Err(BearerError::Missing)
+        );
+        assert_eq!(
+            bearer_token(&headers(&["Basic dXNlcjpwdw=="]), None, 100),
+            Err(BearerError::Missing)
+        );
+        assert!(matches!(
+            bearer_token(&headers(&["Bearer a", "Bearer b"]), None, 100),
+            Err(BearerError::Malformed(_))
+        ));
+        assert!(matches!(
+            bearer_token(&headers(&["Bearer"]), None, 100),
+            Err(BearerError::Malformed(_))
+        ));
+        assert!(matches!(
+            bearer_token(&headers(&["Bearer    "]), None, 100),
+            Err(BearerError::Malformed(_))
+        ));
+        assert!(matches!(
+            bearer_token(&headers(&["Bearer a b"]), None, 100),
+            Err(BearerError::Malformed(_))
+        ));
+        assert!(matches!(
+            bearer_token(&headers(&["Bearer a,b"]), None, 100),
+            Err(BearerError::Malformed(_))
+        ));
+        assert_eq!(
+            bearer_token(&headers(&["Bearer abcdef"]), None, 5),
+            Err(BearerError::TooLarge(6))
+        );
         assert!(matches!(
             bearer_token(&headers(&["Bearer abc"]), Some("x=1&access_token=abc"), 100),
             Err(BearerError::Malformed(_))
         ));
-        assert_eq!(bearer_token(&headers(&["Bearer abc=="]), Some("q=access_tokens"), 100), Ok("abc=="));
+        assert_eq!(
+            bearer_token(&headers(&["Bearer abc=="]), Some("q=access_tokens"), 100),
+            Ok("abc==")
+        );
     }
 }

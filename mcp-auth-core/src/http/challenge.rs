@@ -53,7 +53,11 @@ fn header_value(s: String) -> HeaderValue {
 
 impl Challenges {
     pub fn new(resource_metadata: Option<String>, required_scopes: &[String]) -> Self {
-        let scope: Vec<&str> = required_scopes.iter().map(String::as_str).filter(|s| *s != "offline_access").collect();
+        let scope: Vec<&str> = required_scopes
+            .iter()
+            .map(String::as_str)
+            .filter(|s| *s != "offline_access")
+            .collect();
         let scope = (!scope.is_empty()).then(|| scope.join(" "));
         let mut c = Challenges {
             resource_metadata,
@@ -62,14 +66,19 @@ impl Challenges {
             invalid_token: HeaderValue::from_static("Bearer"),
         };
         c.missing = header_value(c.build(&[]));
-        c.invalid_token =
-            header_value(c.build(&[("error", "invalid_token"), ("error_description", "Token is invalid or expired")]));
+        c.invalid_token = header_value(c.build(&[
+            ("error", "invalid_token"),
+            ("error_description", "Token is invalid or expired"),
+        ]));
         c
     }
 
     /// `Bearer k="v", …, resource_metadata="…", scope="…"`.
     fn build(&self, params: &[(&str, &str)]) -> String {
-        let mut parts: Vec<String> = params.iter().map(|(k, v)| format!("{k}={}", quote(v))).collect();
+        let mut parts: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}={}", quote(v)))
+            .collect();
         let has_scope = params.iter().any(|(k, _)| *k == "scope");
         if let Some(rm) = &self.resource_metadata {
             parts.push(format!("resource_metadata={}", quote(rm)));
@@ -77,7 +86,11 @@ impl Challenges {
         if !has_scope && let Some(scope) = &self.scope {
             parts.push(format!("scope={}", quote(scope)));
         }
-        if parts.is_empty() { "Bearer".to_owned() } else { format!("Bearer {}", parts.join(", ")) }
+        if parts.is_empty() {
+            "Bearer".to_owned()
+        } else {
+            format!("Bearer {}", parts.join(", "))
+        }
     }
 
     pub fn respond(&self, refusal: Refusal) -> Response {
@@ -94,7 +107,9 @@ impl Challenges {
             ),
             Refusal::InvalidRequest(reason) => with_challenge(
                 StatusCode::BAD_REQUEST,
-                header_value(self.build(&[("error", "invalid_request"), ("error_description", reason)])),
+                header_value(
+                    self.build(&[("error", "invalid_request"), ("error_description", reason)]),
+                ),
                 json!({"error": "invalid_request", "error_description": reason}),
             ),
             Refusal::InsufficientScope(e) => {
@@ -115,8 +130,10 @@ impl Challenges {
                     })),
                 )
                     .into_response();
-                resp.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
-                resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                resp.headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs.max(1)));
+                resp.headers_mut()
+                    .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 resp
             }
         }
@@ -126,7 +143,8 @@ impl Challenges {
 fn with_challenge(status: StatusCode, challenge: HeaderValue, body: serde_json::Value) -> Response {
     let mut resp = (status, Json(body)).into_response();
     resp.headers_mut().insert(WWW_AUTHENTICATE, challenge);
-    resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     resp
 }
 

@@ -96,13 +96,27 @@ async fn authorization_server(State(d): State<Arc<Discovery>>) -> Response {
 /// The discovery routes, with permissive CORS so browser-based clients can read them.
 pub(crate) fn routes<S: Clone + Send + Sync + 'static>(discovery: Arc<Discovery>) -> Router<S> {
     let prm_path = discovery.resource.metadata_path();
-    let mut router = Router::new().route("/.well-known/oauth-protected-resource", get(protected_resource));
+    let mut router = Router::new().route(
+        "/.well-known/oauth-protected-resource",
+        get(protected_resource),
+    );
     if prm_path != "/.well-known/oauth-protected-resource" {
         router = router.route(&prm_path, get(protected_resource));
     }
     router
-        .route("/.well-known/oauth-authorization-server", get(authorization_server))
-        .route("/.well-known/openid-configuration", get(authorization_server))
-        .layer(CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::OPTIONS]).allow_headers(Any))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(authorization_server),
+        )
+        .route(
+            "/.well-known/openid-configuration",
+            get(authorization_server),
+        )
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods([Method::GET, Method::OPTIONS])
+                .allow_headers(Any),
+        )
         .with_state(discovery)
 }

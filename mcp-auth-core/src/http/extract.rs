@@ -35,7 +35,11 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthContext {
     type Rejection = MissingAuthContext;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<AuthContext>().cloned().ok_or(MissingAuthContext)
+        parts
+            .extensions
+            .get::<AuthContext>()
+            .cloned()
+            .ok_or(MissingAuthContext)
     }
 }
 
@@ -43,7 +47,10 @@ impl<S: Send + Sync> FromRequestParts<S> for AuthContext {
 impl<S: Send + Sync> OptionalFromRequestParts<S> for AuthContext {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
         Ok(parts.extensions.get::<AuthContext>().cloned())
     }
 }

@@ -42,7 +42,10 @@ impl Policy {
             return false;
         }
         self.public_paths.iter().any(|p| {
-            path == p || path.strip_prefix(p.as_str()).is_some_and(|rest| rest.starts_with('/'))
+            path == p
+                || path
+                    .strip_prefix(p.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
         })
     }
 
@@ -52,9 +55,14 @@ impl Policy {
                 tracing::info!(%reason, "bearer token refused");
                 self.challenges.respond(Refusal::InvalidToken)
             }
-            VerifyError::KeysUnavailable { source, retry_after } => {
+            VerifyError::KeysUnavailable {
+                source,
+                retry_after,
+            } => {
                 tracing::warn!(error = %source, "cannot verify tokens: signing keys unavailable");
-                self.challenges.respond(Refusal::Unavailable { retry_after_secs: retry_after.as_secs() })
+                self.challenges.respond(Refusal::Unavailable {
+                    retry_after_secs: retry_after.as_secs(),
+                })
             }
         }
     }
@@ -92,7 +100,10 @@ impl<S> Layer<S> for AuthLayer {
     type Service = AuthService<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        AuthService { inner, policy: Arc::clone(&self.policy) }
+        AuthService {
+            inner,
+            policy: Arc::clone(&self.policy),
+        }
     }
 }
 
@@ -144,7 +155,11 @@ where
                         policy.challenges.respond(Refusal::InvalidRequest(reason))
                     }
                     BearerError::TooLarge(len) => {
-                        tracing::info!(len, max = policy.max_token_bytes, "bearer token over the size limit");
+                        tracing::info!(
+                            len,
+                            max = policy.max_token_bytes,
+                            "bearer token over the size limit"
+                        );
                         policy.challenges.respond(Refusal::InvalidToken)
                     }
                 };
@@ -157,7 +172,8 @@ where
                 Err(error) => return Ok(policy.refuse_verify_error(&error)),
             };
             if !policy.required_scopes.is_empty() {
-                let required: Vec<&str> = policy.required_scopes.iter().map(String::as_str).collect();
+                let required: Vec<&str> =
+                    policy.required_scopes.iter().map(String::as_str).collect();
                 if let Err(e) = ctx.require_all_scopes(&required) {
                     tracing::info!(user = %ctx.user().user_id, error = %e, "insufficient scope");
                     return Ok(policy.challenges.respond(Refusal::InsufficientScope(e)));

@@ -22,7 +22,8 @@ impl ResourceUrl {
     /// # Ok::<(), mcp_auth_core::ConfigError>(())
     /// ```
     pub fn parse(url: &str) -> Result<Self, ConfigError> {
-        let invalid = |reason: String| ConfigError::invalid("resource URL", format!("{url:?}: {reason}"));
+        let invalid =
+            |reason: String| ConfigError::invalid("resource URL", format!("{url:?}: {reason}"));
         let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
         if parsed.scheme() != "https" && parsed.scheme() != "http" {
             return Err(invalid("must be an http or https URL".into()));
@@ -39,7 +40,11 @@ impl ResourceUrl {
         if parsed.path() == "/" && parsed.query().is_none() && !url.ends_with('/') {
             resource.pop();
         }
-        Ok(ResourceUrl { resource, base, path })
+        Ok(ResourceUrl {
+            resource,
+            base,
+            path,
+        })
     }
 
     /// The resource identifier.
@@ -77,10 +82,16 @@ mod tests {
         let r = ResourceUrl::parse("http://localhost:3000/mcp").expect("valid");
         assert_eq!(r.as_str(), "http://localhost:3000/mcp");
         assert_eq!(r.base(), "http://localhost:3000");
-        assert_eq!(r.metadata_path(), "/.well-known/oauth-protected-resource/mcp");
+        assert_eq!(
+            r.metadata_path(),
+            "/.well-known/oauth-protected-resource/mcp"
+        );
         let root = ResourceUrl::parse("https://mcp.example.com").expect("valid");
         assert_eq!(root.as_str(), "https://mcp.example.com");
-        assert_eq!(root.metadata_path(), "/.well-known/oauth-protected-resource");
+        assert_eq!(
+            root.metadata_path(),
+            "/.well-known/oauth-protected-resource"
+        );
         assert!(ResourceUrl::parse("https://x/mcp#frag").is_err());
         assert!(ResourceUrl::parse("ftp://x/mcp").is_err());
         assert!(ResourceUrl::parse("/mcp").is_err());

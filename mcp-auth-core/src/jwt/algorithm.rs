@@ -20,8 +20,14 @@ pub(crate) const ALL: [Algorithm; 12] = [
 ];
 
 /// The RSA algorithms (a JWK of kty RSA without `alg` is bound to these).
-pub(crate) const RSA: [Algorithm; 6] =
-    [Algorithm::RS256, Algorithm::RS384, Algorithm::RS512, Algorithm::PS256, Algorithm::PS384, Algorithm::PS512];
+pub(crate) const RSA: [Algorithm; 6] = [
+    Algorithm::RS256,
+    Algorithm::RS384,
+    Algorithm::RS512,
+    Algorithm::PS256,
+    Algorithm::PS384,
+    Algorithm::PS512,
+];
 
 /// The HMAC algorithms, only ever used with a configured shared secret.
 pub(crate) const HMAC: [Algorithm; 3] = [Algorithm::HS256, Algorithm::HS384, Algorithm::HS512];

@@ -66,7 +66,12 @@ struct Cached {
 struct CachedExpiry;
 
 impl Expiry<(), Cached> for CachedExpiry {
-    fn expire_after_create(&self, _key: &(), value: &Cached, _created_at: Instant) -> Option<Duration> {
+    fn expire_after_create(
+        &self,
+        _key: &(),
+        value: &Cached,
+        _created_at: Instant,
+    ) -> Option<Duration> {
         Some(value.ttl)
     }
 }
@@ -91,7 +96,10 @@ pub struct JwksCache {
 
 impl std::fmt::Debug for JwksCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwksCache").field("source", &self.inner.source).field("config", &self.inner.config).finish()
+        f.debug_struct("JwksCache")
+            .field("source", &self.inner.source)
+            .field("config", &self.inner.config)
+            .finish()
     }
 }
 
@@ -121,7 +129,10 @@ impl JwksCache {
     }
 
     fn with_source(source: Source, fetcher: Fetcher, config: JwksConfig) -> Self {
-        let cache = moka::future::Cache::builder().max_capacity(1).expire_after(CachedExpiry).build();
+        let cache = moka::future::Cache::builder()
+            .max_capacity(1)
+            .expire_after(CachedExpiry)
+            .build();
         JwksCache {
             inner: Arc::new(Inner {
                 source,
@@ -152,15 +163,26 @@ impl JwksCache {
             return Ok(hit.keys);
         }
         let inner = Arc::clone(&self.inner);
-        match self.inner.cache.try_get_with((), async move { inner.load().await }).await {
+        match self
+            .inner
+            .cache
+            .try_get_with((), async move { inner.load().await })
+            .await
+        {
             Ok(cached) => Ok(cached.keys),
-            Err(source) => Err(VerifyError::KeysUnavailable { source, retry_after: self.inner.config.retry_backoff }),
+            Err(source) => Err(VerifyError::KeysUnavailable {
+                source,
+                retry_after: self.inner.config.retry_backoff,
+            }),
         }
     }
 
     /// Called when a token names a key `seen` does not hold. Forces one refetch
     /// unless another happened within the cool-down, and returns the newest set.
-    pub async fn refresh_for_unknown_kid(&self, seen: &Arc<KeySet>) -> Result<Arc<KeySet>, VerifyError> {
+    pub async fn refresh_for_unknown_kid(
+        &self,
+        seen: &Arc<KeySet>,
+    ) -> Result<Arc<KeySet>, VerifyError> {
         let mut last_forced = self.inner.forced_refresh.lock().await;
         if let Some(current) = self.inner.cache.get(&()).await
             && !Arc::ptr_eq(&current.keys, seen)
@@ -178,29 +200,50 @@ impl JwksCache {
 
 impl Inner {
     fn remember_failure(&self, error: &FetchError) {
-        *self.last_failure.lock().unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), error.to_string()));
+        *self
+            .last_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), error.to_string()));
     }
 
     async fn load(&self) -> Result<Cached, FetchError> {
-        let last_good = self.last_good.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let last_good = self
+            .last_good
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
         let backing_off = self
             .last_failure
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .as_ref()
             .filter(|(at, _)| at.elapsed() < self.config.retry_backoff)
-            .map(|(at, msg)| (self.config.retry_backoff.saturating_sub(at.elapsed()), msg.clone()));
+            .map(|(at, msg)| {
+                (
+                    self.config.retry_backoff.saturating_sub(at.elapsed()),
+                    msg.clone(),
+                )
+            });
         if let Some((remaining, msg)) = backing_off {
             return match last_good {
-                Some(keys) => Ok(Cached { keys, ttl: remaining.max(Duration::from_secs(1)) }),
+                Some(keys) => Ok(Cached {
+                    keys,
+                    ttl: remaining.max(Duration::from_secs(1)),
+                }),
                 None => Err(FetchError::BackingOff(msg)),
             };
         }
         match self.fetch().await {
             Ok((keys, ttl)) => {
                 let keys = Arc::new(keys);
-                *self.last_good.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&keys));
-                *self.last_failure.lock().unwrap_or_else(PoisonError::into_inner) = None;
+                *self
+                    .last_good
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&keys));
+                *self
+                    .last_failure
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = None;
                 Ok(Cached { keys, ttl })
             }
             Err(error) => {
@@ -208,7 +251,10 @@ impl Inner {
                 match last_good {
                     Some(keys) => {
                         tracing::warn!(%error, "JWKS refresh failed; serving the last good key set");
-                        Ok(Cached { keys, ttl: self.config.retry_backoff })
+                        Ok(Cached {
+                            keys,
+                            ttl: self.config.retry_backoff,
+                        })
                     }
                     None => {
                         tracing::error!(%error, "JWKS fetch failed and no key set is cached");
@@ -226,10 +272,16 @@ impl Inner {
         };
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let (doc, max_age) = self.fetcher.get_json_object(&url, "JWKS").await?;
-        let keys = KeySet::from_jwks(&doc)
-            .map_err(|detail| FetchError::InvalidDocument { url: url.clone(), what: "JWKS", detail })?;
+        let keys = KeySet::from_jwks(&doc).map_err(|detail| FetchError::InvalidDocument {
+            url: url.clone(),
+            what: "JWKS",
+            detail,
+        })?;
         if keys.is_empty() {
-            return Err(FetchError::NoUsableKeys { url, skipped: keys.skipped().len() });
+            return Err(FetchError::NoUsableKeys {
+                url,
+                skipped: keys.skipped().len(),
+            });
         }
         let ttl = match max_age {
             Some(secs) => Duration::from_secs(secs).clamp(self.config.min_ttl, self.config.max_ttl),
@@ -243,7 +295,13 @@ impl Inner {
 pub(crate) fn check_url(name: &str, value: &str) -> Result<(), ConfigError> {
     match url::Url::parse(value) {
         Ok(u) if u.scheme() == "https" || u.scheme() == "http" => Ok(()),
-        Ok(u) => Err(ConfigError::invalid(name, format!("{value:?} has scheme {:?}; use https", u.scheme()))),
-        Err(e) => Err(ConfigError::invalid(name, format!("{value:?} is not a URL: {e}"))),
+        Ok(u) => Err(ConfigError::invalid(
+            name,
+            format!("{value:?} has scheme {:?}; use https", u.scheme()),
+        )),
+        Err(e) => Err(ConfigError::invalid(
+            name,
+            format!("{value:?} is not a URL: {e}"),
+        )),
     }
 }

@@ -34,7 +34,14 @@ pub struct KeySet {
 impl std::fmt::Debug for KeySet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("KeySet")
-            .field("keys", &self.keys.iter().map(|k| (k.kid.as_deref(), algorithm::name_of(k.alg))).collect::<Vec<_>>())
+            .field(
+                "keys",
+                &self
+                    .keys
+                    .iter()
+                    .map(|k| (k.kid.as_deref(), algorithm::name_of(k.alg)))
+                    .collect::<Vec<_>>(),
+            )
             .field("skipped", &self.skipped)
             .finish()
     }
@@ -64,10 +71,20 @@ impl KeySet {
         let Some(Value::Array(entries)) = doc.get("keys") else {
             return Err("no \"keys\" array".into());
         };
-        let mut set = KeySet { keys: Vec::new(), skipped: Vec::new() };
+        let mut set = KeySet {
+            keys: Vec::new(),
+            skipped: Vec::new(),
+        };
         for (i, entry) in entries.iter().enumerate() {
-            let kid_hint = entry.get("kid").and_then(Value::as_str).unwrap_or("<no kid>").to_owned();
-            match serde_json::from_value::<RawJwk>(entry.clone()).map_err(|e| e.to_string()).and_then(parse_jwk) {
+            let kid_hint = entry
+                .get("kid")
+                .and_then(Value::as_str)
+                .unwrap_or("<no kid>")
+                .to_owned();
+            match serde_json::from_value::<RawJwk>(entry.clone())
+                .map_err(|e| e.to_string())
+                .and_then(parse_jwk)
+            {
                 Ok(mut bound) => set.keys.append(&mut bound),
                 Err(reason) => {
                     tracing::warn!(index = i, kid = %kid_hint, %reason, "skipping unusable JWK");
@@ -102,11 +119,17 @@ impl KeySet {
     /// matching `kid`, a key without a `kid` is used only if it is the one key bound to `alg`.
     pub(crate) fn find(&self, kid: Option<&str>, alg: Algorithm) -> Option<&BoundKey> {
         if let Some(kid) = kid
-            && let Some(k) = self.keys.iter().find(|k| k.alg == alg && k.kid.as_deref() == Some(kid))
+            && let Some(k) = self
+                .keys
+                .iter()
+                .find(|k| k.alg == alg && k.kid.as_deref() == Some(kid))
         {
             return Some(k);
         }
-        let mut anonymous = self.keys.iter().filter(|k| k.alg == alg && (k.kid.is_none() || kid.is_none()));
+        let mut anonymous = self
+            .keys
+            .iter()
+            .filter(|k| k.alg == alg && (k.kid.is_none() || kid.is_none()));
         match (anonymous.next(), anonymous.next()) {
             (Some(only), None) if kid.is_none() || only.kid.is_none() => Some(only),
             _ => None,
@@ -116,13 +139,18 @@ impl KeySet {
 
 fn decode(member: &'static str, value: Option<&String>) -> Result<Vec<u8>, String> {
     let v = value.ok_or_else(|| format!("missing member {member:?}"))?;
-    JWK_B64.decode(v).map_err(|e| format!("member {member:?} is not base64url: {e}"))
+    JWK_B64
+        .decode(v)
+        .map_err(|e| format!("member {member:?} is not base64url: {e}"))
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
     let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
     &bytes[start..]
 }
+
+/// Builds the verification key of one JWK for one algorithm.
+type KeyBuilder = Box<dyn Fn(Algorithm) -> Result<ParsedPublicKey, String>>;
 
 fn parse_jwk(jwk: RawJwk) -> Result<Vec<BoundKey>, String> {
     if let Some(u) = jwk.use_.as_deref()
@@ -137,23 +165,31 @@ fn parse_jwk(jwk: RawJwk) -> Result<Vec<BoundKey>, String> {
     }
     let declared = match jwk.alg.as_deref() {
         None => None,
-        Some(name) => Some(algorithm::parse(name).ok_or_else(|| format!("unsupported alg {name:?}"))?),
+        Some(name) => {
+            Some(algorithm::parse(name).ok_or_else(|| format!("unsupported alg {name:?}"))?)
+        }
     };
     let kty = jwk.kty.as_deref().ok_or("missing kty")?;
-    let (candidates, build): (Vec<Algorithm>, Box<dyn Fn(Algorithm) -> Result<ParsedPublicKey, String>>) = match kty {
+    let (candidates, build): (Vec<Algorithm>, KeyBuilder) = match kty {
         "RSA" => {
             let n = decode("n", jwk.n.as_ref())?;
             let e = decode("e", jwk.e.as_ref())?;
             let n = strip_leading_zeros(&n).to_vec();
             let e = strip_leading_zeros(&e).to_vec();
             if n.len() * 8 < MIN_RSA_BITS {
-                return Err(format!("RSA modulus is {} bits, under {MIN_RSA_BITS}", n.len() * 8));
+                return Err(format!(
+                    "RSA modulus is {} bits, under {MIN_RSA_BITS}",
+                    n.len() * 8
+                ));
             }
             let build = move |alg: Algorithm| {
                 let params = algorithm::rsa_parameters(alg).ok_or("not an RSA algorithm")?;
-                RsaPublicKeyComponents { n: n.as_slice(), e: e.as_slice() }
-                    .to_parsed_public_key(params)
-                    .map_err(|e| format!("invalid RSA key: {e}"))
+                RsaPublicKeyComponents {
+                    n: n.as_slice(),
+                    e: e.as_slice(),
+                }
+                .to_parsed_public_key(params)
+                .map_err(|e| format!("invalid RSA key: {e}"))
             };
             (algorithm::RSA.to_vec(), Box::new(build))
         }
@@ -182,17 +218,33 @@ fn parse_jwk(jwk: RawJwk) -> Result<Vec<BoundKey>, String> {
             if x.len() != 32 {
                 return Err("Ed25519 key must be 32 bytes".into());
             }
-            (vec![Algorithm::EdDSA], Box::new(move |alg| public_key(alg, &x)))
+            (
+                vec![Algorithm::EdDSA],
+                Box::new(move |alg| public_key(alg, &x)),
+            )
         }
         "oct" => return Err("symmetric keys are never taken from a JWKS".into()),
         other => return Err(format!("unknown kty {other:?}")),
     };
     let algs: Vec<Algorithm> = match declared {
         Some(alg) if candidates.contains(&alg) => vec![alg],
-        Some(alg) => return Err(format!("alg {} does not fit a {kty} key", algorithm::name_of(alg))),
+        Some(alg) => {
+            return Err(format!(
+                "alg {} does not fit a {kty} key",
+                algorithm::name_of(alg)
+            ));
+        }
         None => candidates,
     };
-    algs.into_iter().map(|alg| Ok(BoundKey { kid: jwk.kid.clone(), alg, key: build(alg)? })).collect()
+    algs.into_iter()
+        .map(|alg| {
+            Ok(BoundKey {
+                kid: jwk.kid.clone(),
+                alg,
+                key: build(alg)?,
+            })
+        })
+        .collect()
 }
 
 fn public_key(alg: Algorithm, bytes: &[u8]) -> Result<ParsedPublicKey, String> {

@@ -159,7 +159,15 @@ impl std::fmt::Debug for JwtVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtVerifier")
             .field("config", &self.inner.config)
-            .field("allowed", &self.inner.allowed.iter().map(algorithm::name_of).collect::<Vec<_>>())
+            .field(
+                "allowed",
+                &self
+                    .inner
+                    .allowed
+                    .iter()
+                    .map(algorithm::name_of)
+                    .collect::<Vec<_>>(),
+            )
             .field("jwks", &self.inner.jwks)
             .field("hmac", &self.inner.hmac.is_some())
             .finish()
@@ -185,7 +193,9 @@ impl JwtVerifier {
             return Err(ConfigError::invalid("issuer", "must not be empty"));
         }
         match &config.audience {
-            Audience::OneOf(a) | Audience::OneOfOrAuthorizedParty(a) if a.iter().all(String::is_empty) => {
+            Audience::OneOf(a) | Audience::OneOfOrAuthorizedParty(a)
+                if a.iter().all(String::is_empty) =>
+            {
                 return Err(ConfigError::invalid(
                     "audience",
                     "no audience configured; set one (usually this server's resource URL)",
@@ -197,7 +207,10 @@ impl JwtVerifier {
             _ => {}
         }
         if config.leeway > MAX_LEEWAY {
-            return Err(ConfigError::invalid("leeway", format!("{:?} exceeds the maximum of {MAX_LEEWAY:?}", config.leeway)));
+            return Err(ConfigError::invalid(
+                "leeway",
+                format!("{:?} exceeds the maximum of {MAX_LEEWAY:?}", config.leeway),
+            ));
         }
         let (jwks, secret) = match keys {
             KeySource::Jwks(j) => (Some(j), None),
@@ -216,7 +229,11 @@ impl JwtVerifier {
         }
         let allowed = match &config.algorithms {
             None => servable,
-            Some(list) => list.iter().copied().collect::<AlgorithmSet>().intersection(servable),
+            Some(list) => list
+                .iter()
+                .copied()
+                .collect::<AlgorithmSet>()
+                .intersection(servable),
         };
         if allowed.is_empty() {
             return Err(ConfigError::invalid(
@@ -261,13 +278,19 @@ impl JwtVerifier {
             config: self.inner.config.clone(),
             allowed: self.inner.allowed,
             jwks: self.inner.jwks.clone(),
-            hmac: self.inner.hmac.as_ref().map(|h| HmacKeys { hs256: h.hs256.clone(), hs384: h.hs384.clone(), hs512: h.hs512.clone() }),
+            hmac: self.inner.hmac.as_ref().map(|h| HmacKeys {
+                hs256: h.hs256.clone(),
+                hs384: h.hs384.clone(),
+                hs512: h.hs512.clone(),
+            }),
             mapper: Arc::clone(&self.inner.mapper),
             #[cfg(feature = "dangerous-skip-verification")]
             skip_signature: self.inner.skip_signature,
         };
         change(&mut inner);
-        JwtVerifier { inner: Arc::new(inner) }
+        JwtVerifier {
+            inner: Arc::new(inner),
+        }
     }
 
     /// The rules applied.
@@ -289,11 +312,18 @@ impl JwtVerifier {
     pub async fn verify(&self, token: &str) -> Result<Arc<Claims>, VerifyError> {
         let cfg = &self.inner.config;
         if token.len() > cfg.max_token_bytes {
-            return Err(TokenRejection::TooLarge { len: token.len(), max: cfg.max_token_bytes }.into());
+            return Err(TokenRejection::TooLarge {
+                len: token.len(),
+                max: cfg.max_token_bytes,
+            }
+            .into());
         }
         let parts = split(token)?;
         let header: Header = decode_json(parts.header, "header")?;
-        let alg_name = header.alg.as_deref().ok_or(TokenRejection::MissingClaim("alg"))?;
+        let alg_name = header
+            .alg
+            .as_deref()
+            .ok_or(TokenRejection::MissingClaim("alg"))?;
         let alg = algorithm::parse(alg_name)
             .filter(|a| self.inner.allowed.contains(*a))
             .ok_or_else(|| TokenRejection::AlgorithmNotAllowed(alg_name.to_owned()))?;
@@ -321,9 +351,12 @@ impl JwtVerifier {
         #[cfg(not(feature = "dangerous-skip-verification"))]
         let skip = false;
         if skip {
-            tracing::warn!("accepting a token WITHOUT checking its signature (dangerous-skip-verification)");
+            tracing::warn!(
+                "accepting a token WITHOUT checking its signature (dangerous-skip-verification)"
+            );
         } else {
-            self.check_signature(alg, header.kid.as_deref(), parts.signed, &signature).await?;
+            self.check_signature(alg, header.kid.as_deref(), parts.signed, &signature)
+                .await?;
         }
         Ok(Arc::new(claims))
     }
@@ -337,27 +370,36 @@ impl JwtVerifier {
     ) -> Result<(), VerifyError> {
         if algorithm::is_hmac(alg) {
             let key = self.inner.hmac.as_ref().and_then(|h| h.get(alg));
-            let key = key.ok_or_else(|| TokenRejection::AlgorithmNotAllowed(algorithm::name_of(alg).into()))?;
-            return aws_lc_rs::hmac::verify(key, message, signature).map_err(|_| TokenRejection::BadSignature.into());
+            let key = key.ok_or_else(|| {
+                TokenRejection::AlgorithmNotAllowed(algorithm::name_of(alg).into())
+            })?;
+            return aws_lc_rs::hmac::verify(key, message, signature)
+                .map_err(|_| TokenRejection::BadSignature.into());
         }
-        let jwks = self
-            .inner
-            .jwks
-            .as_ref()
-            .ok_or_else(|| TokenRejection::AlgorithmNotAllowed(algorithm::name_of(alg).into()))?;
+        let jwks =
+            self.inner.jwks.as_ref().ok_or_else(|| {
+                TokenRejection::AlgorithmNotAllowed(algorithm::name_of(alg).into())
+            })?;
         let mut keys = jwks.keys().await?;
         if keys.find(kid, alg).is_none() {
             keys = jwks.refresh_for_unknown_kid(&keys).await?;
         }
         let key = keys
             .find(kid, alg)
-            .ok_or_else(|| TokenRejection::UnknownKey { kid: kid.map(str::to_owned), alg: algorithm::name_of(alg).into() })?;
-        key.key.verify_sig(message, signature).map_err(|_| TokenRejection::BadSignature.into())
+            .ok_or_else(|| TokenRejection::UnknownKey {
+                kid: kid.map(str::to_owned),
+                alg: algorithm::name_of(alg).into(),
+            })?;
+        key.key
+            .verify_sig(message, signature)
+            .map_err(|_| TokenRejection::BadSignature.into())
     }
 
     fn check_claims(&self, claims: &Claims) -> Result<(), TokenRejection> {
         let cfg = &self.inner.config;
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
         let leeway = cfg.leeway.as_secs();
         let exp = numeric(claims, "exp")?.ok_or(TokenRejection::MissingClaim("exp"))?;
         if now >= exp.saturating_add(leeway) {
@@ -373,7 +415,9 @@ impl JwtVerifier {
             Some(Value::String(iss)) if *iss == cfg.issuer => {}
             Some(other) => {
                 return Err(TokenRejection::WrongIssuer {
-                    found: other.as_str().map_or_else(|| other.to_string(), str::to_owned),
+                    found: other
+                        .as_str()
+                        .map_or_else(|| other.to_string(), str::to_owned),
                     expected: cfg.issuer.clone(),
                 });
             }
@@ -386,11 +430,18 @@ impl JwtVerifier {
         let aud = claims.get("aud");
         let aud_matches = match aud {
             Some(Value::String(s)) => accepted.contains(s),
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).any(|s| accepted.iter().any(|a| a == s)),
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|s| accepted.iter().any(|a| a == s)),
             None => false,
             Some(_) => return Err(TokenRejection::InvalidClaim("aud")),
         };
-        let azp_matches = azp_ok && claims.get("azp").and_then(Value::as_str).is_some_and(|azp| accepted.iter().any(|a| a == azp));
+        let azp_matches = azp_ok
+            && claims
+                .get("azp")
+                .and_then(Value::as_str)
+                .is_some_and(|azp| accepted.iter().any(|a| a == azp));
         if aud_matches || azp_matches {
             return Ok(());
         }
@@ -431,19 +482,32 @@ struct Parts<'a> {
 fn split(token: &str) -> Result<Parts<'_>, TokenRejection> {
     let mut it = token.split('.');
     match (it.next(), it.next(), it.next(), it.next()) {
-        (Some(header), Some(payload), Some(signature), None) if !header.is_empty() && !payload.is_empty() => {
+        (Some(header), Some(payload), Some(signature), None)
+            if !header.is_empty() && !payload.is_empty() =>
+        {
             let signed = &token.as_bytes()[..header.len() + 1 + payload.len()];
-            Ok(Parts { header, payload, signature, signed })
+            Ok(Parts {
+                header,
+                payload,
+                signature,
+                signed,
+            })
         }
-        _ => Err(TokenRejection::Malformed("expected three dot-separated segments".into())),
+        _ => Err(TokenRejection::Malformed(
+            "expected three dot-separated segments".into(),
+        )),
     }
 }
 
-fn decode_json<T: serde::de::DeserializeOwned>(segment: &str, what: &str) -> Result<T, TokenRejection> {
+fn decode_json<T: serde::de::DeserializeOwned>(
+    segment: &str,
+    what: &str,
+) -> Result<T, TokenRejection> {
     let bytes = URL_SAFE_NO_PAD
         .decode(segment)
         .map_err(|_| TokenRejection::Malformed(format!("{what} is not base64url")))?;
-    serde_json::from_slice(&bytes).map_err(|e| TokenRejection::Malformed(format!("{what} is not a JSON object: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| TokenRejection::Malformed(format!("{what} is not a JSON object: {e}")))
 }
 
 /// A NumericDate claim: absent, or a non-negative number (fractions truncated).
