@@ -1,1 +1,37 @@
+//! `mcp-auth`: OAuth 2.1 bearer-token protection for MCP servers built on
+//! [rmcp](https://docs.rs/rmcp) and [axum](https://docs.rs/axum).
+//!
+//! This facade re-exports [`mcp_auth_core`] (verification, the axum layer, the
+//! discovery routes, [`CustomProvider`]); identity-provider presets arrive behind
+//! their own features. Features:
+//! - `rmcp`: [`rmcp::auth_context`] and the [`rmcp::Auth`] extractor, to read the
+//!   caller inside a tool.
+//! - `dangerous-skip-verification`: the development-only switch that stops
+//!   checking token signatures. Never enable it in production.
+//!
+//! Three calls protect a server, one reads the user:
+//!
+//! ```
+//! use mcp_auth::{AuthUser, McpAuth, StaticApiKeys};
+//! use tower::ServiceExt as _;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let keys = StaticApiKeys::new().key("sk-abc123", AuthUser::new("alice").with_email("alice@example.com"));
+//! let auth = McpAuth::from_verifier(keys);
+//! let app: axum::Router = axum::Router::new()
+//!     .route("/mcp", axum::routing::post(|who: mcp_auth::AuthContext| async move {
+//!         format!("hello {}", who.user().user_id) // in rmcp: mcp_auth::rmcp::auth_context(&ctx)?
+//!     }))
+//!     .layer(auth.layer())
+//!     .merge(auth.routes());
+//!
+//! let request = |token: &str| {
+//!     axum::http::Request::post("/mcp").header("authorization", format!("Bearer {token}")).body(axum::body::Body::empty())
+//! };
+//! assert_eq!(app.clone().oneshot(request("sk-abc123")?).await?.status(), 200);
+//! assert_eq!(app.oneshot(request("sk-wrong")?).await?.status(), 401);
+//! # Ok(()) }
+//! ```
+
 pub use mcp_auth_core::*;

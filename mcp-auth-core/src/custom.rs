@@ -218,6 +218,17 @@ impl CustomProvider {
         self
     }
 
+    /// The seed's `verifyJwt: false`: token signatures are no longer checked (every
+    /// other rule still is). Logs a warning now and on every request. Only with the
+    /// cargo feature `dangerous-skip-verification`; never in production.
+    #[cfg(feature = "dangerous-skip-verification")]
+    pub fn dangerously_skip_signature_verification(mut self) -> Self {
+        if let Verification::Jwt(v) = &self.verification {
+            self.verification = Verification::Jwt(v.dangerously_skip_signature_verification());
+        }
+        self
+    }
+
     /// The JWT verifier, unless a custom verification function replaced it.
     pub fn jwt_verifier(&self) -> Option<&JwtVerifier> {
         match &self.verification {

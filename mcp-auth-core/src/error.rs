@@ -1,7 +1,7 @@
 //! Error types. Each error names what went wrong in terms a user can act on.
 //!
 //! Errors that reach HTTP clients are turned into responses in one place,
-//! [`crate::http::challenge`]; the detailed reason of a refused token is logged
+//! the `http::challenge` module; the detailed reason of a refused token is logged
 //! with `tracing` and never put in a response body.
 
 use std::time::Duration;
