@@ -35,3 +35,12 @@
 //! ```
 
 pub use mcp_auth_core::*;
+
+#[cfg(feature = "auth0")]
+pub use mcp_auth_auth0::*;
+#[cfg(feature = "keycloak")]
+pub use mcp_auth_keycloak::*;
+#[cfg(feature = "supabase")]
+pub use mcp_auth_supabase::*;
+#[cfg(feature = "workos")]
+pub use mcp_auth_workos::*;

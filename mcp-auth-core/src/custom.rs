@@ -7,6 +7,7 @@ use crate::claims::{self, ClaimMapper};
 use crate::env::{EnvReader, load_dotenv, split_list};
 use crate::error::{ConfigError, VerifyError};
 use crate::jwt::{Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
+use crate::jwt_provider::{UNBOUND_RESOURCE_AUDIENCE, bind_resource_audience};
 use crate::provider::{AuthProvider, BoxFuture, Mode, ProviderMetadata, TokenVerifier};
 use crate::user::{AuthContext, Claims};
 
@@ -160,7 +161,7 @@ impl CustomProvider {
             // Bound to the resource URL later; until then a placeholder that the
             // audience rule rewrites in `bind_resource`.
             let mut placeholder = jwt.clone();
-            placeholder.audience = Audience::exactly("urn:mcp-auth:unbound-resource");
+            placeholder.audience = Audience::exactly(UNBOUND_RESOURCE_AUDIENCE);
             JwtVerifier::new(placeholder, KeySource::Jwks(jwks))?
         };
         if config.mode == Mode::Proxy
@@ -264,7 +265,7 @@ impl AuthProvider for CustomProvider {
         if self.config.audience.is_none()
             && let Verification::Jwt(v) = &self.verification
         {
-            self.verification = Verification::Jwt(v.with_audience(Audience::exactly(resource)));
+            self.verification = Verification::Jwt(bind_resource_audience(v, resource));
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod error;
 pub(crate) mod fetch;
 pub mod http;
 pub mod jwt;
+pub mod jwt_provider;
 pub mod mcp_auth;
 pub mod oidc;
 pub mod provider;
@@ -44,6 +45,7 @@ pub use jwt::{
     Algorithm, AlgorithmSet, Audience, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier,
     KeySet, KeySource,
 };
+pub use jwt_provider::JwtProvider;
 pub use mcp_auth::McpAuth;
 pub use provider::{
     AuthProvider, BoxFuture, FnVerifier, Mode, ProviderMetadata, TokenVerifier, verifier_fn,

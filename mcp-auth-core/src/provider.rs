@@ -75,6 +75,36 @@ pub struct ProviderMetadata {
     pub grant_types_supported: Vec<String>,
     /// Proxy or direct.
     pub mode: Mode,
+    /// Parameters the proxy adds to every upstream authorization request (e.g.
+    /// Auth0's `audience`, without which it issues opaque tokens).
+    pub extra_authorize_params: Vec<(String, String)>,
+    /// A client pre-registered at the provider, used by the proxy when clients do
+    /// not register with the provider themselves.
+    pub client_id: Option<String>,
+    /// That client's secret, injected by the proxy into token requests.
+    pub client_secret: Option<ClientSecret>,
+}
+
+/// An OAuth client secret. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClientSecret(String);
+
+impl ClientSecret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        ClientSecret(secret.into())
+    }
+
+    /// The secret itself, to send to the provider's token endpoint.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for ClientSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClientSecret([redacted])")
+    }
 }
 
 impl ProviderMetadata {
@@ -89,6 +119,9 @@ impl ProviderMetadata {
             scopes_supported: Vec::new(),
             grant_types_supported: vec!["authorization_code".into(), "refresh_token".into()],
             mode,
+            extra_authorize_params: Vec::new(),
+            client_id: None,
+            client_secret: None,
         }
     }
 }
