@@ -23,6 +23,8 @@
 pub mod api_keys;
 pub mod claims;
 pub mod custom;
+#[cfg(feature = "dev-issuer")]
+pub mod dev_issuer;
 pub mod env;
 pub mod error;
 pub(crate) mod fetch;
@@ -30,6 +32,7 @@ pub mod http;
 pub mod jwt;
 pub mod jwt_provider;
 pub mod mcp_auth;
+pub mod oauth;
 pub mod oidc;
 pub mod provider;
 #[cfg(feature = "rmcp")]

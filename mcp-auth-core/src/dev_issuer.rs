@@ -1,0 +1,445 @@
+//! [`DevIssuer`]: an in-memory authorization server for local development and
+//! tests (feature `dev-issuer`). It generates an ES256 key at start, serves it as
+//! a JWKS, registers clients (RFC 7591), runs the authorization-code flow with
+//! PKCE (a login/consent page, or auto-approval for scripts), issues RFC 9068 JWT
+//! access tokens and rotating refresh tokens, supports `client_credentials`, and
+//! revokes tokens. Its tokens are verified like any other issuer's: by a
+//! [`JwtVerifier`] that fetches its JWKS over HTTP.
+//!
+//! Never expose it beyond your machine: whoever reaches `/authorize` logs in as
+//! the configured development user.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use axum::extract::State;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::error::{ConfigError, TokenRejection, VerifyError};
+use crate::jwt::{Algorithm, Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
+use crate::oauth::routes::{ServerSettings, framing_blocked, random_token, redirect_with};
+use crate::oauth::{
+    AccessTokenInfo, AuthorizationCode, AuthorizationParams, AuthorizationServer, AuthorizeOutcome, ClientInfo,
+    OAuthError, RefreshToken, TokenResponse,
+};
+use crate::provider::{AuthProvider, Mode, ProviderMetadata, TokenVerifier};
+use crate::user::AuthContext;
+
+/// Settings of a [`DevIssuer`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DevIssuerConfig {
+    /// The issuer: the base URL this server is reached at, e.g. `http://localhost:3000`.
+    pub issuer: String,
+    /// The resource (token audience): the MCP endpoint URL.
+    pub resource: String,
+    /// The development user's `sub`.
+    pub user_id: String,
+    /// The development user's e-mail.
+    pub email: String,
+    /// The development user's name.
+    pub name: String,
+    /// Scopes clients may request.
+    pub scopes_supported: Vec<String>,
+    /// Approve every authorization request without a page (for scripts and tests).
+    pub auto_approve: bool,
+    /// Access-token lifetime. Default 1 h.
+    pub access_token_ttl: Duration,
+    /// Authorization-code lifetime. Default 60 s.
+    pub code_ttl: Duration,
+    /// Refresh-token lifetime. Default 30 days.
+    pub refresh_token_ttl: Duration,
+}
+
+impl DevIssuerConfig {
+    /// Settings for an issuer at `issuer` protecting `resource`, with a dev user
+    /// `dev-user` / `dev@example.com` and scopes `mcp:tools profile admin`.
+    pub fn new(issuer: impl Into<String>, resource: impl Into<String>) -> Self {
+        DevIssuerConfig {
+            issuer: issuer.into().trim_end_matches('/').to_owned(),
+            resource: resource.into(),
+            user_id: "dev-user".into(),
+            email: "dev@example.com".into(),
+            name: "Dev User".into(),
+            scopes_supported: vec!["mcp:tools".into(), "profile".into(), "admin".into()],
+            auto_approve: false,
+            access_token_ttl: Duration::from_secs(3600),
+            code_ttl: Duration::from_secs(60),
+            refresh_token_ttl: Duration::from_secs(30 * 86_400),
+        }
+    }
+}
+
+struct Pending {
+    client_id: String,
+    params: AuthorizationParams,
+    expires_at: u64,
+}
+
+#[derive(Default)]
+struct Store {
+    clients: HashMap<String, ClientInfo>,
+    codes: HashMap<String, AuthorizationCode>,
+    refresh: HashMap<String, RefreshToken>,
+    pending: HashMap<String, Pending>,
+    revoked_jtis: HashSet<String>,
+}
+
+/// The in-memory development authorization server.
+pub struct DevIssuer {
+    config: DevIssuerConfig,
+    kid: String,
+    signing: jsonwebtoken::EncodingKey,
+    jwk: Value,
+    store: Mutex<Store>,
+}
+
+impl std::fmt::Debug for DevIssuer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevIssuer").field("config", &self.config).field("kid", &self.kid).finish()
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+impl DevIssuer {
+    /// Generates a fresh ES256 key and an empty store.
+    pub fn new(config: DevIssuerConfig) -> Result<Arc<Self>, ConfigError> {
+        let rng = SystemRandom::new();
+        let key_error = |e: String| ConfigError::invalid("dev issuer signing key", e);
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(|e| key_error(e.to_string()))?;
+        let pair =
+            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).map_err(|e| key_error(e.to_string()))?;
+        let point = pair.public_key().as_ref();
+        if point.len() != 65 {
+            return Err(key_error("unexpected P-256 public key encoding".into()));
+        }
+        let kid = format!("dev-{}", &random_token(6));
+        let jwk = json!({
+            "kty": "EC", "crv": "P-256", "alg": "ES256", "use": "sig", "kid": kid,
+            "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
+            "y": URL_SAFE_NO_PAD.encode(&point[33..]),
+        });
+        Ok(Arc::new(DevIssuer {
+            signing: jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref()),
+            config,
+            kid,
+            jwk,
+            store: Mutex::new(Store::default()),
+        }))
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &DevIssuerConfig {
+        &self.config
+    }
+
+    /// The JWKS URL (`{issuer}/jwks.json`).
+    pub fn jwks_url(&self) -> String {
+        format!("{}/jwks.json", self.config.issuer)
+    }
+
+    fn store(&self) -> std::sync::MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Mints an access token for the development user directly (what the
+    /// quickstart prints), as if `client_id` had completed the flow.
+    pub fn mint_access_token(&self, client_id: &str, scopes: &[String]) -> Result<String, OAuthError> {
+        self.access_token(&self.config.user_id, client_id, scopes)
+    }
+
+    fn access_token(&self, subject: &str, client_id: &str, scopes: &[String]) -> Result<String, OAuthError> {
+        let mut header = jsonwebtoken::Header::new(Algorithm::ES256);
+        header.typ = Some("at+jwt".into());
+        header.kid = Some(self.kid.clone());
+        let iat = now();
+        let mut claims = json!({
+            "iss": self.config.issuer,
+            "sub": subject,
+            "aud": self.config.resource,
+            "client_id": client_id,
+            "scope": scopes.join(" "),
+            "iat": iat,
+            "exp": iat + self.config.access_token_ttl.as_secs(),
+            "jti": random_token(16),
+        });
+        if subject == self.config.user_id {
+            claims["email"] = json!(self.config.email);
+            claims["name"] = json!(self.config.name);
+        }
+        jsonwebtoken::encode(&header, &claims, &self.signing).map_err(|e| OAuthError::server_error(format!("signing failed: {e}")))
+    }
+
+    fn tokens(&self, subject: &str, client_id: &str, scopes: Vec<String>, refresh: bool) -> Result<TokenResponse, OAuthError> {
+        let access_token = self.access_token(subject, client_id, &scopes)?;
+        let refresh_token = refresh.then(|| {
+            let token = random_token(32);
+            self.store().refresh.insert(
+                token.clone(),
+                RefreshToken {
+                    token: token.clone(),
+                    client_id: client_id.to_owned(),
+                    scopes: scopes.clone(),
+                    resource: Some(self.config.resource.clone()),
+                    subject: subject.to_owned(),
+                    expires_at: Some(now() + self.config.refresh_token_ttl.as_secs()),
+                },
+            );
+            token
+        });
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: self.config.access_token_ttl.as_secs(),
+            refresh_token,
+            scope: Some(scopes.join(" ")),
+        })
+    }
+
+    fn issue_code(&self, client_id: &str, params: AuthorizationParams) -> String {
+        // 256 bits of entropy, single use, short-lived.
+        let code = random_token(32);
+        let redirect = redirect_with(
+            &params.redirect_uri,
+            &[Some(("code", code.as_str())), params.state.as_deref().map(|s| ("state", s))]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>(),
+            &self.config.issuer,
+        );
+        self.store().codes.insert(
+            code.clone(),
+            AuthorizationCode {
+                code: code.clone(),
+                client_id: client_id.to_owned(),
+                redirect_uri: params.redirect_uri,
+                code_challenge: params.code_challenge,
+                scopes: params.scopes,
+                resource: params.resource,
+                subject: self.config.user_id.clone(),
+                expires_at: now() + self.config.code_ttl.as_secs(),
+            },
+        );
+        redirect
+    }
+
+    fn consent_page(&self, client: &ClientInfo, request_id: &str, scopes: &[String]) -> String {
+        let name = html_escape(client.client_name.as_deref().unwrap_or(&client.client_id));
+        let scopes = if scopes.is_empty() { "(none)".to_owned() } else { html_escape(&scopes.join(" ")) };
+        format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>mcp-auth dev login</title></head>\
+             <body style=\"font-family:sans-serif;max-width:32em;margin:4em auto\">\
+             <h1>Development login</h1>\
+             <p><b>{name}</b> asks to act as <b>{user}</b> ({email}) with scopes <code>{scopes}</code>.</p>\
+             <form method=\"post\" action=\"/authorize/consent\">\
+             <input type=\"hidden\" name=\"request_id\" value=\"{id}\">\
+             <button name=\"decision\" value=\"approve\">Approve</button> \
+             <button name=\"decision\" value=\"deny\">Deny</button></form>\
+             <p><small>mcp-auth development issuer: never expose it beyond your machine.</small></p></body></html>",
+            user = html_escape(&self.config.name),
+            email = html_escape(&self.config.email),
+            id = html_escape(request_id),
+        )
+    }
+
+    /// The issuer's routes: OAuth endpoints and metadata (see
+    /// [`crate::oauth::routes::routes`]), the consent form handler, and `/jwks.json`.
+    pub fn routes<S: Clone + Send + Sync + 'static>(self: &Arc<Self>) -> Router<S> {
+        let settings = ServerSettings {
+            issuer: self.config.issuer.clone(),
+            scopes_supported: self.config.scopes_supported.clone(),
+            grant_types_supported: vec!["authorization_code".into(), "refresh_token".into(), "client_credentials".into()],
+            jwks_uri: Some(self.jwks_url()),
+        };
+        let own: Router<S> = Router::new()
+            .route("/jwks.json", get(jwks))
+            .route("/authorize/consent", post(consent))
+            .with_state(Arc::clone(self));
+        own.merge(crate::oauth::routes::routes(Arc::clone(self), settings))
+    }
+
+    /// A verifier for this issuer's tokens: a [`JwtVerifier`] that fetches the
+    /// JWKS over HTTP from `jwks_url` (usually [`Self::jwks_url`]), strict
+    /// `typ: at+jwt`, audience = the resource, plus the revocation list.
+    pub fn provider(self: &Arc<Self>, jwks_url: &str) -> Result<DevIssuerProvider, ConfigError> {
+        let mut config = JwtConfig::new(self.config.issuer.clone(), Audience::exactly(self.config.resource.clone()));
+        config.require_access_token_type = true;
+        let verifier = JwtVerifier::new(config, KeySource::Jwks(JwksCache::new(jwks_url, JwksConfig::default())?))?;
+        let mut metadata = ProviderMetadata::new(self.config.issuer.clone(), Mode::Direct);
+        metadata.authorization_endpoint = Some(format!("{}/authorize", self.config.issuer));
+        metadata.token_endpoint = Some(format!("{}/token", self.config.issuer));
+        metadata.registration_endpoint = Some(format!("{}/register", self.config.issuer));
+        metadata.jwks_uri = Some(self.jwks_url());
+        metadata.scopes_supported = self.config.scopes_supported.clone();
+        Ok(DevIssuerProvider { issuer: Arc::clone(self), verifier, metadata })
+    }
+
+    fn jti_of(token: &str) -> Option<(String, String)> {
+        let payload = token.split('.').nth(1)?;
+        let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+        Some((claims.get("jti")?.as_str()?.to_owned(), claims.get("client_id")?.as_str()?.to_owned()))
+    }
+}
+
+async fn jwks(State(issuer): State<Arc<DevIssuer>>) -> Json<Value> {
+    Json(json!({ "keys": [issuer.jwk] }))
+}
+
+#[derive(Deserialize)]
+struct ConsentForm {
+    request_id: String,
+    decision: String,
+}
+
+async fn consent(State(issuer): State<Arc<DevIssuer>>, Form(form): Form<ConsentForm>) -> Response {
+    let Some(pending) = issuer.store().pending.remove(&form.request_id) else {
+        return OAuthError::invalid_request("this login request is unknown, expired or already answered").into_response();
+    };
+    if pending.expires_at <= now() {
+        return OAuthError::invalid_request("this login request expired").into_response();
+    }
+    let redirect = if form.decision == "approve" {
+        issuer.issue_code(&pending.client_id, pending.params)
+    } else {
+        let mut params = vec![("error", "access_denied"), ("error_description", "the user denied the request")];
+        if let Some(state) = pending.params.state.as_deref() {
+            params.push(("state", state));
+        }
+        redirect_with(&pending.params.redirect_uri, &params, &issuer.config.issuer)
+    };
+    framing_blocked(Redirect::to(&redirect).into_response())
+}
+
+impl AuthorizationServer for DevIssuer {
+    async fn get_client(&self, client_id: &str) -> Option<ClientInfo> {
+        self.store().clients.get(client_id).cloned()
+    }
+
+    async fn register_client(&self, client: ClientInfo) -> Result<(), OAuthError> {
+        self.store().clients.insert(client.client_id.clone(), client);
+        Ok(())
+    }
+
+    async fn authorize(&self, client: &ClientInfo, params: AuthorizationParams) -> Result<AuthorizeOutcome, OAuthError> {
+        if let Some(resource) = &params.resource
+            && resource.trim_end_matches('/') != self.config.resource.trim_end_matches('/')
+        {
+            return Err(OAuthError::new("invalid_target", format!("unknown resource {resource:?}")));
+        }
+        if self.config.auto_approve {
+            return Ok(AuthorizeOutcome::Redirect(self.issue_code(&client.client_id, params)));
+        }
+        let request_id = random_token(24);
+        let page = self.consent_page(client, &request_id, &params.scopes);
+        let mut store = self.store();
+        store.pending.retain(|_, p| p.expires_at > now());
+        store.pending.insert(request_id, Pending { client_id: client.client_id.clone(), params, expires_at: now() + 600 });
+        Ok(AuthorizeOutcome::Page(page))
+    }
+
+    async fn load_authorization_code(&self, _client: &ClientInfo, code: &str) -> Option<AuthorizationCode> {
+        self.store().codes.get(code).cloned()
+    }
+
+    async fn exchange_authorization_code(&self, client: &ClientInfo, code: AuthorizationCode) -> Result<TokenResponse, OAuthError> {
+        // Removal is the single-use guarantee: a concurrent second exchange finds nothing.
+        if self.store().codes.remove(&code.code).is_none() {
+            return Err(OAuthError::invalid_grant("authorization code already used"));
+        }
+        self.tokens(&code.subject, &client.client_id, code.scopes, true)
+    }
+
+    async fn load_refresh_token(&self, _client: &ClientInfo, token: &str) -> Option<RefreshToken> {
+        self.store().refresh.get(token).cloned()
+    }
+
+    async fn exchange_refresh_token(
+        &self,
+        client: &ClientInfo,
+        token: RefreshToken,
+        scopes: Vec<String>,
+    ) -> Result<TokenResponse, OAuthError> {
+        if self.store().refresh.remove(&token.token).is_none() {
+            return Err(OAuthError::invalid_grant("refresh token already used"));
+        }
+        self.tokens(&token.subject, &client.client_id, scopes, true)
+    }
+
+    async fn exchange_client_credentials(&self, client: &ClientInfo, scopes: Vec<String>) -> Result<TokenResponse, OAuthError> {
+        self.tokens(&client.client_id, &client.client_id, scopes, false)
+    }
+
+    async fn load_access_token(&self, token: &str) -> Option<AccessTokenInfo> {
+        let (jti, client_id) = Self::jti_of(token)?;
+        if self.store().revoked_jtis.contains(&jti) {
+            return None;
+        }
+        let payload: Value =
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(token.split('.').nth(1)?).ok()?).ok()?;
+        Some(AccessTokenInfo {
+            client_id,
+            subject: payload.get("sub")?.as_str()?.to_owned(),
+            scopes: crate::claims::string_list(payload.get("scope")),
+            expires_at: payload.get("exp")?.as_u64()?,
+        })
+    }
+
+    async fn revoke_token(&self, client: &ClientInfo, token: &str) {
+        let mut store = self.store();
+        if store.refresh.get(token).is_some_and(|r| r.client_id == client.client_id) {
+            store.refresh.remove(token);
+            return;
+        }
+        if let Some((jti, owner)) = Self::jti_of(token)
+            && owner == client.client_id
+        {
+            store.revoked_jtis.insert(jti);
+        }
+    }
+}
+
+/// The [`AuthProvider`] for a [`DevIssuer`]'s tokens: JWT verification over HTTP,
+/// then the issuer's revocation list. Direct mode: the issuer is this server.
+pub struct DevIssuerProvider {
+    issuer: Arc<DevIssuer>,
+    verifier: JwtVerifier,
+    metadata: ProviderMetadata,
+}
+
+impl std::fmt::Debug for DevIssuerProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevIssuerProvider").field("verifier", &self.verifier).finish()
+    }
+}
+
+impl TokenVerifier for DevIssuerProvider {
+    async fn verify_token(&self, token: &str) -> Result<AuthContext, VerifyError> {
+        let ctx = self.verifier.verify_context(token).await?;
+        if self.issuer.load_access_token(token).await.is_none() {
+            return Err(TokenRejection::Custom("token was revoked".into()).into());
+        }
+        Ok(ctx)
+    }
+}
+
+impl AuthProvider for DevIssuerProvider {
+    fn metadata(&self) -> &ProviderMetadata {
+        &self.metadata
+    }
+}

@@ -1,0 +1,444 @@
+//! The axum routes of an authorization server: metadata (RFC 8414), `/authorize`,
+//! `/token`, `/register` (RFC 7591) and `/revoke` (RFC 7009), driving any
+//! [`AuthorizationServer`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use base64::Engine as _;
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, Method, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use super::{AuthorizationParams, AuthorizationServer, AuthorizeOutcome, ClientInfo, OAuthError, no_store, pkce};
+
+/// Largest request body accepted by these routes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// What the routes say about the server in its metadata.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// The issuer: this server's base URL, e.g. `http://localhost:3000`.
+    pub issuer: String,
+    /// Scopes advertised and accepted.
+    pub scopes_supported: Vec<String>,
+    /// Grant types advertised and accepted.
+    pub grant_types_supported: Vec<String>,
+    /// The JWKS URL of the tokens this server issues, if any.
+    pub jwks_uri: Option<String>,
+}
+
+struct Shared<A> {
+    server: Arc<A>,
+    settings: ServerSettings,
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// The routes: `/.well-known/oauth-authorization-server` (and the OpenID alias),
+/// `/authorize`, `/token`, `/register` and `/revoke`, with body size limits and
+/// CORS for browser-based clients on everything but `/authorize`.
+pub fn routes<A: AuthorizationServer, S: Clone + Send + Sync + 'static>(
+    server: Arc<A>,
+    settings: ServerSettings,
+) -> Router<S> {
+    let shared = Arc::new(Shared { server, settings });
+    let cors = CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::POST, Method::OPTIONS]).allow_headers(Any);
+    let api = Router::new()
+        .route("/.well-known/oauth-authorization-server", get(metadata::<A>))
+        .route("/.well-known/openid-configuration", get(metadata::<A>))
+        .route("/token", post(token::<A>))
+        .route("/register", post(register::<A>))
+        .route("/revoke", post(revoke::<A>))
+        .layer(cors);
+    let authorize = Router::new().route("/authorize", get(authorize_get::<A>).post(authorize_post::<A>));
+    api.merge(authorize).layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)).with_state(shared)
+}
+
+/// The RFC 8414 metadata document for `settings`.
+pub fn metadata_document(settings: &ServerSettings) -> Value {
+    let base = settings.issuer.trim_end_matches('/');
+    let mut doc = json!({
+        "issuer": settings.issuer,
+        "authorization_endpoint": format!("{base}/authorize"),
+        "token_endpoint": format!("{base}/token"),
+        "registration_endpoint": format!("{base}/register"),
+        "revocation_endpoint": format!("{base}/revoke"),
+        "scopes_supported": settings.scopes_supported,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": settings.grant_types_supported,
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
+        "revocation_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
+        "authorization_response_iss_parameter_supported": true,
+    });
+    if let Some(jwks) = &settings.jwks_uri {
+        doc["jwks_uri"] = json!(jwks);
+    }
+    doc
+}
+
+async fn metadata<A: AuthorizationServer>(State(s): State<Arc<Shared<A>>>) -> Json<Value> {
+    Json(metadata_document(&s.settings))
+}
+
+#[derive(Debug, Deserialize)]
+struct AuthorizeRequest {
+    response_type: Option<String>,
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    state: Option<String>,
+    scope: Option<String>,
+    resource: Option<String>,
+}
+
+async fn authorize_get<A: AuthorizationServer>(
+    State(s): State<Arc<Shared<A>>>,
+    Query(req): Query<AuthorizeRequest>,
+) -> Response {
+    authorize(&s, req).await
+}
+
+async fn authorize_post<A: AuthorizationServer>(
+    State(s): State<Arc<Shared<A>>>,
+    Form(req): Form<AuthorizeRequest>,
+) -> Response {
+    authorize(&s, req).await
+}
+
+/// The client's redirect URI with OAuth response parameters (and RFC 9207 `iss`).
+pub fn redirect_with(redirect_uri: &str, params: &[(&str, &str)], issuer: &str) -> String {
+    match url::Url::parse(redirect_uri) {
+        Ok(mut url) => {
+            {
+                let mut q = url.query_pairs_mut();
+                for (k, v) in params {
+                    q.append_pair(k, v);
+                }
+                q.append_pair("iss", issuer);
+            }
+            url.to_string()
+        }
+        Err(_) => redirect_uri.to_owned(),
+    }
+}
+
+fn error_redirect(redirect_uri: &str, error: &OAuthError, state: Option<&str>, issuer: &str) -> Response {
+    let mut params = vec![("error", error.code), ("error_description", error.description.as_str())];
+    if let Some(state) = state {
+        params.push(("state", state));
+    }
+    Redirect::to(&redirect_with(redirect_uri, &params, issuer)).into_response()
+}
+
+async fn authorize<A: AuthorizationServer>(s: &Shared<A>, req: AuthorizeRequest) -> Response {
+    // Until the client and its redirect URI are known good, errors cannot be
+    // redirected: they are shown here (no open redirect).
+    let Some(client_id) = req.client_id.as_deref().filter(|c| !c.is_empty()) else {
+        return OAuthError::invalid_request("client_id is required").into_response();
+    };
+    let Some(client) = s.server.get_client(client_id).await else {
+        return OAuthError::invalid_request("unknown client_id").into_response();
+    };
+    let redirect_uri = match req.redirect_uri.as_deref() {
+        Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => uri.to_owned(),
+        Some(_) => return OAuthError::invalid_request("redirect_uri is not registered for this client").into_response(),
+        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
+        None => return OAuthError::invalid_request("redirect_uri is required").into_response(),
+    };
+    let state = req.state.as_deref();
+    let fail = |e: OAuthError| error_redirect(&redirect_uri, &e, state, &s.settings.issuer);
+    if req.response_type.as_deref() != Some("code") {
+        return fail(OAuthError::new("unsupported_response_type", "only response_type=code is supported"));
+    }
+    let Some(challenge) = req.code_challenge.filter(|c| pkce::is_valid_challenge(c)) else {
+        return fail(OAuthError::invalid_request("a valid S256 code_challenge is required (PKCE)"));
+    };
+    if req.code_challenge_method.as_deref() != Some("S256") {
+        return fail(OAuthError::invalid_request("code_challenge_method must be S256"));
+    }
+    let scopes: Vec<String> = match &req.scope {
+        Some(scope) => scope.split_whitespace().map(str::to_owned).collect(),
+        None => client.scope.as_deref().unwrap_or("").split_whitespace().map(str::to_owned).collect(),
+    };
+    if let Some(bad) = scopes.iter().find(|sc| !s.settings.scopes_supported.contains(sc)) {
+        return fail(OAuthError::invalid_scope(format!("scope {bad:?} is not supported")));
+    }
+    let params = AuthorizationParams {
+        state: req.state.clone(),
+        scopes,
+        code_challenge: challenge,
+        redirect_uri: redirect_uri.clone(),
+        resource: req.resource.clone(),
+    };
+    match s.server.authorize(&client, params).await {
+        Ok(AuthorizeOutcome::Redirect(url)) => Redirect::to(&url).into_response(),
+        Ok(AuthorizeOutcome::Page(html)) => framing_blocked(Html(html).into_response()),
+        Err(e) => fail(e),
+    }
+}
+
+/// Login and consent pages must never be framed (clickjacking).
+pub(crate) fn framing_blocked(mut resp: Response) -> Response {
+    let h = resp.headers_mut();
+    h.insert("x-frame-options", http::HeaderValue::from_static("DENY"));
+    h.insert("content-security-policy", http::HeaderValue::from_static("frame-ancestors 'none'"));
+    h.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// Client credentials from `client_secret_basic` or the form (`client_secret_post`).
+fn presented_credentials(
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<(Option<String>, Option<String>), OAuthError> {
+    if let Some(value) = headers.get(AUTHORIZATION) {
+        let value = value.to_str().map_err(|_| OAuthError::invalid_client("malformed Authorization header"))?;
+        let Some(encoded) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) else {
+            return Err(OAuthError::invalid_client("unsupported client authentication scheme"));
+        };
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
+        let (id, secret) = decoded.split_once(':').ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
+        let unescape = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+        return Ok((unescape(id), unescape(secret)));
+    }
+    Ok((form.get("client_id").cloned(), form.get("client_secret").cloned()))
+}
+
+/// Authenticates the client of a token or revocation request (RFC 6749 §2.3):
+/// an unknown client or a wrong secret is `invalid_client` (401).
+async fn authenticate<A: AuthorizationServer>(
+    s: &Shared<A>,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<ClientInfo, OAuthError> {
+    let (id, secret) = presented_credentials(headers, form)?;
+    let id = id.filter(|i| !i.is_empty()).ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+    let client = s.server.get_client(&id).await.ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
+    match (&client.client_secret, secret) {
+        (None, None) => Ok(client),
+        (None, Some(_)) => Err(OAuthError::invalid_client("this public client has no secret")),
+        (Some(_), None) => Err(OAuthError::invalid_client("client secret required")),
+        (Some(expected), Some(given)) => {
+            if aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), given.as_bytes()).is_ok() {
+                Ok(client)
+            } else {
+                Err(OAuthError::invalid_client("client authentication failed"))
+            }
+        }
+    }
+}
+
+async fn token<A: AuthorizationServer>(
+    State(s): State<Arc<Shared<A>>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    match token_inner(&s, &headers, &form).await {
+        Ok(resp) => no_store(Json(resp).into_response()),
+        Err(e) => {
+            tracing::info!(error = %e, "token request refused");
+            e.into_response()
+        }
+    }
+}
+
+async fn token_inner<A: AuthorizationServer>(
+    s: &Shared<A>,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> Result<super::TokenResponse, OAuthError> {
+    let client = authenticate(s, headers, form).await?;
+    let grant = form.get("grant_type").map(String::as_str).unwrap_or_default();
+    if !s.settings.grant_types_supported.iter().any(|g| g == grant) || !client.grant_types.iter().any(|g| g == grant) {
+        return Err(OAuthError::unsupported_grant_type(format!("grant_type {grant:?} is not allowed")));
+    }
+    match grant {
+        "authorization_code" => {
+            let code_str = form.get("code").ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+            let verifier = form.get("code_verifier").ok_or_else(|| OAuthError::invalid_request("code_verifier is required (PKCE)"))?;
+            let code = s
+                .server
+                .load_authorization_code(&client, code_str)
+                .await
+                .ok_or_else(|| OAuthError::invalid_grant("authorization code is invalid, expired or already used"))?;
+            if code.client_id != client.client_id {
+                return Err(OAuthError::invalid_grant("authorization code was issued to another client"));
+            }
+            if code.expires_at <= now() {
+                return Err(OAuthError::invalid_grant("authorization code expired"));
+            }
+            if form.get("redirect_uri").is_some_and(|r| *r != code.redirect_uri) {
+                return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+            }
+            if !pkce::verify_s256(verifier, &code.code_challenge) {
+                return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+            }
+            s.server.exchange_authorization_code(&client, code).await
+        }
+        "refresh_token" => {
+            let token = form.get("refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+            let stored = s
+                .server
+                .load_refresh_token(&client, token)
+                .await
+                .ok_or_else(|| OAuthError::invalid_grant("refresh token is invalid or revoked"))?;
+            if stored.client_id != client.client_id {
+                return Err(OAuthError::invalid_grant("refresh token was issued to another client"));
+            }
+            if stored.expires_at.is_some_and(|e| e <= now()) {
+                return Err(OAuthError::invalid_grant("refresh token expired"));
+            }
+            let scopes: Vec<String> = match form.get("scope") {
+                Some(sc) => sc.split_whitespace().map(str::to_owned).collect(),
+                None => stored.scopes.clone(),
+            };
+            if let Some(extra) = scopes.iter().find(|sc| !stored.scopes.contains(sc)) {
+                return Err(OAuthError::invalid_scope(format!("scope {extra:?} was not granted")));
+            }
+            s.server.exchange_refresh_token(&client, stored, scopes).await
+        }
+        "client_credentials" => {
+            if client.client_secret.is_none() {
+                return Err(OAuthError::new("unauthorized_client", "client_credentials needs a confidential client"));
+            }
+            let scopes: Vec<String> = form.get("scope").map(|sc| sc.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
+            if let Some(bad) = scopes.iter().find(|sc| !s.settings.scopes_supported.contains(sc)) {
+                return Err(OAuthError::invalid_scope(format!("scope {bad:?} is not supported")));
+            }
+            s.server.exchange_client_credentials(&client, scopes).await
+        }
+        other => Err(OAuthError::unsupported_grant_type(format!("grant_type {other:?} is not supported"))),
+    }
+}
+
+/// Whether a redirect URI is acceptable: https, or http on a loopback host; no fragment.
+pub fn is_acceptable_redirect_uri(uri: &str) -> bool {
+    let Ok(url) = url::Url::parse(uri) else { return false };
+    if url.fragment().is_some() {
+        return false;
+    }
+    match url.scheme() {
+        "https" => url.host_str().is_some(),
+        "http" => matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")),
+        _ => false,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct RegistrationRequest {
+    redirect_uris: Option<Vec<String>>,
+    grant_types: Option<Vec<String>>,
+    token_endpoint_auth_method: Option<String>,
+    client_name: Option<String>,
+    scope: Option<String>,
+}
+
+/// A fresh random identifier: `bytes` random bytes, base64url.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    // The system RNG does not fail on supported platforms; an all-zero buffer
+    // would still be caught by the uniqueness of stored codes.
+    if aws_lc_rs::rand::fill(&mut buf).is_err() {
+        tracing::error!("system random number generator failed");
+    }
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&buf)
+}
+
+async fn register<A: AuthorizationServer>(
+    State(s): State<Arc<Shared<A>>>,
+    body: Result<Json<RegistrationRequest>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Ok(Json(req)) = body else {
+        return OAuthError::invalid_client_metadata("the body must be a JSON client metadata document").into_response();
+    };
+    let redirect_uris = req.redirect_uris.unwrap_or_default();
+    if redirect_uris.is_empty() {
+        return OAuthError::invalid_redirect_uri("at least one redirect_uri is required").into_response();
+    }
+    if let Some(bad) = redirect_uris.iter().find(|u| !is_acceptable_redirect_uri(u)) {
+        return OAuthError::invalid_redirect_uri(format!("{bad:?} is neither https nor loopback http")).into_response();
+    }
+    let method = req.token_endpoint_auth_method.unwrap_or_else(|| "client_secret_basic".into());
+    if !["none", "client_secret_post", "client_secret_basic"].contains(&method.as_str()) {
+        return OAuthError::invalid_client_metadata(format!("token_endpoint_auth_method {method:?} is not supported")).into_response();
+    }
+    let grant_types = req.grant_types.unwrap_or_else(|| vec!["authorization_code".into(), "refresh_token".into()]);
+    if let Some(bad) = grant_types.iter().find(|g| !s.settings.grant_types_supported.contains(g)) {
+        return OAuthError::invalid_client_metadata(format!("grant type {bad:?} is not supported")).into_response();
+    }
+    if let Some(scope) = &req.scope
+        && let Some(bad) = scope.split_whitespace().find(|sc| !s.settings.scopes_supported.iter().any(|x| x == sc))
+    {
+        return OAuthError::invalid_client_metadata(format!("scope {bad:?} is not supported")).into_response();
+    }
+    let client = ClientInfo {
+        client_id: random_token(16),
+        client_secret: (method != "none").then(|| random_token(32)),
+        redirect_uris,
+        grant_types,
+        token_endpoint_auth_method: method,
+        client_name: req.client_name,
+        scope: req.scope,
+        client_id_issued_at: now(),
+    };
+    match s.server.register_client(client.clone()).await {
+        Ok(()) => no_store((StatusCode::CREATED, Json(client)).into_response()),
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn revoke<A: AuthorizationServer>(
+    State(s): State<Arc<Shared<A>>>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    let client = match authenticate(&s, &headers, &form).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let Some(token) = form.get("token") else {
+        return OAuthError::invalid_request("token is required").into_response();
+    };
+    s.server.revoke_token(&client, token).await;
+    no_store(StatusCode::OK.into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_uri_policy() {
+        assert!(is_acceptable_redirect_uri("https://claude.ai/api/mcp/auth_callback"));
+        assert!(is_acceptable_redirect_uri("http://127.0.0.1:33418/callback"));
+        assert!(is_acceptable_redirect_uri("http://localhost:6274/oauth/callback"));
+        assert!(!is_acceptable_redirect_uri("http://evil.example.com/cb"));
+        assert!(!is_acceptable_redirect_uri("https://x.example.com/cb#frag"));
+        assert!(!is_acceptable_redirect_uri("javascript:alert(1)"));
+        assert!(!is_acceptable_redirect_uri("/relative"));
+    }
+
+    #[test]
+    fn redirect_carries_state_and_iss() {
+        let url = redirect_with("https://c.example.com/cb?x=1", &[("code", "abc"), ("state", "s t")], "http://localhost:3000");
+        assert_eq!(url, "https://c.example.com/cb?x=1&code=abc&state=s+t&iss=http%3A%2F%2Flocalhost%3A3000");
+    }
+}
