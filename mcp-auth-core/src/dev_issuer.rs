@@ -28,8 +28,8 @@ use crate::error::{ConfigError, TokenRejection, VerifyError};
 use crate::jwt::{Algorithm, Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
 use crate::oauth::routes::{ServerSettings, framing_blocked, random_token, redirect_with};
 use crate::oauth::{
-    AccessTokenInfo, AuthorizationCode, AuthorizationParams, AuthorizationServer, AuthorizeOutcome, ClientInfo,
-    OAuthError, RefreshToken, TokenResponse,
+    AccessTokenInfo, AuthorizationCode, AuthorizationParams, AuthorizationServer, AuthorizeOutcome,
+    ClientInfo, OAuthError, RefreshToken, TokenResponse,
 };
 use crate::provider::{AuthProvider, Mode, ProviderMetadata, TokenVerifier};
 use crate::user::AuthContext;
@@ -105,16 +105,25 @@ pub struct DevIssuer {
 
 impl std::fmt::Debug for DevIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevIssuer").field("config", &self.config).field("kid", &self.kid).finish()
+        f.debug_struct("DevIssuer")
+            .field("config", &self.config)
+            .field("kid", &self.kid)
+            .finish()
     }
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
 }
 
 impl DevIssuer {
@@ -122,9 +131,10 @@ impl DevIssuer {
     pub fn new(config: DevIssuerConfig) -> Result<Arc<Self>, ConfigError> {
         let rng = SystemRandom::new();
         let key_error = |e: String| ConfigError::invalid("dev issuer signing key", e);
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).map_err(|e| key_error(e.to_string()))?;
-        let pair =
-            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).map_err(|e| key_error(e.to_string()))?;
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng)
+            .map_err(|e| key_error(e.to_string()))?;
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref())
+            .map_err(|e| key_error(e.to_string()))?;
         let point = pair.public_key().as_ref();
         if point.len() != 65 {
             return Err(key_error("unexpected P-256 public key encoding".into()));
@@ -160,11 +170,20 @@ impl DevIssuer {
 
     /// Mints an access token for the development user directly (what the
     /// quickstart prints), as if `client_id` had completed the flow.
-    pub fn mint_access_token(&self, client_id: &str, scopes: &[String]) -> Result<String, OAuthError> {
+    pub fn mint_access_token(
+        &self,
+        client_id: &str,
+        scopes: &[String],
+    ) -> Result<String, OAuthError> {
         self.access_token(&self.config.user_id, client_id, scopes)
     }
 
-    fn access_token(&self, subject: &str, client_id: &str, scopes: &[String]) -> Result<String, OAuthError> {
+    fn access_token(
+        &self,
+        subject: &str,
+        client_id: &str,
+        scopes: &[String],
+    ) -> Result<String, OAuthError> {
         let mut header = jsonwebtoken::Header::new(Algorithm::ES256);
         header.typ = Some("at+jwt".into());
         header.kid = Some(self.kid.clone());
@@ -183,10 +202,17 @@ impl DevIssuer {
             claims["email"] = json!(self.config.email);
             claims["name"] = json!(self.config.name);
         }
-        jsonwebtoken::encode(&header, &claims, &self.signing).map_err(|e| OAuthError::server_error(format!("signing failed: {e}")))
+        jsonwebtoken::encode(&header, &claims, &self.signing)
+            .map_err(|e| OAuthError::server_error(format!("signing failed: {e}")))
     }
 
-    fn tokens(&self, subject: &str, client_id: &str, scopes: Vec<String>, refresh: bool) -> Result<TokenResponse, OAuthError> {
+    fn tokens(
+        &self,
+        subject: &str,
+        client_id: &str,
+        scopes: Vec<String>,
+        refresh: bool,
+    ) -> Result<TokenResponse, OAuthError> {
         let access_token = self.access_token(subject, client_id, &scopes)?;
         let refresh_token = refresh.then(|| {
             let token = random_token(32);
@@ -217,10 +243,13 @@ impl DevIssuer {
         let code = random_token(32);
         let redirect = redirect_with(
             &params.redirect_uri,
-            &[Some(("code", code.as_str())), params.state.as_deref().map(|s| ("state", s))]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>(),
+            &[
+                Some(("code", code.as_str())),
+                params.state.as_deref().map(|s| ("state", s)),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>(),
             &self.config.issuer,
         );
         self.store().codes.insert(
@@ -241,7 +270,11 @@ impl DevIssuer {
 
     fn consent_page(&self, client: &ClientInfo, request_id: &str, scopes: &[String]) -> String {
         let name = html_escape(client.client_name.as_deref().unwrap_or(&client.client_id));
-        let scopes = if scopes.is_empty() { "(none)".to_owned() } else { html_escape(&scopes.join(" ")) };
+        let scopes = if scopes.is_empty() {
+            "(none)".to_owned()
+        } else {
+            html_escape(&scopes.join(" "))
+        };
         format!(
             "<!doctype html><html><head><meta charset=\"utf-8\"><title>mcp-auth dev login</title></head>\
              <body style=\"font-family:sans-serif;max-width:32em;margin:4em auto\">\
@@ -264,7 +297,11 @@ impl DevIssuer {
         let settings = ServerSettings {
             issuer: self.config.issuer.clone(),
             scopes_supported: self.config.scopes_supported.clone(),
-            grant_types_supported: vec!["authorization_code".into(), "refresh_token".into(), "client_credentials".into()],
+            grant_types_supported: vec![
+                "authorization_code".into(),
+                "refresh_token".into(),
+                "client_credentials".into(),
+            ],
             jwks_uri: Some(self.jwks_url()),
         };
         let own: Router<S> = Router::new()
@@ -278,22 +315,35 @@ impl DevIssuer {
     /// JWKS over HTTP from `jwks_url` (usually [`Self::jwks_url`]), strict
     /// `typ: at+jwt`, audience = the resource, plus the revocation list.
     pub fn provider(self: &Arc<Self>, jwks_url: &str) -> Result<DevIssuerProvider, ConfigError> {
-        let mut config = JwtConfig::new(self.config.issuer.clone(), Audience::exactly(self.config.resource.clone()));
+        let mut config = JwtConfig::new(
+            self.config.issuer.clone(),
+            Audience::exactly(self.config.resource.clone()),
+        );
         config.require_access_token_type = true;
-        let verifier = JwtVerifier::new(config, KeySource::Jwks(JwksCache::new(jwks_url, JwksConfig::default())?))?;
+        let verifier = JwtVerifier::new(
+            config,
+            KeySource::Jwks(JwksCache::new(jwks_url, JwksConfig::default())?),
+        )?;
         let mut metadata = ProviderMetadata::new(self.config.issuer.clone(), Mode::Direct);
         metadata.authorization_endpoint = Some(format!("{}/authorize", self.config.issuer));
         metadata.token_endpoint = Some(format!("{}/token", self.config.issuer));
         metadata.registration_endpoint = Some(format!("{}/register", self.config.issuer));
         metadata.jwks_uri = Some(self.jwks_url());
         metadata.scopes_supported = self.config.scopes_supported.clone();
-        Ok(DevIssuerProvider { issuer: Arc::clone(self), verifier, metadata })
+        Ok(DevIssuerProvider {
+            issuer: Arc::clone(self),
+            verifier,
+            metadata,
+        })
     }
 
     fn jti_of(token: &str) -> Option<(String, String)> {
         let payload = token.split('.').nth(1)?;
         let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-        Some((claims.get("jti")?.as_str()?.to_owned(), claims.get("client_id")?.as_str()?.to_owned()))
+        Some((
+            claims.get("jti")?.as_str()?.to_owned(),
+            claims.get("client_id")?.as_str()?.to_owned(),
+        ))
     }
 }
 
@@ -309,7 +359,10 @@ struct ConsentForm {
 
 async fn consent(State(issuer): State<Arc<DevIssuer>>, Form(form): Form<ConsentForm>) -> Response {
     let Some(pending) = issuer.store().pending.remove(&form.request_id) else {
-        return OAuthError::invalid_request("this login request is unknown, expired or already answered").into_response();
+        return OAuthError::invalid_request(
+            "this login request is unknown, expired or already answered",
+        )
+        .into_response();
     };
     if pending.expires_at <= now() {
         return OAuthError::invalid_request("this login request expired").into_response();
@@ -317,7 +370,10 @@ async fn consent(State(issuer): State<Arc<DevIssuer>>, Form(form): Form<ConsentF
     let redirect = if form.decision == "approve" {
         issuer.issue_code(&pending.client_id, pending.params)
     } else {
-        let mut params = vec![("error", "access_denied"), ("error_description", "the user denied the request")];
+        let mut params = vec![
+            ("error", "access_denied"),
+            ("error_description", "the user denied the request"),
+        ];
         if let Some(state) = pending.params.state.as_deref() {
             params.push(("state", state));
         }
@@ -332,32 +388,58 @@ impl AuthorizationServer for DevIssuer {
     }
 
     async fn register_client(&self, client: ClientInfo) -> Result<(), OAuthError> {
-        self.store().clients.insert(client.client_id.clone(), client);
+        self.store()
+            .clients
+            .insert(client.client_id.clone(), client);
         Ok(())
     }
 
-    async fn authorize(&self, client: &ClientInfo, params: AuthorizationParams) -> Result<AuthorizeOutcome, OAuthError> {
+    async fn authorize(
+        &self,
+        client: &ClientInfo,
+        params: AuthorizationParams,
+    ) -> Result<AuthorizeOutcome, OAuthError> {
         if let Some(resource) = &params.resource
             && resource.trim_end_matches('/') != self.config.resource.trim_end_matches('/')
         {
-            return Err(OAuthError::new("invalid_target", format!("unknown resource {resource:?}")));
+            return Err(OAuthError::new(
+                "invalid_target",
+                format!("unknown resource {resource:?}"),
+            ));
         }
         if self.config.auto_approve {
-            return Ok(AuthorizeOutcome::Redirect(self.issue_code(&client.client_id, params)));
+            return Ok(AuthorizeOutcome::Redirect(
+                self.issue_code(&client.client_id, params),
+            ));
         }
         let request_id = random_token(24);
         let page = self.consent_page(client, &request_id, &params.scopes);
         let mut store = self.store();
         store.pending.retain(|_, p| p.expires_at > now());
-        store.pending.insert(request_id, Pending { client_id: client.client_id.clone(), params, expires_at: now() + 600 });
+        store.pending.insert(
+            request_id,
+            Pending {
+                client_id: client.client_id.clone(),
+                params,
+                expires_at: now() + 600,
+            },
+        );
         Ok(AuthorizeOutcome::Page(page))
     }
 
-    async fn load_authorization_code(&self, _client: &ClientInfo, code: &str) -> Option<AuthorizationCode> {
+    async fn load_authorization_code(
+        &self,
+        _client: &ClientInfo,
+        code: &str,
+    ) -> Option<AuthorizationCode> {
         self.store().codes.get(code).cloned()
     }
 
-    async fn exchange_authorization_code(&self, client: &ClientInfo, code: AuthorizationCode) -> Result<TokenResponse, OAuthError> {
+    async fn exchange_authorization_code(
+        &self,
+        client: &ClientInfo,
+        code: AuthorizationCode,
+    ) -> Result<TokenResponse, OAuthError> {
         // Removal is the single-use guarantee: a concurrent second exchange finds nothing.
         if self.store().codes.remove(&code.code).is_none() {
             return Err(OAuthError::invalid_grant("authorization code already used"));
@@ -381,7 +463,11 @@ impl AuthorizationServer for DevIssuer {
         self.tokens(&token.subject, &client.client_id, scopes, true)
     }
 
-    async fn exchange_client_credentials(&self, client: &ClientInfo, scopes: Vec<String>) -> Result<TokenResponse, OAuthError> {
+    async fn exchange_client_credentials(
+        &self,
+        client: &ClientInfo,
+        scopes: Vec<String>,
+    ) -> Result<TokenResponse, OAuthError> {
         self.tokens(&client.client_id, &client.client_id, scopes, false)
     }
 
@@ -402,7 +488,11 @@ impl AuthorizationServer for DevIssuer {
 
     async fn revoke_token(&self, client: &ClientInfo, token: &str) {
         let mut store = self.store();
-        if store.refresh.get(token).is_some_and(|r| r.client_id == client.client_id) {
+        if store
+            .refresh
+            .get(token)
+            .is_some_and(|r| r.client_id == client.client_id)
+        {
             store.refresh.remove(token);
             return;
         }
@@ -424,7 +514,9 @@ pub struct DevIssuerProvider {
 
 impl std::fmt::Debug for DevIssuerProvider {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevIssuerProvider").field("verifier", &self.verifier).finish()
+        f.debug_struct("DevIssuerProvider")
+            .field("verifier", &self.verifier)
+            .finish()
     }
 }
 

@@ -103,15 +103,21 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>(discovery: Arc<Discovery>
     if prm_path != "/.well-known/oauth-protected-resource" {
         router = router.route(&prm_path, get(protected_resource));
     }
+    // An issuer hosted by this very server (the dev issuer) serves its own metadata.
+    let co_hosted = discovery.metadata.mode == Mode::Direct
+        && discovery.metadata.issuer.trim_end_matches('/') == discovery.resource.base();
+    if !co_hosted {
+        router = router
+            .route(
+                "/.well-known/oauth-authorization-server",
+                get(authorization_server),
+            )
+            .route(
+                "/.well-known/openid-configuration",
+                get(authorization_server),
+            );
+    }
     router
-        .route(
-            "/.well-known/oauth-authorization-server",
-            get(authorization_server),
-        )
-        .route(
-            "/.well-known/openid-configuration",
-            get(authorization_server),
-        )
         .layer(
             CorsLayer::new()
                 .allow_origin(Any)

@@ -144,7 +144,10 @@ pub struct OAuthError {
 impl OAuthError {
     /// An error with `code` and `description`.
     pub fn new(code: &'static str, description: impl Into<String>) -> Self {
-        OAuthError { code, description: description.into() }
+        OAuthError {
+            code,
+            description: description.into(),
+        }
     }
 
     /// `invalid_request`.
@@ -190,8 +193,10 @@ impl OAuthError {
 
 /// Adds the headers every token-endpoint-like response carries.
 pub(crate) fn no_store(mut resp: Response) -> Response {
-    resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp.headers_mut().insert(PRAGMA, HeaderValue::from_static("no-cache"));
+    resp.headers_mut()
+        .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut()
+        .insert(PRAGMA, HeaderValue::from_static("no-cache"));
     resp
 }
 
@@ -203,10 +208,16 @@ impl IntoResponse for OAuthError {
             "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_REQUEST,
         };
-        let mut resp =
-            (status, Json(serde_json::json!({"error": self.code, "error_description": self.description}))).into_response();
+        let mut resp = (
+            status,
+            Json(serde_json::json!({"error": self.code, "error_description": self.description})),
+        )
+            .into_response();
         if status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"oauth\""));
+            resp.headers_mut().insert(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"oauth\""),
+            );
         }
         no_store(resp)
     }
@@ -219,7 +230,10 @@ pub trait AuthorizationServer: Send + Sync + 'static {
     fn get_client(&self, client_id: &str) -> impl Future<Output = Option<ClientInfo>> + Send;
 
     /// Stores a client whose metadata the routes already validated.
-    fn register_client(&self, client: ClientInfo) -> impl Future<Output = Result<(), OAuthError>> + Send;
+    fn register_client(
+        &self,
+        client: ClientInfo,
+    ) -> impl Future<Output = Result<(), OAuthError>> + Send;
 
     /// Handles a valid authorization request: issue a code and redirect, or show
     /// a login/consent page.
@@ -244,7 +258,11 @@ pub trait AuthorizationServer: Send + Sync + 'static {
     ) -> impl Future<Output = Result<TokenResponse, OAuthError>> + Send;
 
     /// The stored refresh token, if valid.
-    fn load_refresh_token(&self, client: &ClientInfo, token: &str) -> impl Future<Output = Option<RefreshToken>> + Send;
+    fn load_refresh_token(
+        &self,
+        client: &ClientInfo,
+        token: &str,
+    ) -> impl Future<Output = Option<RefreshToken>> + Send;
 
     /// Issues new tokens and rotates the refresh token (the old one stops working).
     fn exchange_refresh_token(
@@ -261,11 +279,18 @@ pub trait AuthorizationServer: Send + Sync + 'static {
         scopes: Vec<String>,
     ) -> impl Future<Output = Result<TokenResponse, OAuthError>> + Send {
         let _ = (client, scopes);
-        async { Err(OAuthError::unsupported_grant_type("client_credentials is not supported")) }
+        async {
+            Err(OAuthError::unsupported_grant_type(
+                "client_credentials is not supported",
+            ))
+        }
     }
 
     /// What the server knows about an access token (`None`: unknown or revoked).
-    fn load_access_token(&self, token: &str) -> impl Future<Output = Option<AccessTokenInfo>> + Send;
+    fn load_access_token(
+        &self,
+        token: &str,
+    ) -> impl Future<Output = Option<AccessTokenInfo>> + Send;
 
     /// Revokes an access or refresh token (RFC 7009); unknown tokens are ignored.
     fn revoke_token(&self, client: &ClientInfo, token: &str) -> impl Future<Output = ()> + Send;

@@ -18,7 +18,10 @@ use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
-use super::{AuthorizationParams, AuthorizationServer, AuthorizeOutcome, ClientInfo, OAuthError, no_store, pkce};
+use super::{
+    AuthorizationParams, AuthorizationServer, AuthorizeOutcome, ClientInfo, OAuthError, no_store,
+    pkce,
+};
 
 /// Largest request body accepted by these routes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -42,7 +45,9 @@ struct Shared<A> {
 }
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 /// The routes: `/.well-known/oauth-authorization-server` (and the OpenID alias),
@@ -53,16 +58,27 @@ pub fn routes<A: AuthorizationServer, S: Clone + Send + Sync + 'static>(
     settings: ServerSettings,
 ) -> Router<S> {
     let shared = Arc::new(Shared { server, settings });
-    let cors = CorsLayer::new().allow_origin(Any).allow_methods([Method::GET, Method::POST, Method::OPTIONS]).allow_headers(Any);
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(Any);
     let api = Router::new()
-        .route("/.well-known/oauth-authorization-server", get(metadata::<A>))
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(metadata::<A>),
+        )
         .route("/.well-known/openid-configuration", get(metadata::<A>))
         .route("/token", post(token::<A>))
         .route("/register", post(register::<A>))
         .route("/revoke", post(revoke::<A>))
         .layer(cors);
-    let authorize = Router::new().route("/authorize", get(authorize_get::<A>).post(authorize_post::<A>));
-    api.merge(authorize).layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES)).with_state(shared)
+    let authorize = Router::new().route(
+        "/authorize",
+        get(authorize_get::<A>).post(authorize_post::<A>),
+    );
+    api.merge(authorize)
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .with_state(shared)
 }
 
 /// The RFC 8414 metadata document for `settings`.
@@ -136,8 +152,16 @@ pub fn redirect_with(redirect_uri: &str, params: &[(&str, &str)], issuer: &str) 
     }
 }
 
-fn error_redirect(redirect_uri: &str, error: &OAuthError, state: Option<&str>, issuer: &str) -> Response {
-    let mut params = vec![("error", error.code), ("error_description", error.description.as_str())];
+fn error_redirect(
+    redirect_uri: &str,
+    error: &OAuthError,
+    state: Option<&str>,
+    issuer: &str,
+) -> Response {
+    let mut params = vec![
+        ("error", error.code),
+        ("error_description", error.description.as_str()),
+    ];
     if let Some(state) = state {
         params.push(("state", state));
     }
@@ -155,27 +179,48 @@ async fn authorize<A: AuthorizationServer>(s: &Shared<A>, req: AuthorizeRequest)
     };
     let redirect_uri = match req.redirect_uri.as_deref() {
         Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => uri.to_owned(),
-        Some(_) => return OAuthError::invalid_request("redirect_uri is not registered for this client").into_response(),
+        Some(_) => {
+            return OAuthError::invalid_request("redirect_uri is not registered for this client")
+                .into_response();
+        }
         None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
         None => return OAuthError::invalid_request("redirect_uri is required").into_response(),
     };
     let state = req.state.as_deref();
     let fail = |e: OAuthError| error_redirect(&redirect_uri, &e, state, &s.settings.issuer);
     if req.response_type.as_deref() != Some("code") {
-        return fail(OAuthError::new("unsupported_response_type", "only response_type=code is supported"));
+        return fail(OAuthError::new(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        ));
     }
     let Some(challenge) = req.code_challenge.filter(|c| pkce::is_valid_challenge(c)) else {
-        return fail(OAuthError::invalid_request("a valid S256 code_challenge is required (PKCE)"));
+        return fail(OAuthError::invalid_request(
+            "a valid S256 code_challenge is required (PKCE)",
+        ));
     };
     if req.code_challenge_method.as_deref() != Some("S256") {
-        return fail(OAuthError::invalid_request("code_challenge_method must be S256"));
+        return fail(OAuthError::invalid_request(
+            "code_challenge_method must be S256",
+        ));
     }
     let scopes: Vec<String> = match &req.scope {
         Some(scope) => scope.split_whitespace().map(str::to_owned).collect(),
-        None => client.scope.as_deref().unwrap_or("").split_whitespace().map(str::to_owned).collect(),
+        None => client
+            .scope
+            .as_deref()
+            .unwrap_or("")
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect(),
     };
-    if let Some(bad) = scopes.iter().find(|sc| !s.settings.scopes_supported.contains(sc)) {
-        return fail(OAuthError::invalid_scope(format!("scope {bad:?} is not supported")));
+    if let Some(bad) = scopes
+        .iter()
+        .find(|sc| !s.settings.scopes_supported.contains(sc))
+    {
+        return fail(OAuthError::invalid_scope(format!(
+            "scope {bad:?} is not supported"
+        )));
     }
     let params = AuthorizationParams {
         state: req.state.clone(),
@@ -195,8 +240,14 @@ async fn authorize<A: AuthorizationServer>(s: &Shared<A>, req: AuthorizeRequest)
 pub(crate) fn framing_blocked(mut resp: Response) -> Response {
     let h = resp.headers_mut();
     h.insert("x-frame-options", http::HeaderValue::from_static("DENY"));
-    h.insert("content-security-policy", http::HeaderValue::from_static("frame-ancestors 'none'"));
-    h.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-store"));
+    h.insert(
+        "content-security-policy",
+        http::HeaderValue::from_static("frame-ancestors 'none'"),
+    );
+    h.insert(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
     resp
 }
 
@@ -206,20 +257,36 @@ fn presented_credentials(
     form: &HashMap<String, String>,
 ) -> Result<(Option<String>, Option<String>), OAuthError> {
     if let Some(value) = headers.get(AUTHORIZATION) {
-        let value = value.to_str().map_err(|_| OAuthError::invalid_client("malformed Authorization header"))?;
-        let Some(encoded) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) else {
-            return Err(OAuthError::invalid_client("unsupported client authentication scheme"));
+        let value = value
+            .to_str()
+            .map_err(|_| OAuthError::invalid_client("malformed Authorization header"))?;
+        let Some(encoded) = value
+            .strip_prefix("Basic ")
+            .or_else(|| value.strip_prefix("basic "))
+        else {
+            return Err(OAuthError::invalid_client(
+                "unsupported client authentication scheme",
+            ));
         };
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(encoded.trim())
             .ok()
             .and_then(|b| String::from_utf8(b).ok())
             .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
-        let (id, secret) = decoded.split_once(':').ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
-        let unescape = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+        let (id, secret) = decoded
+            .split_once(':')
+            .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
+        let unescape = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+        };
         return Ok((unescape(id), unescape(secret)));
     }
-    Ok((form.get("client_id").cloned(), form.get("client_secret").cloned()))
+    Ok((
+        form.get("client_id").cloned(),
+        form.get("client_secret").cloned(),
+    ))
 }
 
 /// Authenticates the client of a token or revocation request (RFC 6749 §2.3):
@@ -230,14 +297,27 @@ async fn authenticate<A: AuthorizationServer>(
     form: &HashMap<String, String>,
 ) -> Result<ClientInfo, OAuthError> {
     let (id, secret) = presented_credentials(headers, form)?;
-    let id = id.filter(|i| !i.is_empty()).ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
-    let client = s.server.get_client(&id).await.ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
+    let id = id
+        .filter(|i| !i.is_empty())
+        .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+    let client = s
+        .server
+        .get_client(&id)
+        .await
+        .ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
     match (&client.client_secret, secret) {
         (None, None) => Ok(client),
-        (None, Some(_)) => Err(OAuthError::invalid_client("this public client has no secret")),
+        (None, Some(_)) => Err(OAuthError::invalid_client(
+            "this public client has no secret",
+        )),
         (Some(_), None) => Err(OAuthError::invalid_client("client secret required")),
         (Some(expected), Some(given)) => {
-            if aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), given.as_bytes()).is_ok() {
+            if aws_lc_rs::constant_time::verify_slices_are_equal(
+                expected.as_bytes(),
+                given.as_bytes(),
+            )
+            .is_ok()
+            {
                 Ok(client)
             } else {
                 Err(OAuthError::invalid_client("client authentication failed"))
@@ -266,42 +346,70 @@ async fn token_inner<A: AuthorizationServer>(
     form: &HashMap<String, String>,
 ) -> Result<super::TokenResponse, OAuthError> {
     let client = authenticate(s, headers, form).await?;
-    let grant = form.get("grant_type").map(String::as_str).unwrap_or_default();
-    if !s.settings.grant_types_supported.iter().any(|g| g == grant) || !client.grant_types.iter().any(|g| g == grant) {
-        return Err(OAuthError::unsupported_grant_type(format!("grant_type {grant:?} is not allowed")));
+    let grant = form
+        .get("grant_type")
+        .map(String::as_str)
+        .unwrap_or_default();
+    if !s.settings.grant_types_supported.iter().any(|g| g == grant)
+        || !client.grant_types.iter().any(|g| g == grant)
+    {
+        return Err(OAuthError::unsupported_grant_type(format!(
+            "grant_type {grant:?} is not allowed"
+        )));
     }
     match grant {
         "authorization_code" => {
-            let code_str = form.get("code").ok_or_else(|| OAuthError::invalid_request("code is required"))?;
-            let verifier = form.get("code_verifier").ok_or_else(|| OAuthError::invalid_request("code_verifier is required (PKCE)"))?;
+            let code_str = form
+                .get("code")
+                .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+            let verifier = form
+                .get("code_verifier")
+                .ok_or_else(|| OAuthError::invalid_request("code_verifier is required (PKCE)"))?;
             let code = s
                 .server
                 .load_authorization_code(&client, code_str)
                 .await
-                .ok_or_else(|| OAuthError::invalid_grant("authorization code is invalid, expired or already used"))?;
+                .ok_or_else(|| {
+                    OAuthError::invalid_grant(
+                        "authorization code is invalid, expired or already used",
+                    )
+                })?;
             if code.client_id != client.client_id {
-                return Err(OAuthError::invalid_grant("authorization code was issued to another client"));
+                return Err(OAuthError::invalid_grant(
+                    "authorization code was issued to another client",
+                ));
             }
             if code.expires_at <= now() {
                 return Err(OAuthError::invalid_grant("authorization code expired"));
             }
-            if form.get("redirect_uri").is_some_and(|r| *r != code.redirect_uri) {
-                return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+            if form
+                .get("redirect_uri")
+                .is_some_and(|r| *r != code.redirect_uri)
+            {
+                return Err(OAuthError::invalid_grant(
+                    "redirect_uri does not match the authorization request",
+                ));
             }
             if !pkce::verify_s256(verifier, &code.code_challenge) {
-                return Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"));
+                return Err(OAuthError::invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ));
             }
             s.server.exchange_authorization_code(&client, code).await
         }
         "refresh_token" => {
-            let token = form.get("refresh_token").ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
+            let token = form
+                .get("refresh_token")
+                .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
             let stored = s
                 .server
                 .load_refresh_token(&client, token)
                 .await
                 .ok_or_else(|| OAuthError::invalid_grant("refresh token is invalid or revoked"))?;
             if stored.client_id != client.client_id {
-                return Err(OAuthError::invalid_grant("refresh token was issued to another client"));
+                return Err(OAuthError::invalid_grant(
+                    "refresh token was issued to another client",
+                ));
             }
             if stored.expires_at.is_some_and(|e| e <= now()) {
                 return Err(OAuthError::invalid_grant("refresh token expired"));
@@ -311,27 +419,46 @@ async fn token_inner<A: AuthorizationServer>(
                 None => stored.scopes.clone(),
             };
             if let Some(extra) = scopes.iter().find(|sc| !stored.scopes.contains(sc)) {
-                return Err(OAuthError::invalid_scope(format!("scope {extra:?} was not granted")));
+                return Err(OAuthError::invalid_scope(format!(
+                    "scope {extra:?} was not granted"
+                )));
             }
-            s.server.exchange_refresh_token(&client, stored, scopes).await
+            s.server
+                .exchange_refresh_token(&client, stored, scopes)
+                .await
         }
         "client_credentials" => {
             if client.client_secret.is_none() {
-                return Err(OAuthError::new("unauthorized_client", "client_credentials needs a confidential client"));
+                return Err(OAuthError::new(
+                    "unauthorized_client",
+                    "client_credentials needs a confidential client",
+                ));
             }
-            let scopes: Vec<String> = form.get("scope").map(|sc| sc.split_whitespace().map(str::to_owned).collect()).unwrap_or_default();
-            if let Some(bad) = scopes.iter().find(|sc| !s.settings.scopes_supported.contains(sc)) {
-                return Err(OAuthError::invalid_scope(format!("scope {bad:?} is not supported")));
+            let scopes: Vec<String> = form
+                .get("scope")
+                .map(|sc| sc.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default();
+            if let Some(bad) = scopes
+                .iter()
+                .find(|sc| !s.settings.scopes_supported.contains(sc))
+            {
+                return Err(OAuthError::invalid_scope(format!(
+                    "scope {bad:?} is not supported"
+                )));
             }
             s.server.exchange_client_credentials(&client, scopes).await
         }
-        other => Err(OAuthError::unsupported_grant_type(format!("grant_type {other:?} is not supported"))),
+        other => Err(OAuthError::unsupported_grant_type(format!(
+            "grant_type {other:?} is not supported"
+        ))),
     }
 }
 
 /// Whether a redirect URI is acceptable: https, or http on a loopback host; no fragment.
 pub fn is_acceptable_redirect_uri(uri: &str) -> bool {
-    let Ok(url) = url::Url::parse(uri) else { return false };
+    let Ok(url) = url::Url::parse(uri) else {
+        return false;
+    };
     if url.fragment().is_some() {
         return false;
     }
@@ -367,27 +494,51 @@ async fn register<A: AuthorizationServer>(
     body: Result<Json<RegistrationRequest>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let Ok(Json(req)) = body else {
-        return OAuthError::invalid_client_metadata("the body must be a JSON client metadata document").into_response();
+        return OAuthError::invalid_client_metadata(
+            "the body must be a JSON client metadata document",
+        )
+        .into_response();
     };
     let redirect_uris = req.redirect_uris.unwrap_or_default();
     if redirect_uris.is_empty() {
-        return OAuthError::invalid_redirect_uri("at least one redirect_uri is required").into_response();
+        return OAuthError::invalid_redirect_uri("at least one redirect_uri is required")
+            .into_response();
     }
-    if let Some(bad) = redirect_uris.iter().find(|u| !is_acceptable_redirect_uri(u)) {
-        return OAuthError::invalid_redirect_uri(format!("{bad:?} is neither https nor loopback http")).into_response();
+    if let Some(bad) = redirect_uris
+        .iter()
+        .find(|u| !is_acceptable_redirect_uri(u))
+    {
+        return OAuthError::invalid_redirect_uri(format!(
+            "{bad:?} is neither https nor loopback http"
+        ))
+        .into_response();
     }
-    let method = req.token_endpoint_auth_method.unwrap_or_else(|| "client_secret_basic".into());
+    let method = req
+        .token_endpoint_auth_method
+        .unwrap_or_else(|| "client_secret_basic".into());
     if !["none", "client_secret_post", "client_secret_basic"].contains(&method.as_str()) {
-        return OAuthError::invalid_client_metadata(format!("token_endpoint_auth_method {method:?} is not supported")).into_response();
+        return OAuthError::invalid_client_metadata(format!(
+            "token_endpoint_auth_method {method:?} is not supported"
+        ))
+        .into_response();
     }
-    let grant_types = req.grant_types.unwrap_or_else(|| vec!["authorization_code".into(), "refresh_token".into()]);
-    if let Some(bad) = grant_types.iter().find(|g| !s.settings.grant_types_supported.contains(g)) {
-        return OAuthError::invalid_client_metadata(format!("grant type {bad:?} is not supported")).into_response();
+    let grant_types = req
+        .grant_types
+        .unwrap_or_else(|| vec!["authorization_code".into(), "refresh_token".into()]);
+    if let Some(bad) = grant_types
+        .iter()
+        .find(|g| !s.settings.grant_types_supported.contains(g))
+    {
+        return OAuthError::invalid_client_metadata(format!("grant type {bad:?} is not supported"))
+            .into_response();
     }
     if let Some(scope) = &req.scope
-        && let Some(bad) = scope.split_whitespace().find(|sc| !s.settings.scopes_supported.iter().any(|x| x == sc))
+        && let Some(bad) = scope
+            .split_whitespace()
+            .find(|sc| !s.settings.scopes_supported.iter().any(|x| x == sc))
     {
-        return OAuthError::invalid_client_metadata(format!("scope {bad:?} is not supported")).into_response();
+        return OAuthError::invalid_client_metadata(format!("scope {bad:?} is not supported"))
+            .into_response();
     }
     let client = ClientInfo {
         client_id: random_token(16),
@@ -427,9 +578,15 @@ mod tests {
 
     #[test]
     fn redirect_uri_policy() {
-        assert!(is_acceptable_redirect_uri("https://claude.ai/api/mcp/auth_callback"));
-        assert!(is_acceptable_redirect_uri("http://127.0.0.1:33418/callback"));
-        assert!(is_acceptable_redirect_uri("http://localhost:6274/oauth/callback"));
+        assert!(is_acceptable_redirect_uri(
+            "https://claude.ai/api/mcp/auth_callback"
+        ));
+        assert!(is_acceptable_redirect_uri(
+            "http://127.0.0.1:33418/callback"
+        ));
+        assert!(is_acceptable_redirect_uri(
+            "http://localhost:6274/oauth/callback"
+        ));
         assert!(!is_acceptable_redirect_uri("http://evil.example.com/cb"));
         assert!(!is_acceptable_redirect_uri("https://x.example.com/cb#frag"));
         assert!(!is_acceptable_redirect_uri("javascript:alert(1)"));
@@ -438,7 +595,14 @@ mod tests {
 
     #[test]
     fn redirect_carries_state_and_iss() {
-        let url = redirect_with("https://c.example.com/cb?x=1", &[("code", "abc"), ("state", "s t")], "http://localhost:3000");
-        assert_eq!(url, "https://c.example.com/cb?x=1&code=abc&state=s+t&iss=http%3A%2F%2Flocalhost%3A3000");
+        let url = redirect_with(
+            "https://c.example.com/cb?x=1",
+            &[("code", "abc"), ("state", "s t")],
+            "http://localhost:3000",
+        );
+        assert_eq!(
+            url,
+            "https://c.example.com/cb?x=1&code=abc&state=s+t&iss=http%3A%2F%2Flocalhost%3A3000"
+        );
     }
 }
