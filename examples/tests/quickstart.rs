@@ -1,0 +1,196 @@
+//! The quickstart binary started as a process: it prints a token, and that token
+//! calls `whoami`; an OAuth client registers and logs in through its dev issuer.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Starts the quickstart and returns it with the access token it printed.
+fn start(port: u16, auto_approve: bool) -> (Killed, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quickstart"))
+        .env("PORT", port.to_string())
+        .env_remove("MCP_URL")
+        .env(
+            "MCP_AUTH_DEV_AUTO_APPROVE",
+            if auto_approve { "1" } else { "0" },
+        )
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start quickstart");
+    let stdout = child.stdout.take().expect("stdout");
+    let guard = Killed(child);
+    let mut token = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        if let Some(t) = line.strip_prefix("Access token: ") {
+            token = Some(t.trim().to_owned());
+        }
+        if line.starts_with("OAuth clients") {
+            break;
+        }
+    }
+    (
+        guard,
+        token.expect("the quickstart printed an access token"),
+    )
+}
+
+async fn wait_ready(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if reqwest::get(format!("{base}/health"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("quickstart not ready on {base}");
+}
+
+async fn call(base: &str, token: &str, tool: &str) -> Value {
+    reqwest::Client::new()
+        .post(format!("{base}/mcp"))
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": tool, "arguments": {}}}))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json")
+}
+
+#[tokio::test]
+async fn the_printed_token_calls_whoami() {
+    let port = free_port();
+    let (_server, token) = start(port, false);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let body = call(&base, &token, "whoami").await;
+    assert_eq!(
+        body["result"]["structuredContent"]["user_id"], "dev-user",
+        "{body}"
+    );
+    assert_eq!(
+        body["result"]["structuredContent"]["email"],
+        "dev@example.com"
+    );
+    // The printed token has no admin scope: the gated tool refuses.
+    let body = call(&base, &token, "admin-action").await;
+    assert_eq!(
+        body["error"]["data"]["required_scopes"],
+        json!(["admin"]),
+        "{body}"
+    );
+    let resp = reqwest::Client::new()
+        .post(format!("{base}/mcp"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 401);
+    assert!(resp.headers()["www-authenticate"].to_str().expect("ascii").contains(&format!(
+        "resource_metadata=\"http://localhost:{port}/.well-known/oauth-protected-resource/mcp\""
+    )));
+}
+
+#[tokio::test]
+async fn an_oauth_client_logs_in_through_the_dev_issuer() {
+    let port = free_port();
+    let (_server, _) = start(port, true);
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&base).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let asm: Value = http
+        .get(format!("{base}/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(asm["issuer"], format!("http://localhost:{port}"));
+    let client: Value = http
+        .post(format!("{base}/register"))
+        .json(&json!({"redirect_uris": ["http://127.0.0.1:9/cb"], "token_endpoint_auth_method": "none"}))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let id = client["client_id"].as_str().expect("id");
+    let verifier = "quickstart-test-verifier-0123456789-abcdefghijklmnop";
+    let challenge = mcp_auth::oauth::pkce::s256_challenge(verifier);
+    let resp = http
+        .get(format!("{base}/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", id),
+            ("redirect_uri", "http://127.0.0.1:9/cb"),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("scope", "mcp:tools admin"),
+        ])
+        .send()
+        .await
+        .expect("send");
+    let location = resp.headers()["location"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let code = location
+        .split("code=")
+        .nth(1)
+        .and_then(|r| r.split('&').next())
+        .expect("code");
+    let tokens: Value = http
+        .post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("code_verifier", verifier),
+            ("client_id", id),
+        ])
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let access = tokens["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{tokens}"));
+    let body = call(&base, access, "admin-action").await;
+    assert_eq!(
+        body["result"]["content"][0]["text"], "admin action performed by dev-user",
+        "{body}"
+    );
+}
