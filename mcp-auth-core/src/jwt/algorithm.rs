@@ -67,13 +67,10 @@ pub(crate) fn is_hmac(alg: Algorithm) -> bool {
 
 /// The aws-lc-rs verification primitive for an asymmetric algorithm.
 pub(crate) fn public_key_algorithm(alg: Algorithm) -> Option<&'static dyn VerificationAlgorithm> {
+    if let Some(rsa) = rsa_parameters(alg) {
+        return Some(rsa);
+    }
     Some(match alg {
-        Algorithm::RS256 => &signature::RSA_PKCS1_2048_8192_SHA256,
-        Algorithm::RS384 => &signature::RSA_PKCS1_2048_8192_SHA384,
-        Algorithm::RS512 => &signature::RSA_PKCS1_2048_8192_SHA512,
-        Algorithm::PS256 => &signature::RSA_PSS_2048_8192_SHA256,
-        Algorithm::PS384 => &signature::RSA_PSS_2048_8192_SHA384,
-        Algorithm::PS512 => &signature::RSA_PSS_2048_8192_SHA512,
         Algorithm::ES256 => &signature::ECDSA_P256_SHA256_FIXED,
         Algorithm::ES384 => &signature::ECDSA_P384_SHA384_FIXED,
         Algorithm::EdDSA => &signature::ED25519,
