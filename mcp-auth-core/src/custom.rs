@@ -8,7 +8,9 @@ use crate::env::{EnvReader, load_dotenv, split_list};
 use crate::error::{ConfigError, VerifyError};
 use crate::jwt::{Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
 use crate::jwt_provider::{UNBOUND_RESOURCE_AUDIENCE, bind_resource_audience};
-use crate::provider::{AuthProvider, BoxFuture, Mode, ProviderMetadata, TokenVerifier};
+use crate::provider::{
+    AuthProvider, BoxFuture, ClientSecret, Mode, ProviderMetadata, TokenVerifier,
+};
 use crate::user::{AuthContext, Claims};
 
 /// A user-supplied verification function: token in, verified claims out.
@@ -227,6 +229,30 @@ impl CustomProvider {
         if let Verification::Jwt(v) = &self.verification {
             self.verification = Verification::Jwt(v.dangerously_skip_signature_verification());
         }
+        self
+    }
+
+    /// A client pre-registered at the provider: in proxy mode its secret is added
+    /// to token requests that name it.
+    pub fn with_proxy_client(
+        mut self,
+        client_id: impl Into<String>,
+        secret: Option<ClientSecret>,
+    ) -> Self {
+        self.metadata.client_id = Some(client_id.into());
+        self.metadata.client_secret = secret;
+        self
+    }
+
+    /// A parameter the proxy adds to every upstream authorization request.
+    pub fn with_authorize_param(
+        mut self,
+        name: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.metadata
+            .extra_authorize_params
+            .push((name.into(), value.into()));
         self
     }
 

@@ -51,6 +51,7 @@ pub use jwt::{
 pub use jwt_provider::JwtProvider;
 pub use mcp_auth::McpAuth;
 pub use provider::{
-    AuthProvider, BoxFuture, FnVerifier, Mode, ProviderMetadata, TokenVerifier, verifier_fn,
+    AuthProvider, BoxFuture, ClientSecret, FnVerifier, Mode, ProviderMetadata, TokenVerifier,
+    verifier_fn,
 };
 pub use user::{AccessToken, AuthContext, AuthContextBuilder, AuthUser, Claims, InsufficientScope};

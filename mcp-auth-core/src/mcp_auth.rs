@@ -9,6 +9,7 @@ use crate::fetch::{FetchLimits, Fetcher};
 use crate::http::challenge::Challenges;
 use crate::http::discovery::{self, Discovery};
 use crate::http::layer::{AuthLayer, DEFAULT_PUBLIC_PATHS, Policy};
+use crate::http::proxy::{self, Proxy};
 use crate::http::resource::ResourceUrl;
 use crate::oidc::IssuerMetadata;
 use crate::provider::{AuthProvider, DynVerifier, ProviderOnly, TokenVerifier, VerifierOnly};
@@ -170,11 +171,23 @@ impl McpAuth {
                 }
             },
         };
-        discovery::routes(Arc::new(Discovery {
+        let mode = metadata.mode;
+        let proxy_metadata = metadata.clone();
+        let router = discovery::routes(Arc::new(Discovery {
             resource,
             resource_name: self.resource_name.clone(),
             metadata: metadata.clone(),
             upstream,
-        }))
+        }));
+        if mode != crate::provider::Mode::Proxy {
+            return router;
+        }
+        match Proxy::new(proxy_metadata) {
+            Ok(proxy) => router.merge(proxy::routes(Arc::new(proxy))),
+            Err(error) => {
+                tracing::error!(%error, "cannot build the OAuth proxy; /authorize and /token are not served");
+                router
+            }
+        }
     }
 }

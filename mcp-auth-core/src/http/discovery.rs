@@ -59,6 +59,9 @@ impl Discovery {
             "response_modes_supported": ["query"],
             "grant_types_supported": self.metadata.grant_types_supported,
             "code_challenge_methods_supported": ["S256"],
+            // The upstream, not this server, answers the browser: its `iss` (if any)
+            // would not be ours, so RFC 9207 is not advertised.
+            "authorization_response_iss_parameter_supported": false,
             "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
             "scopes_supported": self.metadata.scopes_supported,
         });

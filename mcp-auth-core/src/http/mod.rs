@@ -6,6 +6,7 @@ pub(crate) mod challenge;
 pub(crate) mod discovery;
 pub mod extract;
 pub mod layer;
+pub(crate) mod proxy;
 pub mod resource;
 
 pub use extract::MissingAuthContext;

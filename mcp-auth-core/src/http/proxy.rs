@@ -1,0 +1,260 @@
+//! Proxy mode: this server is the authorization server MCP clients see, and it
+//! forwards `/authorize`, `/token` and `/register` to the upstream provider,
+//! adding what the provider needs (e.g. Auth0's `audience`, a pre-registered
+//! client's secret). The access token a client gets is still the provider's.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use http::{HeaderValue, Method, StatusCode};
+use serde_json::{Value, json};
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::oauth::routes::{MAX_BODY_BYTES, is_acceptable_redirect_uri};
+use crate::oauth::{OAuthError, no_store, pkce};
+use crate::provider::ProviderMetadata;
+
+/// Upstream calls give up after this long: a client never hangs on a dead provider.
+const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub(crate) struct Proxy {
+    metadata: ProviderMetadata,
+    client: reqwest::Client,
+}
+
+impl Proxy {
+    pub fn new(metadata: ProviderMetadata) -> Result<Self, crate::ConfigError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(UPSTREAM_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| crate::ConfigError::invalid("HTTP client", e.to_string()))?;
+        Ok(Proxy { metadata, client })
+    }
+}
+
+fn unavailable(what: &str, error: &dyn std::fmt::Display) -> Response {
+    tracing::warn!(%error, "upstream {what} unreachable");
+    let body = json!({
+        "error": "temporarily_unavailable",
+        "error_description": format!("the identity provider's {what} cannot be reached; retry later"),
+    });
+    no_store((StatusCode::BAD_GATEWAY, Json(body)).into_response())
+}
+
+/// The proxy routes; `/register` only when the upstream has a registration endpoint.
+pub(crate) fn routes<S: Clone + Send + Sync + 'static>(proxy: Arc<Proxy>) -> Router<S> {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::POST, Method::OPTIONS])
+        .allow_headers(Any);
+    let mut api = Router::new().route("/token", post(token));
+    if proxy.metadata.registration_endpoint.is_some() {
+        api = api.route("/register", post(register));
+    }
+    Router::new()
+        .route("/authorize", get(authorize_get).post(authorize_post))
+        .merge(api.layer(cors))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .with_state(proxy)
+}
+
+async fn authorize_get(
+    State(p): State<Arc<Proxy>>,
+    Query(q): Query<Vec<(String, String)>>,
+) -> Response {
+    authorize(&p, q)
+}
+
+async fn authorize_post(
+    State(p): State<Arc<Proxy>>,
+    Form(q): Form<Vec<(String, String)>>,
+) -> Response {
+    authorize(&p, q)
+}
+
+/// Validates the client's request, then sends the browser to the upstream
+/// authorization endpoint with the client's parameters (state unchanged) plus the
+/// provider's extra ones. Errors are shown here, never redirected: the upstream
+/// holds the client's registration, so an unverified redirect URI is not trusted.
+fn authorize(p: &Proxy, params: Vec<(String, String)>) -> Response {
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for (k, v) in &params {
+        if seen.insert(k.as_str(), v.as_str()).is_some() {
+            return OAuthError::invalid_request(format!("parameter {k} appears twice"))
+                .into_response();
+        }
+    }
+    let get = |k: &str| seen.get(k).copied().filter(|v| !v.is_empty());
+    if get("response_type") != Some("code") {
+        return OAuthError::new(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        )
+        .into_response();
+    }
+    if get("client_id").is_none() {
+        return OAuthError::invalid_request("client_id is required").into_response();
+    }
+    match get("redirect_uri") {
+        Some(uri) if is_acceptable_redirect_uri(uri) => {}
+        Some(_) => {
+            return OAuthError::invalid_request("redirect_uri must be https or loopback http")
+                .into_response();
+        }
+        None => return OAuthError::invalid_request("redirect_uri is required").into_response(),
+    }
+    if !get("code_challenge").is_some_and(pkce::is_valid_challenge)
+        || get("code_challenge_method") != Some("S256")
+    {
+        return OAuthError::invalid_request("PKCE with code_challenge_method=S256 is required")
+            .into_response();
+    }
+    let Some(endpoint) = p.metadata.authorization_endpoint.as_deref() else {
+        return OAuthError::server_error("no upstream authorization endpoint is configured")
+            .into_response();
+    };
+    let Ok(mut url) = url::Url::parse(endpoint) else {
+        return OAuthError::server_error("the upstream authorization endpoint is not a URL")
+            .into_response();
+    };
+    {
+        let mut q = url.query_pairs_mut();
+        for (k, v) in &params {
+            if !p
+                .metadata
+                .extra_authorize_params
+                .iter()
+                .any(|(ek, _)| ek == k)
+            {
+                q.append_pair(k, v);
+            }
+        }
+        for (k, v) in &p.metadata.extra_authorize_params {
+            q.append_pair(k, v);
+        }
+    }
+    Redirect::to(url.as_str()).into_response()
+}
+
+/// Forwards a token request. A pre-registered client gets its secret injected;
+/// the upstream's JSON comes back with `no-store`; a client-authentication failure
+/// is `invalid_client` (401), whatever the upstream called it.
+async fn token(
+    State(p): State<Arc<Proxy>>,
+    headers: http::HeaderMap,
+    Form(mut form): Form<Vec<(String, String)>>,
+) -> Response {
+    let Some(endpoint) = p.metadata.token_endpoint.clone() else {
+        return OAuthError::server_error("no upstream token endpoint is configured")
+            .into_response();
+    };
+    let grant = form
+        .iter()
+        .find(|(k, _)| k == "grant_type")
+        .map(|(_, v)| v.as_str());
+    if !matches!(grant, Some("authorization_code" | "refresh_token")) {
+        return OAuthError::unsupported_grant_type(
+            "grant_type must be authorization_code or refresh_token",
+        )
+        .into_response();
+    }
+    let client_id = form
+        .iter()
+        .find(|(k, _)| k == "client_id")
+        .map(|(_, v)| v.clone());
+    if let (Some(id), Some(pre), Some(secret)) =
+        (&client_id, &p.metadata.client_id, &p.metadata.client_secret)
+        && id == pre
+        && !form.iter().any(|(k, _)| k == "client_secret")
+    {
+        form.push(("client_secret".into(), secret.secret().to_owned()));
+    }
+    let mut request = p
+        .client
+        .post(&endpoint)
+        .header("accept", "application/json")
+        .form(&form);
+    if let Some(basic) = headers.get(http::header::AUTHORIZATION) {
+        request = request.header(http::header::AUTHORIZATION, basic.clone());
+    }
+    let resp = match request.send().await {
+        Ok(r) => r,
+        Err(e) => return unavailable("token endpoint", &e),
+    };
+    let status = resp.status();
+    let body: Bytes = match resp.bytes().await {
+        Ok(b) => b,
+        Err(e) => return unavailable("token endpoint", &e),
+    };
+    let Ok(mut json) = serde_json::from_slice::<Value>(&body) else {
+        return unavailable(
+            "token endpoint",
+            &format!("HTTP {status} with a non-JSON body"),
+        );
+    };
+    let mut status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    if status.is_client_error()
+        && json.get("error").and_then(Value::as_str) == Some("unauthorized_client")
+    {
+        // RFC 6749 §5.2: clients re-register on invalid_client, not on unauthorized_client.
+        json["error"] = json!("invalid_client");
+        status = StatusCode::UNAUTHORIZED;
+    }
+    if status == StatusCode::UNAUTHORIZED
+        && json.get("error").and_then(Value::as_str) != Some("invalid_client")
+    {
+        json["error"] = json!("invalid_client");
+    }
+    let mut response = (status, Json(json)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            http::header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"oauth\""),
+        );
+    }
+    no_store(response)
+}
+
+/// Forwards a dynamic client registration (RFC 7591) to the upstream.
+async fn register(
+    State(p): State<Arc<Proxy>>,
+    body: Result<Json<Value>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let Ok(Json(body)) = body else {
+        return OAuthError::invalid_client_metadata(
+            "the body must be a JSON client metadata document",
+        )
+        .into_response();
+    };
+    if let Some(uris) = body.get("redirect_uris").and_then(Value::as_array)
+        && let Some(bad) = uris
+            .iter()
+            .find(|u| !u.as_str().is_some_and(is_acceptable_redirect_uri))
+    {
+        return OAuthError::invalid_redirect_uri(format!(
+            "{bad} is neither https nor loopback http"
+        ))
+        .into_response();
+    }
+    let Some(endpoint) = p.metadata.registration_endpoint.clone() else {
+        return OAuthError::server_error("no upstream registration endpoint").into_response();
+    };
+    let resp = match p.client.post(&endpoint).json(&body).send().await {
+        Ok(r) => r,
+        Err(e) => return unavailable("registration endpoint", &e),
+    };
+    let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    match resp.json::<Value>().await {
+        Ok(json) => no_store((status, Json(json)).into_response()),
+        Err(e) => unavailable("registration endpoint", &e),
+    }
+}
