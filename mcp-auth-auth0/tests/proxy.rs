@@ -1,0 +1,182 @@
+//! Proxy mode end to end against the fake tenant: an MCP client registers, is sent
+//! to Auth0's `/authorize` with the API `audience` added, exchanges its code at
+//! this server's `/token`, and calls `/mcp` with the Auth0 token it got.
+
+mod common;
+
+use common::{AUDIENCE, FakeAuth0, serve};
+use mcp_auth_auth0::Auth0Provider;
+use mcp_auth_core::provider::ClientSecret;
+use serde_json::{Value, json};
+
+/// The RFC 7636 example challenge (S256).
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const REDIRECT: &str = "http://127.0.0.1:33418/callback";
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+fn query_pairs(location: &str) -> (String, Vec<(String, String)>) {
+    let url = url::Url::parse(location).expect("Location is a URL");
+    let base = format!(
+        "{}://{}{}",
+        url.scheme(),
+        url.host_str().unwrap_or_default(),
+        url.port().map(|p| format!(":{p}")).unwrap_or_default()
+    ) + url.path();
+    (base, url.query_pairs().into_owned().collect())
+}
+
+#[tokio::test]
+async fn register_authorize_token_then_call_mcp() {
+    let tenant = FakeAuth0::start().await;
+    let server = serve(Auth0Provider::new(tenant.config()).expect("provider")).await;
+    let http = no_redirects();
+
+    // 1. Dynamic client registration, forwarded to Auth0's /oidc/register.
+    let resp = http
+        .post(server.url("/register"))
+        .json(&json!({"client_name": "Test MCP client", "redirect_uris": [REDIRECT]}))
+        .send()
+        .await
+        .expect("POST /register");
+    assert_eq!(resp.status(), 201);
+    let client: Value = resp.json().await.expect("JSON");
+    let client_id = client["client_id"].as_str().expect("client_id").to_owned();
+    assert_eq!(tenant.registrations()[0]["client_name"], "Test MCP client");
+
+    // 2. /authorize sends the browser to Auth0 with the audience added; a
+    //    client-supplied audience cannot replace it.
+    let resp = http
+        .get(server.url("/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+            ("state", "st-42"),
+            ("scope", "openid profile email offline_access"),
+            ("audience", "https://attacker.example.com"),
+            ("resource", server.resource.as_str()),
+        ])
+        .send()
+        .await
+        .expect("GET /authorize");
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("Location")
+        .to_owned();
+    let (endpoint, pairs) = query_pairs(&location);
+    assert_eq!(endpoint, format!("{}/authorize", tenant.base()));
+    let audiences: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "audience")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(audiences, [AUDIENCE], "{location}");
+    for (k, v) in [
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("state", "st-42"),
+        ("code_challenge", CHALLENGE),
+        ("scope", "openid profile email offline_access"),
+    ] {
+        assert!(
+            pairs.iter().any(|(pk, pv)| pk == k && pv == v),
+            "{k} not passed on: {location}"
+        );
+    }
+
+    // 3. The code is exchanged at this server's /token, forwarded to /oauth/token.
+    let resp = http
+        .post(server.url("/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "auth0-code-123"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .expect("POST /token");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers()
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    let tokens: Value = resp.json().await.expect("JSON");
+    let access_token = tokens["access_token"].as_str().expect("access_token");
+    let forwarded = &tenant.token_requests()[0];
+    assert!(
+        forwarded
+            .iter()
+            .any(|(k, v)| k == "code_verifier" && v == VERIFIER)
+    );
+
+    // 4. The Auth0 token opens /mcp.
+    let seen = server.whoami(access_token).await;
+    assert_eq!(seen["user"]["user_id"], "auth0|64f1c2d3e4b5a6978899aabb");
+    assert_eq!(seen["user"]["roles"], json!(["admin", "editor"]));
+}
+
+#[tokio::test]
+async fn pre_registered_clients_secret_is_added_upstream() {
+    let tenant = FakeAuth0::start().await;
+    let config = tenant
+        .config()
+        .with_client("preRegistered123", Some(ClientSecret::new("the-secret")));
+    let server = serve(Auth0Provider::new(config).expect("provider")).await;
+    let resp = no_redirects()
+        .post(server.url("/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "auth0-code-123"),
+            ("client_id", "preRegistered123"),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .expect("POST /token");
+    assert_eq!(resp.status(), 200);
+    let forwarded = &tenant.token_requests()[0];
+    assert!(
+        forwarded
+            .iter()
+            .any(|(k, v)| k == "client_secret" && v == "the-secret"),
+        "{forwarded:?}"
+    );
+}
+
+#[tokio::test]
+async fn auth0s_refusal_comes_back_as_an_oauth_error() {
+    let tenant = FakeAuth0::start().await;
+    let server = serve(Auth0Provider::new(tenant.config()).expect("provider")).await;
+    let resp = no_redirects()
+        .post(server.url("/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "stale-code"),
+            ("client_id", "c1"),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .expect("POST /token");
+    assert_eq!(resp.status(), 403);
+    let body: Value = resp.json().await.expect("JSON");
+    assert_eq!(body["error"], "invalid_grant");
+}
