@@ -1,0 +1,371 @@
+//! [`SupabaseConfig`]: where the project lives, how its tokens are signed, and
+//! what this server advertises; read from `MCP_USE_OAUTH_SUPABASE_*` or set by hand.
+
+use std::time::Duration;
+
+use mcp_auth_core::env::{EnvReader, load_dotenv};
+use mcp_auth_core::{Algorithm, Audience, ConfigError, JwksConfig, JwtConfig, Mode};
+
+use crate::provider::SupabaseProvider;
+
+/// `MCP_USE_OAUTH_SUPABASE_PROJECT_ID`: the project reference (the `abcd…` of
+/// `https://abcd….supabase.co`).
+pub const SUPABASE_PROJECT_ID_VAR: &str = "MCP_USE_OAUTH_SUPABASE_PROJECT_ID";
+/// `MCP_USE_OAUTH_SUPABASE_URL`: the full project URL, for custom domains,
+/// self-hosted Supabase and the local CLI stack; replaces the project id.
+pub const SUPABASE_URL_VAR: &str = "MCP_USE_OAUTH_SUPABASE_URL";
+/// `MCP_USE_OAUTH_SUPABASE_JWT_SECRET`: the legacy JWT secret of projects that
+/// still sign with HS256. Optional.
+pub const SUPABASE_JWT_SECRET_VAR: &str = "MCP_USE_OAUTH_SUPABASE_JWT_SECRET";
+
+/// The environment variables this preset reads.
+pub const SUPABASE_ENV_VARS: &[&str] = &[
+    SUPABASE_PROJECT_ID_VAR,
+    SUPABASE_URL_VAR,
+    SUPABASE_JWT_SECRET_VAR,
+];
+
+/// The audience Supabase Auth puts in the access tokens of signed-in users.
+pub const SUPABASE_DEFAULT_AUDIENCE: &str = "authenticated";
+
+/// The legacy HS256 JWT secret of a Supabase project. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SupabaseJwtSecret(String);
+
+impl SupabaseJwtSecret {
+    /// Wraps the secret (the string shown under *JWT Keys → Legacy JWT secret*).
+    pub fn new(secret: impl Into<String>) -> Self {
+        SupabaseJwtSecret(secret.into())
+    }
+
+    /// The secret itself.
+    pub fn secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SupabaseJwtSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SupabaseJwtSecret([redacted])")
+    }
+}
+
+/// Settings of the Supabase preset.
+///
+/// Build one with [`SupabaseConfig::for_project`] or [`SupabaseConfig::for_url`]
+/// and change fields as needed, or read it with [`SupabaseConfig::from_env`].
+/// [`SupabaseConfig::with_env`] fills only what is still unset, so explicit values
+/// win over the environment.
+///
+/// ```
+/// use mcp_auth_supabase::SupabaseConfig;
+/// let config = SupabaseConfig::for_project("abcdefghijklmnopqrst");
+/// assert_eq!(config.issuer()?, "https://abcdefghijklmnopqrst.supabase.co/auth/v1");
+/// assert_eq!(config.jwks_uri()?, "https://abcdefghijklmnopqrst.supabase.co/auth/v1/.well-known/jwks.json");
+/// # Ok::<(), mcp_auth_core::ConfigError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SupabaseConfig {
+    /// The project reference: the project lives at `https://{project_id}.supabase.co`.
+    /// Ignored when [`url`](Self::url) is set.
+    pub project_id: Option<String>,
+    /// The full project URL (`https://abcd.supabase.co`, a custom domain, a
+    /// self-hosted instance or the local CLI's `http://127.0.0.1:54321`). Wins over
+    /// [`project_id`](Self::project_id). The issuer is `{url}/auth/v1`; a URL that
+    /// already ends in `/auth/v1` is taken as it is.
+    pub url: Option<String>,
+    /// The legacy JWT secret. Set: HS256 tokens are verified with it (and only
+    /// HS256 ones). Unset: a token whose header says HS256 is refused. Asymmetric
+    /// tokens (ES256, RS256) are always verified against the project's JWKS, never
+    /// against the secret.
+    pub jwt_secret: Option<SupabaseJwtSecret>,
+    /// Accepted `aud` values. Default `["authenticated"]`, what Supabase Auth puts
+    /// in the tokens of signed-in users. Must not be empty; to switch the check off
+    /// see [`dangerously_accept_any_audience`](Self::dangerously_accept_any_audience).
+    pub audiences: Vec<String>,
+    /// The JWKS URL. Default `{issuer}/.well-known/jwks.json`.
+    pub jwks_url: Option<String>,
+    /// Proxy (the default: this server fronts Supabase's OAuth 2.1 endpoints) or
+    /// direct (clients talk to Supabase Auth, which must have its OAuth 2.1 server on).
+    pub mode: Mode,
+    /// Advertise dynamic client registration (`{issuer}/oauth/clients/register`).
+    /// Default `true`: MCP clients register themselves, which needs *Allow dynamic
+    /// client registration* on in the project's OAuth server settings.
+    pub dynamic_client_registration: bool,
+    /// Scopes advertised to clients. Default: openid, email, profile, phone.
+    pub scopes_supported: Vec<String>,
+    /// Grant types advertised to clients. Default: authorization_code, refresh_token.
+    pub grant_types_supported: Vec<String>,
+    /// JWT rules beyond issuer and audience (leeway, strict `typ`, size limit,
+    /// algorithms). Its `issuer` and `audience` are overwritten from the fields
+    /// above. `algorithms: None` (the default) means ES256 and RS256, plus HS256
+    /// when a [`jwt_secret`](Self::jwt_secret) is set.
+    pub jwt: JwtConfig,
+    /// JWKS cache settings (TTL, cool-downs, timeouts, size cap).
+    pub jwks: JwksConfig,
+    accept_any_audience: bool,
+}
+
+impl Default for SupabaseConfig {
+    /// No project yet: set [`project_id`](Self::project_id) or [`url`](Self::url),
+    /// or call [`with_env`](Self::with_env).
+    fn default() -> Self {
+        SupabaseConfig {
+            project_id: None,
+            url: None,
+            jwt_secret: None,
+            audiences: vec![SUPABASE_DEFAULT_AUDIENCE.to_owned()],
+            jwks_url: None,
+            mode: Mode::Proxy,
+            dynamic_client_registration: true,
+            scopes_supported: ["openid", "email", "profile", "phone"]
+                .map(str::to_owned)
+                .to_vec(),
+            grant_types_supported: vec!["authorization_code".into(), "refresh_token".into()],
+            jwt: JwtConfig::new(String::new(), Audience::OneOf(Vec::new())),
+            jwks: JwksConfig::default(),
+            accept_any_audience: false,
+        }
+    }
+}
+
+impl SupabaseConfig {
+    /// The project `https://{project_id}.supabase.co`, with every default.
+    pub fn for_project(project_id: impl Into<String>) -> Self {
+        SupabaseConfig {
+            project_id: Some(project_id.into()),
+            ..Self::default()
+        }
+    }
+
+    /// The project at `url` (a custom domain, self-hosted or local), with every default.
+    pub fn for_url(url: impl Into<String>) -> Self {
+        SupabaseConfig {
+            url: Some(url.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Reads `MCP_USE_OAUTH_SUPABASE_PROJECT_ID` (required unless
+    /// `MCP_USE_OAUTH_SUPABASE_URL` gives the full project URL) and
+    /// `MCP_USE_OAUTH_SUPABASE_JWT_SECRET` (optional), after loading `.env`.
+    /// The error names every variable that is missing or malformed.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::default().with_env()
+    }
+
+    /// Fills what is still unset from the environment (and `.env`): the project
+    /// (only when neither [`project_id`](Self::project_id) nor [`url`](Self::url)
+    /// is set) and the JWT secret (only when [`jwt_secret`](Self::jwt_secret) is
+    /// unset). Explicit values win; the environment is not even read for them.
+    pub fn with_env(mut self) -> Result<Self, ConfigError> {
+        load_dotenv();
+        let mut env = EnvReader::new();
+        let mut location_missing = false;
+        if self.project_id.is_none() && self.url.is_none() {
+            self.url = env.optional_url(SUPABASE_URL_VAR);
+            if self.url.is_none() && std::env::var_os(SUPABASE_URL_VAR).is_none_or(|v| v.is_empty())
+            {
+                match env.optional(SUPABASE_PROJECT_ID_VAR) {
+                    Some(id) => match check_project_id(&id) {
+                        Ok(()) => self.project_id = Some(id),
+                        Err(reason) => env.invalid(SUPABASE_PROJECT_ID_VAR, reason),
+                    },
+                    None => location_missing = true,
+                }
+            }
+        }
+        if self.jwt_secret.is_none() {
+            self.jwt_secret = env
+                .optional(SUPABASE_JWT_SECRET_VAR)
+                .map(SupabaseJwtSecret::new);
+        }
+        let missing =
+            location_missing.then(|| format!("{SUPABASE_PROJECT_ID_VAR} (or {SUPABASE_URL_VAR})"));
+        merge(missing, env.finish())?;
+        Ok(self)
+    }
+
+    /// Switches the audience check off: a token Supabase minted for any audience
+    /// is accepted. Only for development; a warning is logged when the provider is
+    /// built, and [`audiences`](Self::audiences) is ignored.
+    pub fn dangerously_accept_any_audience(mut self) -> Self {
+        self.accept_any_audience = true;
+        self
+    }
+
+    /// Whether [`dangerously_accept_any_audience`](Self::dangerously_accept_any_audience) was called.
+    pub fn accepts_any_audience(&self) -> bool {
+        self.accept_any_audience
+    }
+
+    /// The project's base URL, without a trailing slash or `/auth/v1`.
+    pub fn project_url(&self) -> Result<String, ConfigError> {
+        if let Some(url) = &self.url {
+            check_http_url("url", url)?;
+            let trimmed = url.trim_end_matches('/');
+            return Ok(trimmed
+                .strip_suffix("/auth/v1")
+                .unwrap_or(trimmed)
+                .to_owned());
+        }
+        match &self.project_id {
+            Some(id) => {
+                check_project_id(id)
+                    .map_err(|reason| ConfigError::invalid("project_id", reason))?;
+                Ok(format!("https://{id}.supabase.co"))
+            }
+            None => Err(ConfigError::invalid(
+                "project",
+                format!(
+                    "set project_id or url (or {SUPABASE_PROJECT_ID_VAR} / {SUPABASE_URL_VAR})"
+                ),
+            )),
+        }
+    }
+
+    /// The issuer of the project's tokens: `{project_url}/auth/v1`.
+    pub fn issuer(&self) -> Result<String, ConfigError> {
+        Ok(format!("{}/auth/v1", self.project_url()?))
+    }
+
+    /// The JWKS URL: [`jwks_url`](Self::jwks_url), else `{issuer}/.well-known/jwks.json`.
+    pub fn jwks_uri(&self) -> Result<String, ConfigError> {
+        match &self.jwks_url {
+            Some(url) => Ok(url.clone()),
+            None => Ok(format!("{}/.well-known/jwks.json", self.issuer()?)),
+        }
+    }
+
+    /// The algorithms accepted: [`JwtConfig::algorithms`] if set, else ES256 and
+    /// RS256, plus HS256 when a JWT secret is configured.
+    pub fn algorithms(&self) -> Vec<Algorithm> {
+        match &self.jwt.algorithms {
+            Some(list) => list.clone(),
+            None => {
+                let mut algs = vec![Algorithm::ES256, Algorithm::RS256];
+                if self.jwt_secret.is_some() {
+                    algs.push(Algorithm::HS256);
+                }
+                algs
+            }
+        }
+    }
+
+    /// Sets the JWT clock-skew leeway (default 60 s, at most 5 min).
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.jwt.leeway = leeway;
+        self
+    }
+
+    /// Builds the provider; see [`SupabaseProvider::new`].
+    pub fn build(self) -> Result<SupabaseProvider, ConfigError> {
+        SupabaseProvider::new(self)
+    }
+}
+
+/// A project reference is one DNS label: ASCII letters, digits and hyphens.
+fn check_project_id(id: &str) -> Result<(), String> {
+    let ok = !id.is_empty()
+        && id.len() <= 63
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !id.starts_with('-')
+        && !id.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{id:?} is not a Supabase project reference (letters, digits and hyphens, e.g. \"abcdefghijklmnopqrst\"); for a full URL use {SUPABASE_URL_VAR}"
+        ))
+    }
+}
+
+fn check_http_url(name: &str, value: &str) -> Result<(), ConfigError> {
+    let scheme_ok = value
+        .split_once("://")
+        .is_some_and(|(scheme, rest)| (scheme == "https" || scheme == "http") && !rest.is_empty());
+    if scheme_ok {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
+            name,
+            format!("{value:?} is not an http(s) URL"),
+        ))
+    }
+}
+
+/// One error naming the missing project together with whatever else `rest` reports.
+fn merge(missing: Option<String>, rest: Result<(), ConfigError>) -> Result<(), ConfigError> {
+    let Some(missing) = missing else {
+        return rest;
+    };
+    match rest {
+        Ok(()) => Err(ConfigError::MissingVars(vec![missing])),
+        Err(ConfigError::MissingVars(mut vars)) => {
+            vars.insert(0, missing);
+            Err(ConfigError::MissingVars(vars))
+        }
+        Err(ConfigError::Several(mut errors)) => {
+            match errors.iter_mut().find_map(|e| match e {
+                ConfigError::MissingVars(vars) => Some(vars),
+                _ => None,
+            }) {
+                Some(vars) => vars.insert(0, missing),
+                None => errors.insert(0, ConfigError::MissingVars(vec![missing])),
+            }
+            Err(ConfigError::Several(errors))
+        }
+        Err(other) => Err(ConfigError::Several(vec![
+            ConfigError::MissingVars(vec![missing]),
+            other,
+        ])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_url_forms() {
+        let c = SupabaseConfig::for_url("https://db.example.com/auth/v1/");
+        assert_eq!(
+            c.issuer().ok().as_deref(),
+            Some("https://db.example.com/auth/v1")
+        );
+        let c = SupabaseConfig::for_url("http://127.0.0.1:54321");
+        assert_eq!(
+            c.issuer().ok().as_deref(),
+            Some("http://127.0.0.1:54321/auth/v1")
+        );
+        let c = SupabaseConfig::for_project("bad.host/x");
+        assert!(c.issuer().is_err());
+        let c = SupabaseConfig::for_url("ftp://x");
+        assert!(c.issuer().is_err());
+        assert!(SupabaseConfig::default().issuer().is_err());
+    }
+
+    #[test]
+    fn secret_is_redacted() {
+        let mut c = SupabaseConfig::for_project("abc");
+        c.jwt_secret = Some(SupabaseJwtSecret::new("super-secret-value"));
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("super-secret-value"), "{shown}");
+        assert!(shown.contains("redacted"), "{shown}");
+    }
+
+    #[test]
+    fn merge_keeps_every_problem() {
+        let rest = Err(ConfigError::invalid("X", "bad"));
+        let err = merge(Some("P".into()), rest).err();
+        assert_eq!(
+            err,
+            Some(ConfigError::Several(vec![
+                ConfigError::MissingVars(vec!["P".into()]),
+                ConfigError::invalid("X", "bad")
+            ]))
+        );
+        assert_eq!(merge(None, Ok(())), Ok(()));
+    }
+}
