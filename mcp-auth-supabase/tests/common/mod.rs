@@ -3,13 +3,16 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::Router;
-use axum::extract::State;
-use axum::routing::get;
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
 use mcp_auth_testkit::{now, sign_hmac};
 use serde_json::{Value, json};
 
@@ -21,11 +24,16 @@ struct ProjectState {
     jwks: Mutex<Value>,
     jwks_hits: AtomicUsize,
     discovery_hits: AtomicUsize,
+    authorize_queries: Mutex<Vec<HashMap<String, String>>>,
+    token_forms: Mutex<Vec<HashMap<String, String>>>,
+    registrations: Mutex<Vec<Value>>,
+    access_token: Mutex<String>,
 }
 
-/// A fake Supabase project on 127.0.0.1: `/auth/v1/.well-known/jwks.json`, and the
+/// A fake Supabase project on 127.0.0.1: `/auth/v1/.well-known/jwks.json`, the
 /// OAuth 2.1 server's metadata at `/.well-known/oauth-authorization-server/auth/v1`
-/// and `/auth/v1/.well-known/openid-configuration`.
+/// and `/auth/v1/.well-known/openid-configuration`, and its endpoints
+/// `/auth/v1/oauth/{authorize,token,clients/register}`.
 pub struct FakeSupabase {
     addr: SocketAddr,
     state: Arc<ProjectState>,
@@ -54,6 +62,57 @@ async fn metadata(State(s): State<Arc<ProjectState>>) -> axum::Json<Value> {
     }))
 }
 
+async fn authorize(
+    State(s): State<Arc<ProjectState>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    // Supabase sends the browser to the project's consent page; the fake approves at once.
+    let target = format!(
+        "{}?code=sb-code&state={}",
+        q.get("redirect_uri").map_or("", String::as_str),
+        q.get("state").map_or("", String::as_str)
+    );
+    s.authorize_queries.lock().expect("lock").push(q);
+    Redirect::to(&target).into_response()
+}
+
+async fn token(
+    State(s): State<Arc<ProjectState>>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    s.token_forms.lock().expect("lock").push(f.clone());
+    if f.get("code").map(String::as_str) != Some("sb-code") {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "invalid_grant", "error_description": "Invalid authorization code"})),
+        )
+            .into_response();
+    }
+    Json(json!({
+        "access_token": *s.access_token.lock().expect("lock"),
+        "token_type": "bearer",
+        "expires_in": 3600,
+        "refresh_token": "sb-refresh",
+        "scope": "openid email"
+    }))
+    .into_response()
+}
+
+async fn register(State(s): State<Arc<ProjectState>>, Json(body): Json<Value>) -> Response {
+    s.registrations.lock().expect("lock").push(body.clone());
+    (
+        StatusCode::CREATED,
+        Json(json!({
+            "client_id": "9a1f0c6e-dcr-client",
+            "client_name": body["client_name"],
+            "redirect_uris": body["redirect_uris"],
+            "token_endpoint_auth_method": "none",
+            "registration_type": "dynamic"
+        })),
+    )
+        .into_response()
+}
+
 impl FakeSupabase {
     /// Starts the project publishing `jwks` (`{"keys": []}` for a legacy-only project).
     pub async fn start(jwks_doc: Value) -> FakeSupabase {
@@ -66,6 +125,10 @@ impl FakeSupabase {
             jwks: Mutex::new(jwks_doc),
             jwks_hits: AtomicUsize::new(0),
             discovery_hits: AtomicUsize::new(0),
+            authorize_queries: Mutex::default(),
+            token_forms: Mutex::default(),
+            registrations: Mutex::default(),
+            access_token: Mutex::default(),
         });
         let app = Router::new()
             .route("/auth/v1/.well-known/jwks.json", get(jwks))
@@ -74,6 +137,9 @@ impl FakeSupabase {
                 "/.well-known/oauth-authorization-server/auth/v1",
                 get(metadata),
             )
+            .route("/auth/v1/oauth/authorize", get(authorize))
+            .route("/auth/v1/oauth/token", post(token))
+            .route("/auth/v1/oauth/clients/register", post(register))
             .with_state(Arc::clone(&state));
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -99,6 +165,26 @@ impl FakeSupabase {
     /// Metadata requests served.
     pub fn discovery_hits(&self) -> usize {
         self.state.discovery_hits.load(Ordering::SeqCst)
+    }
+
+    /// The query of every request to the authorization endpoint.
+    pub fn authorize_queries(&self) -> Vec<HashMap<String, String>> {
+        self.state.authorize_queries.lock().expect("lock").clone()
+    }
+
+    /// The form of every request to the token endpoint.
+    pub fn token_forms(&self) -> Vec<HashMap<String, String>> {
+        self.state.token_forms.lock().expect("lock").clone()
+    }
+
+    /// The body of every dynamic client registration.
+    pub fn registrations(&self) -> Vec<Value> {
+        self.state.registrations.lock().expect("lock").clone()
+    }
+
+    /// Sets the access token the token endpoint hands out.
+    pub fn set_access_token(&self, token: String) {
+        *self.state.access_token.lock().expect("lock") = token;
     }
 }
 

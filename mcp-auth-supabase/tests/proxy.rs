@@ -1,0 +1,150 @@
+//! Proxy mode against the fake Supabase project over real HTTP: `/authorize`,
+//! `/token` and `/register` of this server land on the project's OAuth 2.1 server
+//! (`/auth/v1/oauth/…`), and the token obtained opens `/mcp`.
+
+mod common;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::routing::post;
+use common::{FakeSupabase, user_claims};
+use mcp_auth_core::oauth::pkce::s256_challenge;
+use mcp_auth_core::{AuthContext, McpAuth};
+use mcp_auth_supabase::SupabaseConfig;
+use mcp_auth_testkit::{TestKey, jwks};
+use serde_json::{Value, json};
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+const VERIFIER: &str = "supabase-proxy-verifier-0123456789-abcdefghijklmnopq";
+
+async fn serve(config: SupabaseConfig) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let auth = McpAuth::new(config.build().expect("provider"))
+        .resource_url(&format!("http://{addr}/mcp"))
+        .expect("resource URL");
+    let app = Router::new()
+        .route(
+            "/mcp",
+            post(|who: AuthContext| async move { who.user().user_id.clone() }),
+        )
+        .layer(auth.layer())
+        .merge(auth.routes());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    addr
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+#[tokio::test]
+async fn the_code_flow_goes_through_the_projects_oauth_server() {
+    let key = TestKey::ec_p256("b1d6c4f2-5a8e-4c1d-9e3f-2a7b6c5d4e3f");
+    let project = FakeSupabase::start(jwks(&[key.jwk()])).await;
+    project.set_access_token(key.sign(&user_claims(&project.issuer())));
+    let addr = serve(SupabaseConfig::for_url(project.url())).await;
+    let base = format!("http://{addr}");
+    let http = no_redirects();
+
+    let resp = http
+        .get(format!("{base}/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", "9a1f0c6e-dcr-client"),
+            ("redirect_uri", REDIRECT),
+            ("scope", "openid email"),
+            ("state", "st-1"),
+            ("code_challenge", &s256_challenge(VERIFIER)),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .expect("GET /authorize");
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    let location = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        location.starts_with(&format!("{}/oauth/authorize?", project.issuer())),
+        "{location}"
+    );
+    let upstream = http
+        .get(&location)
+        .send()
+        .await
+        .expect("follow to Supabase");
+    assert!(upstream.status().is_redirection());
+    assert_eq!(project.authorize_queries()[0]["state"], "st-1");
+
+    let resp = http
+        .post(format!("{base}/token"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "sb-code"),
+            ("redirect_uri", REDIRECT),
+            ("client_id", "9a1f0c6e-dcr-client"),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .await
+        .expect("POST /token");
+    assert_eq!(resp.status(), 200);
+    let tokens: Value = resp.json().await.expect("JSON");
+    assert_eq!(project.token_forms()[0]["code_verifier"], VERIFIER);
+
+    let resp = http
+        .post(format!("{base}/mcp"))
+        .bearer_auth(tokens["access_token"].as_str().expect("access_token"))
+        .send()
+        .await
+        .expect("POST /mcp");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.text().await.expect("body"),
+        "8d5c9a52-0d4e-4f4f-9a57-3a1f0c6e2b11"
+    );
+}
+
+#[tokio::test]
+async fn register_reaches_the_projects_dynamic_registration() {
+    let project = FakeSupabase::start(jwks(&[])).await;
+    let addr = serve(SupabaseConfig::for_url(project.url())).await;
+    let resp = no_redirects()
+        .post(format!("http://{addr}/register"))
+        .json(&json!({"client_name": "Claude", "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}))
+        .send()
+        .await
+        .expect("POST /register");
+    assert_eq!(resp.status(), 201);
+    let body: Value = resp.json().await.expect("JSON");
+    assert_eq!(body["client_id"], "9a1f0c6e-dcr-client");
+    assert_eq!(project.registrations()[0]["client_name"], "Claude");
+}
+
+#[tokio::test]
+async fn without_dynamic_registration_there_is_no_register_route() {
+    let project = FakeSupabase::start(jwks(&[])).await;
+    let mut config = SupabaseConfig::for_url(project.url());
+    config.dynamic_client_registration = false;
+    let addr = serve(config).await;
+    let resp = no_redirects()
+        .post(format!("http://{addr}/register"))
+        .json(&json!({"redirect_uris": [REDIRECT]}))
+        .send()
+        .await
+        .expect("POST /register");
+    assert_eq!(resp.status(), 404);
+    assert!(project.registrations().is_empty());
+}
