@@ -4,7 +4,7 @@ use mcp_auth_core::env::{EnvReader, load_dotenv};
 use mcp_auth_core::provider::ClientSecret;
 use mcp_auth_core::{Audience, ConfigError, JwksConfig, JwtConfig};
 
-use crate::url::base_url;
+use mcp_auth_core::env::domain_base_url as base_url;
 
 /// `MCP_USE_OAUTH_AUTH0_DOMAIN`: the tenant domain, e.g. `your-tenant.auth0.com`.
 pub const AUTH0_DOMAIN_VAR: &str = "MCP_USE_OAUTH_AUTH0_DOMAIN";

@@ -62,7 +62,6 @@
 mod claims;
 mod config;
 mod provider;
-mod url;
 
 pub use claims::map_auth0_user;
 pub use config::{

@@ -123,3 +123,78 @@ pub fn split_list(value: &str) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// The base URL (`https://host[:port]`, no trailing slash) named by a configured
+/// domain: a bare host (`tenant.auth0.com`) or an `https://` URL without a path.
+/// Plain `http://` is accepted only for loopback hosts (a local test server). The
+/// error says what is wrong with the value; callers prefix the variable name.
+pub fn domain_base_url(value: &str) -> Result<String, String> {
+    let trimmed = value.trim().trim_end_matches('/');
+    if trimmed.is_empty() {
+        return Err("is empty".into());
+    }
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_owned()
+    } else {
+        format!("https://{trimmed}")
+    };
+    let url =
+        url::Url::parse(&with_scheme).map_err(|e| format!("{value:?} is not a domain: {e}"))?;
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| format!("{value:?} names no host"))?;
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "{value:?} must be a host name (optionally with https://), without a path"
+        ));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!("{value:?} must not carry credentials"));
+    }
+    match url.scheme() {
+        "https" => {}
+        "http" if matches!(host, "localhost" | "127.0.0.1" | "[::1]" | "::1") => {}
+        "http" => {
+            return Err(format!(
+                "{value:?} must use https (plain http is only accepted for localhost)"
+            ));
+        }
+        other => return Err(format!("{value:?} has the unsupported scheme {other:?}")),
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::domain_base_url;
+
+    #[test]
+    fn domains_become_base_urls() {
+        assert_eq!(
+            domain_base_url("tenant.auth0.com").as_deref(),
+            Ok("https://tenant.auth0.com")
+        );
+        assert_eq!(
+            domain_base_url(" https://Tenant.EU.auth0.com/ ").as_deref(),
+            Ok("https://tenant.eu.auth0.com")
+        );
+        assert_eq!(
+            domain_base_url("login.example.com:8443").as_deref(),
+            Ok("https://login.example.com:8443")
+        );
+        assert_eq!(
+            domain_base_url("http://127.0.0.1:4000").as_deref(),
+            Ok("http://127.0.0.1:4000")
+        );
+        for bad in [
+            "",
+            "http://tenant.auth0.com",
+            "https://t.auth0.com/path",
+            "ftp://x",
+            "https://u:p@x.com",
+        ] {
+            assert!(domain_base_url(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -4,7 +4,7 @@
 use mcp_auth_core::env::{EnvReader, load_dotenv};
 use mcp_auth_core::{Audience, ConfigError, JwksConfig, JwtConfig};
 
-use crate::url::base_url;
+use mcp_auth_core::env::domain_base_url as base_url;
 
 /// `MCP_USE_OAUTH_WORKOS_SUBDOMAIN`: the AuthKit subdomain, `your-company` in
 /// `https://your-company.authkit.app`.

@@ -69,7 +69,6 @@
 mod claims;
 mod config;
 mod provider;
-mod url;
 
 pub use claims::{WorkosClaims, map_workos_user};
 pub use config::{

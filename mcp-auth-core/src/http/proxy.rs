@@ -161,11 +161,13 @@ async fn token(
         .iter()
         .find(|(k, _)| k == "grant_type")
         .map(|(_, v)| v.as_str());
-    if !matches!(grant, Some("authorization_code" | "refresh_token")) {
-        return OAuthError::unsupported_grant_type(
-            "grant_type must be authorization_code or refresh_token",
-        )
-        .into_response();
+    // Forward only the grants this server advertises (the provider's list).
+    let forwarded = ["authorization_code", "refresh_token", "client_credentials"];
+    let supported = &p.metadata.grant_types_supported;
+    if !grant.is_some_and(|g| forwarded.contains(&g) && supported.iter().any(|s| s == g)) {
+        let allowed = supported.join(", ");
+        return OAuthError::unsupported_grant_type(format!("grant_type must be one of: {allowed}"))
+            .into_response();
     }
     let client_id = form
         .iter()
