@@ -46,7 +46,7 @@ pub use fetch::FetchLimits;
 pub use http::{AuthLayer, MissingAuthContext, ResourceUrl};
 pub use jwt::{
     Algorithm, AlgorithmSet, Audience, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier,
-    KeySet, KeySource,
+    KeySet, KeySource, TokenCacheConfig,
 };
 pub use jwt_provider::JwtProvider;
 pub use mcp_auth::McpAuth;

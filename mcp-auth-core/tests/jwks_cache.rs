@@ -13,12 +13,11 @@ use mcp_auth_testkit::{Behavior, FakeIdp, TestKey, claims, jwks, unreachable_url
 
 const AUD: &str = "https://mcp.example.com/mcp";
 
+/// A verifier without the verified-token cache: these tests watch key fetches.
 fn verifier(issuer: &str, cache: JwksCache) -> JwtVerifier {
-    JwtVerifier::new(
-        JwtConfig::new(issuer, Audience::exactly(AUD)),
-        KeySource::Jwks(cache),
-    )
-    .expect("verifier")
+    let mut config = JwtConfig::new(issuer, Audience::exactly(AUD));
+    config.token_cache = None;
+    JwtVerifier::new(config, KeySource::Jwks(cache)).expect("verifier")
 }
 
 fn short_ttl() -> JwksConfig {

@@ -25,6 +25,7 @@ fn verifier_for(
     secret: Option<&[u8]>,
 ) -> JwtVerifier {
     let mut config = JwtConfig::new(idp.issuer(), Audience::exactly(AUD));
+    config.token_cache = None; // every verification runs every rule
     tweak(&mut config);
     let cache = JwksCache::new(idp.jwks_url(), JwksConfig::default()).expect("jwks cache");
     let source = match secret {

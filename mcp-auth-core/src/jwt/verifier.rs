@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::algorithm::{self, Algorithm, AlgorithmSet};
 use super::jwks::JwksCache;
+use super::token_cache::{TokenCache, TokenCacheConfig};
 use crate::claims::{self, ClaimMapper};
 use crate::error::{ConfigError, TokenRejection, VerifyError};
 use crate::provider::TokenVerifier;
@@ -56,6 +57,9 @@ pub struct JwtConfig {
     pub require_access_token_type: bool,
     /// Tokens longer than this are refused before any parsing. Default 8 KiB.
     pub max_token_bytes: usize,
+    /// Cache of verified tokens (a repeat token skips the signature check), or
+    /// `None` to verify every request in full. Default on (10,000 entries, 5 min).
+    pub token_cache: Option<TokenCacheConfig>,
 }
 
 /// The most leeway a configuration may ask for.
@@ -71,6 +75,7 @@ impl JwtConfig {
             leeway: Duration::from_secs(60),
             require_access_token_type: false,
             max_token_bytes: 8 * 1024,
+            token_cache: Some(TokenCacheConfig::default()),
         }
     }
 }
@@ -134,6 +139,7 @@ struct Inner {
     jwks: Option<JwksCache>,
     hmac: Option<HmacKeys>,
     mapper: ClaimMapper,
+    token_cache: Option<TokenCache>,
     #[cfg(feature = "dangerous-skip-verification")]
     skip_signature: bool,
 }
@@ -241,6 +247,7 @@ impl JwtVerifier {
                 "no allowed algorithm can be verified with the configured keys (HMAC needs a secret, the others a JWKS)",
             ));
         }
+        let token_cache = config.token_cache.map(TokenCache::new);
         Ok(JwtVerifier {
             inner: Arc::new(Inner {
                 config,
@@ -248,6 +255,7 @@ impl JwtVerifier {
                 jwks,
                 hmac: secret.as_ref().map(HmacKeys::new),
                 mapper: Arc::new(claims::map_default_user),
+                token_cache,
                 #[cfg(feature = "dangerous-skip-verification")]
                 skip_signature: false,
             }),
@@ -284,10 +292,13 @@ impl JwtVerifier {
                 hs512: h.hs512.clone(),
             }),
             mapper: Arc::clone(&self.inner.mapper),
+            token_cache: None,
             #[cfg(feature = "dangerous-skip-verification")]
             skip_signature: self.inner.skip_signature,
         };
         change(&mut inner);
+        // Other rules, other cache: nothing verified under the old rules carries over.
+        inner.token_cache = inner.config.token_cache.map(TokenCache::new);
         JwtVerifier {
             inner: Arc::new(inner),
         }
@@ -455,9 +466,25 @@ impl JwtVerifier {
     }
 
     /// Verifies `token` and maps it to an [`AuthContext`].
+    ///
+    /// With the token cache on, a token verified before (and not yet expired, nor
+    /// older than the cache's maximum age) is answered from the cache.
     pub async fn verify_context(&self, token: &str) -> Result<AuthContext, VerifyError> {
+        if let Some(cache) = &self.inner.token_cache
+            && let Some(ctx) = cache.get(token)
+        {
+            return Ok(ctx);
+        }
         let claims = self.verify(token).await?;
-        Ok(self.context_from_claims(token, claims))
+        let ctx = self.context_from_claims(token, claims);
+        #[cfg(feature = "dangerous-skip-verification")]
+        let cacheable = !self.inner.skip_signature;
+        #[cfg(not(feature = "dangerous-skip-verification"))]
+        let cacheable = true;
+        if cacheable && let Some(cache) = &self.inner.token_cache {
+            cache.insert(token, &ctx);
+        }
+        Ok(ctx)
     }
 
     /// Builds the [`AuthContext`] for already-verified claims with this verifier's mapper.
