@@ -1,0 +1,78 @@
+//! The server the load benchmark (`benches/load.sh`) drives: the same rmcp
+//! server as `custom`, with switches a benchmark needs and a real deployment
+//! never should. Not an example to copy.
+//!
+//! - `MCP_AUTH_BENCH_AUTH=off` serves the MCP endpoint with no protection at all
+//!   (the baseline); anything else protects it with `CustomProvider::from_env()`.
+//! - `MCP_AUTH_BENCH_TOKEN_CACHE=off` turns the verified-token cache off.
+
+use std::process::ExitCode;
+
+use mcp_auth::{CustomConfig, CustomProvider, McpAuth};
+use mcp_auth_examples::{EXIT_CONFIG, EXIT_RUNTIME, Settings};
+use rmcp::{tool, tool_router};
+
+#[derive(Debug, Clone, Default)]
+struct BenchServer;
+
+#[tool_router(server_handler)]
+impl BenchServer {
+    #[tool(description = "Echoes a constant")]
+    fn ping(&self) -> String {
+        "pong".into()
+    }
+}
+
+fn flag(name: &str) -> bool {
+    !matches!(
+        std::env::var(name).ok().as_deref(),
+        Some("off" | "0" | "false")
+    )
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    mcp_auth_examples::init_tracing();
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    let app = if flag("MCP_AUTH_BENCH_AUTH") {
+        let built = CustomConfig::from_env().and_then(|mut config| {
+            if !flag("MCP_AUTH_BENCH_TOKEN_CACHE") {
+                config.jwt.token_cache = None;
+            }
+            McpAuth::new(CustomProvider::new(config)?).resource_url(&settings.mcp_url)
+        });
+        match built {
+            Ok(auth) => mcp_auth_examples::app(&auth, &settings, || BenchServer),
+            Err(e) => {
+                eprintln!("configuration error: {e}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        }
+    } else {
+        tracing::warn!(
+            "MCP_AUTH_BENCH_AUTH=off: the MCP endpoint is UNPROTECTED (benchmark baseline)"
+        );
+        let mcp = rmcp::transport::streamable_http_server::StreamableHttpService::new(
+            || Ok(BenchServer),
+            rmcp::transport::streamable_http_server::session::never::NeverSessionManager::default()
+                .into(),
+            mcp_auth_examples::rmcp_config(&settings),
+        );
+        axum::Router::new()
+            .nest_service("/mcp", mcp)
+            .route("/health", axum::routing::get(|| async { "ok" }))
+    };
+    match mcp_auth_examples::serve(app, &settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_RUNTIME)
+        }
+    }
+}
