@@ -9,7 +9,7 @@ use crate::fetch::{FetchLimits, Fetcher};
 use crate::http::challenge::Challenges;
 use crate::http::discovery::{self, Discovery};
 use crate::http::layer::{AuthLayer, DEFAULT_PUBLIC_PATHS, Policy};
-use crate::http::proxy::{self, Proxy};
+use crate::http::proxy;
 use crate::http::resource::ResourceUrl;
 use crate::oidc::IssuerMetadata;
 use crate::provider::{AuthProvider, DynVerifier, ProviderOnly, TokenVerifier, VerifierOnly};
@@ -173,6 +173,7 @@ impl McpAuth {
         };
         let mode = metadata.mode;
         let proxy_metadata = metadata.clone();
+        let base = resource.base().to_owned();
         let router = discovery::routes(Arc::new(Discovery {
             resource,
             resource_name: self.resource_name.clone(),
@@ -182,8 +183,8 @@ impl McpAuth {
         if mode != crate::provider::Mode::Proxy {
             return router;
         }
-        match Proxy::new(proxy_metadata) {
-            Ok(proxy) => router.merge(proxy::routes(Arc::new(proxy))),
+        match proxy::routes(proxy_metadata, &base) {
+            Ok(proxy_routes) => router.merge(proxy_routes),
             Err(error) => {
                 tracing::error!(%error, "cannot build the OAuth proxy; /authorize and /token are not served");
                 router

@@ -65,7 +65,8 @@ impl Discovery {
             "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
             "scopes_supported": self.metadata.scopes_supported,
         });
-        if self.metadata.registration_endpoint.is_some() {
+        // Registration is forwarded upstream, or answered here by the broker.
+        if self.metadata.registration_endpoint.is_some() || super::broker::applies(&self.metadata) {
             doc["registration_endpoint"] = json!(format!("{base}/register"));
         }
         doc

@@ -2,6 +2,9 @@
 //! forwards `/authorize`, `/token` and `/register` to the upstream provider,
 //! adding what the provider needs (e.g. Auth0's `audience`, a pre-registered
 //! client's secret). The access token a client gets is still the provider's.
+//!
+//! A provider with one pre-registered client and no upstream registration gets
+//! the callback broker instead (see `super::broker`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,6 +20,8 @@ use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
+use super::broker::{self, Broker};
+use super::store::MemoryStore;
 use crate::oauth::routes::{MAX_BODY_BYTES, is_acceptable_redirect_uri};
 use crate::oauth::{OAuthError, no_store, pkce};
 use crate::provider::ProviderMetadata;
@@ -31,17 +36,41 @@ pub(crate) struct Proxy {
 
 impl Proxy {
     pub fn new(metadata: ProviderMetadata) -> Result<Self, crate::ConfigError> {
-        let client = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(UPSTREAM_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| crate::ConfigError::invalid("HTTP client", e.to_string()))?;
-        Ok(Proxy { metadata, client })
+        Ok(Proxy {
+            metadata,
+            client: upstream_http_client()?,
+        })
     }
 }
 
-fn unavailable(what: &str, error: &dyn std::fmt::Display) -> Response {
+/// The HTTP client for upstream calls: bounded connect and total time, no redirects.
+pub(crate) fn upstream_http_client() -> Result<reqwest::Client, crate::ConfigError> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(UPSTREAM_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| crate::ConfigError::invalid("HTTP client", e.to_string()))
+}
+
+/// The proxy routes for `metadata`, for a server at `base`: the callback broker
+/// (state in a [`MemoryStore`]) when the provider has one pre-registered client
+/// and no upstream registration endpoint, else pass-through.
+pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
+    metadata: ProviderMetadata,
+    base: &str,
+) -> Result<Router<S>, crate::ConfigError> {
+    if broker::applies(&metadata) {
+        let store = Arc::new(MemoryStore::default());
+        let broker = Broker::new(&metadata, base, store)?;
+        return Ok(broker::routes(Arc::new(broker)));
+    }
+    Ok(pass_through_routes(Arc::new(Proxy::new(metadata)?)))
+}
+
+/// A 502 `temporarily_unavailable` JSON answer for an unreachable upstream
+/// `what`; the cause is logged, never sent.
+pub(crate) fn unavailable(what: &str, error: &dyn std::fmt::Display) -> Response {
     tracing::warn!(%error, "upstream {what} unreachable");
     let body = json!({
         "error": "temporarily_unavailable",
@@ -50,8 +79,8 @@ fn unavailable(what: &str, error: &dyn std::fmt::Display) -> Response {
     no_store((StatusCode::BAD_GATEWAY, Json(body)).into_response())
 }
 
-/// The proxy routes; `/register` only when the upstream has a registration endpoint.
-pub(crate) fn routes<S: Clone + Send + Sync + 'static>(proxy: Arc<Proxy>) -> Router<S> {
+/// The pass-through routes; `/register` only when the upstream has a registration endpoint.
+fn pass_through_routes<S: Clone + Send + Sync + 'static>(proxy: Arc<Proxy>) -> Router<S> {
     let cors = CorsLayer::new()
         .allow_origin(Any)
         .allow_methods([Method::POST, Method::OPTIONS])
