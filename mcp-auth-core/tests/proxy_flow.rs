@@ -139,6 +139,11 @@ async fn setup(token_endpoint_override: Option<String>) -> Setup {
     config.authorization_endpoint = Some(format!("{up}/authorize"));
     config.token_endpoint = Some(token_endpoint_override.unwrap_or(format!("{up}/token")));
     config.registration_endpoint = Some(format!("{up}/register"));
+    config.grant_types_supported = vec![
+        "authorization_code".into(),
+        "refresh_token".into(),
+        "client_credentials".into(),
+    ];
     let provider = CustomProvider::new(config)
         .expect("provider")
         .with_proxy_client("pre-registered", Some(ClientSecret::new("s3cret")))
@@ -445,5 +450,31 @@ async fn upstream_down_is_502_json_without_hanging() {
             .expect("text")
             .contains("127.0.0.1"),
         "no upstream internals"
+    );
+}
+
+#[tokio::test]
+async fn the_pre_registered_secret_never_buys_a_client_credentials_token() {
+    let s = setup(None).await;
+    let resp = s
+        .http
+        .post(format!("{}/token", s.base))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "pre-registered"),
+        ])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 401);
+    assert_eq!(
+        resp.json::<Value>().await.expect("json")["error"],
+        "invalid_client"
+    );
+    let forms = s.upstream.token_forms.lock().expect("lock").clone();
+    assert_eq!(forms.len(), 1);
+    assert!(
+        !forms[0].contains_key("client_secret"),
+        "our secret was injected: {forms:?}"
     );
 }

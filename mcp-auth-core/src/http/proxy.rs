@@ -202,8 +202,13 @@ async fn token(
         .iter()
         .find(|(k, _)| k == "client_id")
         .map(|(_, v)| v.clone());
+    // The secret is added only to grants that prove a user's consent (a code or a
+    // refresh token). A client_credentials request must bring its own secret:
+    // injecting ours would hand a service-account token to anyone who asks.
+    let user_grant = matches!(grant, Some("authorization_code" | "refresh_token"));
     if let (Some(id), Some(pre), Some(secret)) =
         (&client_id, &p.metadata.client_id, &p.metadata.client_secret)
+        && user_grant
         && id == pre
         && !form.iter().any(|(k, _)| k == "client_secret")
     {
