@@ -154,6 +154,11 @@ async fn setup(token_endpoint_override: Option<String>) -> Setup {
     config.authorization_endpoint = Some(format!("{up}/authorize"));
     config.token_endpoint = Some(token_endpoint_override.unwrap_or(format!("{up}/token")));
     config.registration_endpoint = None;
+    config.grant_types_supported = vec![
+        "authorization_code".into(),
+        "refresh_token".into(),
+        "client_credentials".into(),
+    ];
     let provider = CustomProvider::new(config)
         .expect("provider")
         .with_proxy_client(UPSTREAM_CLIENT, Some(ClientSecret::new(UPSTREAM_SECRET)))
@@ -356,6 +361,15 @@ async fn full_code_flow_through_the_broker_then_refresh() {
     assert_eq!(
         asm["registration_endpoint"],
         json!(format!("{}/register", s.base))
+    );
+    // Only what the broker serves: public clients, code and refresh grants.
+    assert_eq!(
+        asm["token_endpoint_auth_methods_supported"],
+        json!(["none"])
+    );
+    assert_eq!(
+        asm["grant_types_supported"],
+        json!(["authorization_code", "refresh_token"])
     );
     let client_id = s.register(&[REDIRECT, OTHER_REDIRECT]).await;
 

@@ -69,6 +69,18 @@ impl Discovery {
         if self.metadata.registration_endpoint.is_some() || super::broker::applies(&self.metadata) {
             doc["registration_endpoint"] = json!(format!("{base}/register"));
         }
+        if super::broker::applies(&self.metadata) {
+            // The broker registers public clients only and serves the code and
+            // refresh grants: advertise exactly that.
+            doc["token_endpoint_auth_methods_supported"] = json!(["none"]);
+            let grants: Vec<&String> = self
+                .metadata
+                .grant_types_supported
+                .iter()
+                .filter(|g| *g == "authorization_code" || *g == "refresh_token")
+                .collect();
+            doc["grant_types_supported"] = json!(grants);
+        }
         doc
     }
 }
