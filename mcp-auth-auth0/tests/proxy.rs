@@ -7,19 +7,13 @@ mod common;
 use common::{AUDIENCE, FakeAuth0, serve};
 use mcp_auth_auth0::Auth0Provider;
 use mcp_auth_core::provider::ClientSecret;
+use mcp_auth_testkit::no_redirects;
 use serde_json::{Value, json};
 
 /// The RFC 7636 example challenge (S256).
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const REDIRECT: &str = "http://127.0.0.1:33418/callback";
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
-}
 
 fn query_pairs(location: &str) -> (String, Vec<(String, String)>) {
     let url = url::Url::parse(location).expect("Location is a URL");
@@ -118,7 +112,7 @@ async fn register_authorize_token_then_call_mcp() {
     );
     let tokens: Value = resp.json().await.expect("JSON");
     let access_token = tokens["access_token"].as_str().expect("access_token");
-    let forwarded = &tenant.token_requests()[0];
+    let forwarded = &tenant.token_forms()[0];
     assert!(
         forwarded
             .iter()
@@ -151,7 +145,7 @@ async fn pre_registered_clients_secret_is_added_upstream() {
         .await
         .expect("POST /token");
     assert_eq!(resp.status(), 200);
-    let forwarded = &tenant.token_requests()[0];
+    let forwarded = &tenant.token_forms()[0];
     assert!(
         forwarded
             .iter()

@@ -152,21 +152,8 @@ async fn other_published_algorithms_are_accepted() {
     // bound to its own algorithm.
     let tenant = FakeAuth0::start().await;
     let ps = TestKey::rsa("ps-key", Algorithm::PS256);
-    let jwks = mcp_auth_testkit::jwks(&[tenant.key().jwk(), ps.jwk()]);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let app = axum::Router::new().route(
-        "/.well-known/jwks.json",
-        axum::routing::get(move || {
-            let jwks = jwks.clone();
-            async move { axum::Json(jwks) }
-        }),
-    );
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+    tenant.set_jwks(mcp_auth_testkit::jwks(&[tenant.key().jwk(), ps.jwk()]));
+    let base = tenant.base();
     let config = Auth0Config::new(base.clone(), AUDIENCE);
     let server = serve(Auth0Provider::new(config).expect("provider")).await;
     let mut claims = tenant.claims("auth0|ps");
