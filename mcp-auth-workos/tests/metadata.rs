@@ -15,8 +15,7 @@ async fn protected_resource_metadata_names_authkit() {
         "/.well-known/oauth-protected-resource/mcp",
         "/.well-known/oauth-protected-resource",
     ] {
-        let (status, doc) = server.get_json(path).await;
-        assert_eq!(status, 200, "{path}");
+        let doc = server.get_json(path).await;
         assert_eq!(doc["resource"], server.resource);
         // Direct: the issuer itself, i.e. https://{subdomain}.authkit.app.
         assert_eq!(doc["authorization_servers"], json!([authkit.base()]));
@@ -32,10 +31,9 @@ async fn authorization_server_metadata_is_authkits_own() {
     let authkit = FakeAuthKit::start().await;
     let server = serve(WorkosProvider::new(authkit.config()).expect("provider")).await;
     let base = authkit.base();
-    let (status, doc) = server
+    let doc = server
         .get_json("/.well-known/oauth-authorization-server")
         .await;
-    assert_eq!(status, 200);
     assert_eq!(doc["issuer"], base);
     assert_eq!(
         doc["authorization_endpoint"],
@@ -47,9 +45,9 @@ async fn authorization_server_metadata_is_authkits_own() {
     );
     assert_eq!(doc["jwks_uri"], format!("{base}/oauth2/jwks"));
     // Fetched from AuthKit's RFC 8414 path once, then cached.
-    let (_, again) = server.get_json("/.well-known/openid-configuration").await;
+    let again = server.get_json("/.well-known/openid-configuration").await;
     assert_eq!(again, doc);
-    assert_eq!(authkit.metadata_hits(), 1);
+    assert_eq!(authkit.discovery_hits(), 1);
 }
 
 #[tokio::test]
