@@ -3,42 +3,14 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use axum::Router;
 use axum::routing::post;
-use common::{FakeSupabase, SECRET, legacy_token, user_claims};
-use mcp_auth_core::{AuthContext, AuthProvider, McpAuth, Mode};
+use common::{SECRET, legacy_token, serve, start_project, user_claims};
+use mcp_auth_core::{AuthContext, AuthProvider, Mode};
 use mcp_auth_supabase::{SupabaseClaims, SupabaseConfig, SupabaseJwtSecret};
-use serde_json::{Value, json};
+use serde_json::json;
 
 async fn whoami(who: AuthContext) -> String {
     format!("{} {}", who.user().user_id, who.aal().unwrap_or("-"))
-}
-
-/// Serves `/mcp` behind the layer plus the discovery routes; returns the address.
-async fn serve(config: SupabaseConfig) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let auth = McpAuth::new(config.build().expect("provider"))
-        .resource_url(&format!("http://{addr}/mcp"))
-        .expect("resource URL");
-    let app = Router::new()
-        .route("/mcp", post(whoami))
-        .layer(auth.layer())
-        .merge(auth.routes());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    addr
-}
-
-async fn get_json(url: String) -> Value {
-    let resp = reqwest::get(&url).await.expect("GET");
-    assert_eq!(resp.status(), 200, "{url}");
-    resp.json().await.expect("JSON")
 }
 
 #[test]
@@ -85,11 +57,13 @@ fn provider_metadata_names_supabases_oauth_server() {
 
 #[tokio::test]
 async fn proxy_mode_names_this_server_as_the_authorization_server() {
-    let project = FakeSupabase::start(json!({"keys": []})).await;
-    let addr = serve(SupabaseConfig::for_url(project.url())).await;
-    let base = format!("http://{addr}");
+    let project = start_project(json!({"keys": []})).await;
+    let server = serve(SupabaseConfig::for_url(project.base()), post(whoami)).await;
+    let base = server.base.clone();
 
-    let prm = get_json(format!("{base}/.well-known/oauth-protected-resource/mcp")).await;
+    let prm = server
+        .get_json("/.well-known/oauth-protected-resource/mcp")
+        .await;
     assert_eq!(prm["resource"], format!("{base}/mcp"));
     assert_eq!(prm["authorization_servers"], json!([base]));
     assert_eq!(
@@ -97,7 +71,9 @@ async fn proxy_mode_names_this_server_as_the_authorization_server() {
         json!(["openid", "email", "profile", "phone"])
     );
 
-    let asm = get_json(format!("{base}/.well-known/oauth-authorization-server")).await;
+    let asm = server
+        .get_json("/.well-known/oauth-authorization-server")
+        .await;
     assert_eq!(asm["issuer"], base);
     assert_eq!(asm["authorization_endpoint"], format!("{base}/authorize"));
     assert_eq!(asm["token_endpoint"], format!("{base}/token"));
@@ -116,16 +92,19 @@ async fn proxy_mode_names_this_server_as_the_authorization_server() {
 
 #[tokio::test]
 async fn direct_mode_names_the_supabase_issuer_and_relays_its_metadata() {
-    let project = FakeSupabase::start(json!({"keys": []})).await;
-    let mut config = SupabaseConfig::for_url(project.url());
+    let project = start_project(json!({"keys": []})).await;
+    let mut config = SupabaseConfig::for_url(project.base());
     config.mode = Mode::Direct;
-    let addr = serve(config).await;
-    let base = format!("http://{addr}");
+    let server = serve(config, post(whoami)).await;
 
-    let prm = get_json(format!("{base}/.well-known/oauth-protected-resource/mcp")).await;
+    let prm = server
+        .get_json("/.well-known/oauth-protected-resource/mcp")
+        .await;
     assert_eq!(prm["authorization_servers"], json!([project.issuer()]));
 
-    let asm = get_json(format!("{base}/.well-known/oauth-authorization-server")).await;
+    let asm = server
+        .get_json("/.well-known/oauth-authorization-server")
+        .await;
     assert_eq!(asm["issuer"], project.issuer());
     assert_eq!(
         asm["authorization_endpoint"],
@@ -136,10 +115,10 @@ async fn direct_mode_names_the_supabase_issuer_and_relays_its_metadata() {
 
 #[tokio::test]
 async fn the_protected_route_needs_a_supabase_token() {
-    let project = FakeSupabase::start(json!({"keys": []})).await;
-    let mut config = SupabaseConfig::for_url(project.url());
+    let project = start_project(json!({"keys": []})).await;
+    let mut config = SupabaseConfig::for_url(project.base());
     config.jwt_secret = Some(SupabaseJwtSecret::new(SECRET));
-    let addr = serve(config).await;
+    let addr = serve(config, post(whoami)).await.addr;
     let client = reqwest::Client::new();
     let url = format!("http://{addr}/mcp");
 

@@ -4,55 +4,30 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use axum::Router;
-use axum::routing::post;
-use common::{FakeSupabase, user_claims};
+use axum::routing::{MethodRouter, post};
+use common::{serve, start_project, user_claims};
+use mcp_auth_core::AuthContext;
 use mcp_auth_core::oauth::pkce::s256_challenge;
-use mcp_auth_core::{AuthContext, McpAuth};
 use mcp_auth_supabase::SupabaseConfig;
-use mcp_auth_testkit::{TestKey, jwks};
+use mcp_auth_testkit::{TestKey, jwks, no_redirects};
 use serde_json::{Value, json};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const VERIFIER: &str = "supabase-proxy-verifier-0123456789-abcdefghijklmnopq";
 
-async fn serve(config: SupabaseConfig) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let auth = McpAuth::new(config.build().expect("provider"))
-        .resource_url(&format!("http://{addr}/mcp"))
-        .expect("resource URL");
-    let app = Router::new()
-        .route(
-            "/mcp",
-            post(|who: AuthContext| async move { who.user().user_id.clone() }),
-        )
-        .layer(auth.layer())
-        .merge(auth.routes());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    addr
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
+/// `/mcp` answers with the caller's user id.
+fn user_id() -> MethodRouter {
+    post(|who: AuthContext| async move { who.user().user_id.clone() })
 }
 
 #[tokio::test]
 async fn the_code_flow_goes_through_the_projects_oauth_server() {
     let key = TestKey::ec_p256("b1d6c4f2-5a8e-4c1d-9e3f-2a7b6c5d4e3f");
-    let project = FakeSupabase::start(jwks(&[key.jwk()])).await;
+    let project = start_project(jwks(&[key.jwk()])).await;
     project.set_access_token(key.sign(&user_claims(&project.issuer())));
-    let addr = serve(SupabaseConfig::for_url(project.url())).await;
-    let base = format!("http://{addr}");
+    let base = serve(SupabaseConfig::for_url(project.base()), user_id())
+        .await
+        .base;
     let http = no_redirects();
 
     let resp = http
@@ -119,8 +94,10 @@ async fn the_code_flow_goes_through_the_projects_oauth_server() {
 
 #[tokio::test]
 async fn register_reaches_the_projects_dynamic_registration() {
-    let project = FakeSupabase::start(jwks(&[])).await;
-    let addr = serve(SupabaseConfig::for_url(project.url())).await;
+    let project = start_project(jwks(&[])).await;
+    let addr = serve(SupabaseConfig::for_url(project.base()), user_id())
+        .await
+        .addr;
     let resp = no_redirects()
         .post(format!("http://{addr}/register"))
         .json(&json!({"client_name": "Claude", "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}))
@@ -135,10 +112,10 @@ async fn register_reaches_the_projects_dynamic_registration() {
 
 #[tokio::test]
 async fn without_dynamic_registration_there_is_no_register_route() {
-    let project = FakeSupabase::start(jwks(&[])).await;
-    let mut config = SupabaseConfig::for_url(project.url());
+    let project = start_project(jwks(&[])).await;
+    let mut config = SupabaseConfig::for_url(project.base());
     config.dynamic_client_registration = false;
-    let addr = serve(config).await;
+    let addr = serve(config, user_id()).await.addr;
     let resp = no_redirects()
         .post(format!("http://{addr}/register"))
         .json(&json!({"redirect_uris": [REDIRECT]}))

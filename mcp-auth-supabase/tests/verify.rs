@@ -4,18 +4,18 @@
 
 mod common;
 
-use common::{FakeSupabase, SECRET, legacy_token, user_claims};
+use common::{SECRET, legacy_token, start_project, user_claims};
 use mcp_auth_core::{
     Algorithm, AuthContext, ConfigError, TokenRejection, TokenVerifier, VerifyError,
 };
 use mcp_auth_supabase::{SupabaseClaims, SupabaseConfig, SupabaseJwtSecret, SupabaseProvider};
-use mcp_auth_testkit::{TestKey, assemble, jwks, sign_hmac};
+use mcp_auth_testkit::{FakeAuthServer, TestKey, assemble, jwks, sign_hmac};
 use serde_json::{Value, json};
 
 const KID: &str = "b1d6c4f2-5a8e-4c1d-9e3f-2a7b6c5d4e3f";
 
-fn provider(project: &FakeSupabase, secret: Option<&str>) -> SupabaseProvider {
-    let mut config = SupabaseConfig::for_url(project.url());
+fn provider(project: &FakeAuthServer, secret: Option<&str>) -> SupabaseProvider {
+    let mut config = SupabaseConfig::for_url(project.base());
     config.jwt_secret = secret.map(SupabaseJwtSecret::new);
     config.build().expect("provider")
 }
@@ -45,7 +45,7 @@ fn hmac_forgery(alg: &str, kid: &str, secret: &str, claims: &Value) -> String {
 #[tokio::test]
 async fn es256_token_verifies_through_the_projects_jwks() {
     let key = TestKey::ec_p256(KID);
-    let project = FakeSupabase::start(jwks(&[key.jwk()])).await;
+    let project = start_project(jwks(&[key.jwk()])).await;
     let p = provider(&project, None);
     let ctx = verify(&p, &key.sign(&user_claims(&project.issuer())))
         .await
@@ -61,7 +61,7 @@ async fn es256_token_verifies_through_the_projects_jwks() {
 #[tokio::test]
 async fn rs256_token_verifies_through_the_projects_jwks() {
     let key = TestKey::rsa("rsa-1", Algorithm::RS256);
-    let project = FakeSupabase::start(jwks(&[key.jwk()])).await;
+    let project = start_project(jwks(&[key.jwk()])).await;
     let p = provider(&project, Some(SECRET));
     verify(&p, &key.sign(&user_claims(&project.issuer())))
         .await
@@ -71,7 +71,7 @@ async fn rs256_token_verifies_through_the_projects_jwks() {
 #[tokio::test]
 async fn claims_are_mapped_as_supabase_issues_them() {
     let key = TestKey::ec_p256(KID);
-    let project = FakeSupabase::start(jwks(&[key.jwk()])).await;
+    let project = start_project(jwks(&[key.jwk()])).await;
     let p = provider(&project, None);
     let mut claims = user_claims(&project.issuer());
     claims["aal"] = json!("aal2");
@@ -113,7 +113,7 @@ async fn claims_are_mapped_as_supabase_issues_them() {
 
 #[tokio::test]
 async fn full_name_is_the_fallback_and_user_metadata_never_grants_roles() {
-    let project = FakeSupabase::start(jwks(&[])).await;
+    let project = start_project(jwks(&[])).await;
     let p = provider(&project, Some(SECRET));
     let mut claims = user_claims(&project.issuer());
     claims["user_metadata"] = json!({"full_name": "Grace Hopper", "roles": ["admin"]});
@@ -127,7 +127,7 @@ async fn full_name_is_the_fallback_and_user_metadata_never_grants_roles() {
 
 #[tokio::test]
 async fn legacy_hs256_token_verifies_with_the_secret_without_touching_the_jwks() {
-    let project = FakeSupabase::start(jwks(&[])).await;
+    let project = start_project(jwks(&[])).await;
     let p = provider(&project, Some(SECRET));
     let ctx = verify(&p, &legacy_token(SECRET, &user_claims(&project.issuer())))
         .await
@@ -139,7 +139,7 @@ async fn legacy_hs256_token_verifies_with_the_secret_without_touching_the_jwks()
 #[tokio::test]
 async fn hs256_is_refused_when_no_secret_is_configured() {
     let key = TestKey::ec_p256(KID);
-    let project = FakeSupabase::start(jwks(&[key.jwk()])).await;
+    let project = start_project(jwks(&[key.jwk()])).await;
     let p = provider(&project, None);
     let token = legacy_token(SECRET, &user_claims(&project.issuer()));
     assert_eq!(
@@ -151,7 +151,7 @@ async fn hs256_is_refused_when_no_secret_is_configured() {
 
 #[tokio::test]
 async fn hs256_with_another_secret_is_refused() {
-    let project = FakeSupabase::start(jwks(&[])).await;
+    let project = start_project(jwks(&[])).await;
     let p = provider(&project, Some(SECRET));
     let token = legacy_token("another-projects-secret", &user_claims(&project.issuer()));
     assert_eq!(
@@ -162,7 +162,7 @@ async fn hs256_with_another_secret_is_refused() {
 
 #[tokio::test]
 async fn only_hs256_of_the_hmac_family_is_accepted() {
-    let project = FakeSupabase::start(jwks(&[])).await;
+    let project = start_project(jwks(&[])).await;
     let p = provider(&project, Some(SECRET));
     for alg in [Algorithm::HS384, Algorithm::HS512] {
         let token = sign_hmac(
@@ -184,7 +184,7 @@ async fn only_hs256_of_the_hmac_family_is_accepted() {
 #[tokio::test]
 async fn an_asymmetric_header_is_never_checked_against_the_secret() {
     let key = TestKey::ec_p256(KID);
-    let project = FakeSupabase::start(jwks(&[key.jwk()])).await;
+    let project = start_project(jwks(&[key.jwk()])).await;
     let p = provider(&project, Some(SECRET));
     let claims = user_claims(&project.issuer());
     // Header says ES256 with the real kid, signature is an HMAC with the secret.
@@ -211,7 +211,7 @@ async fn an_asymmetric_header_is_never_checked_against_the_secret() {
 
 #[tokio::test]
 async fn the_audience_must_be_authenticated_by_default() {
-    let project = FakeSupabase::start(jwks(&[])).await;
+    let project = start_project(jwks(&[])).await;
     let p = provider(&project, Some(SECRET));
     for aud in [json!("anon"), json!("https://other.example.com"), json!([])] {
         let mut claims = user_claims(&project.issuer());
@@ -239,8 +239,8 @@ async fn the_audience_must_be_authenticated_by_default() {
 
 #[tokio::test]
 async fn the_audience_is_configurable() {
-    let project = FakeSupabase::start(jwks(&[])).await;
-    let mut config = SupabaseConfig::for_url(project.url());
+    let project = start_project(jwks(&[])).await;
+    let mut config = SupabaseConfig::for_url(project.base());
     config.jwt_secret = Some(SupabaseJwtSecret::new(SECRET));
     config.audiences = vec!["https://mcp.example.com/mcp".into()];
     let p = config.build().expect("provider");
@@ -268,8 +268,8 @@ async fn an_empty_audience_list_is_a_configuration_error() {
 
 #[tokio::test]
 async fn dangerously_accept_any_audience_switches_the_check_off() {
-    let project = FakeSupabase::start(jwks(&[])).await;
-    let mut config = SupabaseConfig::for_url(project.url()).dangerously_accept_any_audience();
+    let project = start_project(jwks(&[])).await;
+    let mut config = SupabaseConfig::for_url(project.base()).dangerously_accept_any_audience();
     config.jwt_secret = Some(SupabaseJwtSecret::new(SECRET));
     assert!(config.accepts_any_audience());
     let p = config.build().expect("provider");
@@ -289,7 +289,7 @@ async fn dangerously_accept_any_audience_switches_the_check_off() {
 #[tokio::test]
 async fn a_token_of_another_project_is_refused() {
     let key = TestKey::ec_p256(KID);
-    let project = FakeSupabase::start(jwks(&[key.jwk()])).await;
+    let project = start_project(jwks(&[key.jwk()])).await;
     let p = provider(&project, None);
     let mut claims = user_claims(&project.issuer());
     claims["iss"] = json!("https://otherprojectotherproje.supabase.co/auth/v1");
@@ -303,7 +303,7 @@ async fn a_token_of_another_project_is_refused() {
 async fn an_unknown_signing_key_is_refused() {
     let published = TestKey::ec_p256(KID);
     let stranger = TestKey::ec_p256(KID);
-    let project = FakeSupabase::start(jwks(&[published.jwk()])).await;
+    let project = start_project(jwks(&[published.jwk()])).await;
     let p = provider(&project, None);
     assert_eq!(
         rejection(verify(&p, &stranger.sign(&user_claims(&project.issuer()))).await),
