@@ -3,15 +3,12 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use axum::Router;
 use axum::routing::post;
-use common::{CLIENT, FakeKeycloak, REALM, access_token_claims};
-use mcp_auth_core::{AuthContext, AuthProvider, McpAuth, Mode};
+use common::{CLIENT, REALM, access_token_claims, serve, start_keycloak};
+use mcp_auth_core::{AuthContext, AuthProvider, Mode};
 use mcp_auth_keycloak::{KeycloakClaims, KeycloakConfig};
 use mcp_auth_testkit::{Algorithm, TestKey, jwks};
-use serde_json::{Value, json};
+use serde_json::json;
 
 async fn whoami(who: AuthContext) -> String {
     format!(
@@ -19,31 +16,6 @@ async fn whoami(who: AuthContext) -> String {
         who.user().username.as_deref().unwrap_or("-"),
         who.authorized_party().unwrap_or("-")
     )
-}
-
-/// Serves `/mcp` behind the layer plus the discovery routes; returns the address.
-async fn serve(config: KeycloakConfig) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let auth = McpAuth::new(config.build().expect("provider"))
-        .resource_url(&format!("http://{addr}/mcp"))
-        .expect("resource URL");
-    let app = Router::new()
-        .route("/mcp", post(whoami))
-        .layer(auth.layer())
-        .merge(auth.routes());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    addr
-}
-
-async fn get_json(url: String) -> Value {
-    let resp = reqwest::get(&url).await.expect("GET");
-    assert_eq!(resp.status(), 200, "{url}");
-    resp.json().await.expect("JSON")
 }
 
 #[test]
@@ -91,11 +63,17 @@ fn provider_metadata_names_the_realms_endpoints() {
 
 #[tokio::test]
 async fn proxy_mode_names_this_server_as_the_authorization_server() {
-    let server = FakeKeycloak::start(jwks(&[])).await;
-    let addr = serve(KeycloakConfig::new(server.url(), REALM).client_id(CLIENT)).await;
-    let base = format!("http://{addr}");
+    let server = start_keycloak(jwks(&[])).await;
+    let app = serve(
+        KeycloakConfig::new(server.base(), REALM).client_id(CLIENT),
+        post(whoami),
+    )
+    .await;
+    let base = app.base.clone();
 
-    let prm = get_json(format!("{base}/.well-known/oauth-protected-resource/mcp")).await;
+    let prm = app
+        .get_json("/.well-known/oauth-protected-resource/mcp")
+        .await;
     assert_eq!(prm["resource"], format!("{base}/mcp"));
     assert_eq!(prm["authorization_servers"], json!([base]));
     assert!(
@@ -105,7 +83,9 @@ async fn proxy_mode_names_this_server_as_the_authorization_server() {
         "{prm}"
     );
 
-    let asm = get_json(format!("{base}/.well-known/oauth-authorization-server")).await;
+    let asm = app
+        .get_json("/.well-known/oauth-authorization-server")
+        .await;
     assert_eq!(asm["issuer"], base);
     assert_eq!(asm["authorization_endpoint"], format!("{base}/authorize"));
     assert_eq!(asm["token_endpoint"], format!("{base}/token"));
@@ -123,16 +103,19 @@ async fn proxy_mode_names_this_server_as_the_authorization_server() {
 
 #[tokio::test]
 async fn direct_mode_names_the_realm_and_relays_its_discovery_document() {
-    let server = FakeKeycloak::start(jwks(&[])).await;
-    let mut config = KeycloakConfig::new(server.url(), REALM);
+    let server = start_keycloak(jwks(&[])).await;
+    let mut config = KeycloakConfig::new(server.base(), REALM);
     config.mode = Mode::Direct;
-    let addr = serve(config).await;
-    let base = format!("http://{addr}");
+    let app = serve(config, post(whoami)).await;
 
-    let prm = get_json(format!("{base}/.well-known/oauth-protected-resource/mcp")).await;
+    let prm = app
+        .get_json("/.well-known/oauth-protected-resource/mcp")
+        .await;
     assert_eq!(prm["authorization_servers"], json!([server.issuer()]));
 
-    let asm = get_json(format!("{base}/.well-known/oauth-authorization-server")).await;
+    let asm = app
+        .get_json("/.well-known/oauth-authorization-server")
+        .await;
     assert_eq!(asm["issuer"], server.issuer());
     assert_eq!(
         asm["registration_endpoint"],
@@ -148,8 +131,13 @@ async fn direct_mode_names_the_realm_and_relays_its_discovery_document() {
 #[tokio::test]
 async fn the_protected_route_takes_tokens_of_the_configured_client_only() {
     let key = TestKey::rsa("Xk2vQ7nR", Algorithm::RS256);
-    let server = FakeKeycloak::start(jwks(&[key.jwk()])).await;
-    let addr = serve(KeycloakConfig::new(server.url(), REALM).client_id(CLIENT)).await;
+    let server = start_keycloak(jwks(&[key.jwk()])).await;
+    let addr = serve(
+        KeycloakConfig::new(server.base(), REALM).client_id(CLIENT),
+        post(whoami),
+    )
+    .await
+    .addr;
     let client = reqwest::Client::new();
     let url = format!("http://{addr}/mcp");
 
@@ -186,8 +174,10 @@ async fn the_protected_route_takes_tokens_of_the_configured_client_only() {
 #[tokio::test]
 async fn without_a_client_tokens_for_this_resource_pass() {
     let key = TestKey::rsa("Xk2vQ7nR", Algorithm::RS256);
-    let server = FakeKeycloak::start(jwks(&[key.jwk()])).await;
-    let addr = serve(KeycloakConfig::new(server.url(), REALM)).await;
+    let server = start_keycloak(jwks(&[key.jwk()])).await;
+    let addr = serve(KeycloakConfig::new(server.base(), REALM), post(whoami))
+        .await
+        .addr;
     let url = format!("http://{addr}/mcp");
     let mut claims = access_token_claims(&server.issuer(), CLIENT);
     claims["aud"] = json!([url, "account"]);

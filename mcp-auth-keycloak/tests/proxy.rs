@@ -5,60 +5,35 @@
 
 mod common;
 
-use std::net::SocketAddr;
-
-use axum::Router;
-use axum::routing::post;
-use common::{CLIENT, CLIENT_SECRET, FakeKeycloak, REALM, access_token_claims};
+use axum::routing::{MethodRouter, post};
+use common::{CLIENT, CLIENT_SECRET, REALM, access_token_claims, serve, start_keycloak};
+use mcp_auth_core::AuthContext;
 use mcp_auth_core::oauth::pkce::s256_challenge;
-use mcp_auth_core::{AuthContext, McpAuth};
 use mcp_auth_keycloak::KeycloakConfig;
-use mcp_auth_testkit::{Algorithm, TestKey, jwks};
+use mcp_auth_testkit::{Algorithm, TestKey, jwks, no_redirects};
 use serde_json::{Value, json};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const VERIFIER: &str = "keycloak-proxy-verifier-0123456789-abcdefghijklmnopq";
 
-async fn serve(config: KeycloakConfig) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let auth = McpAuth::new(config.build().expect("provider"))
-        .resource_url(&format!("http://{addr}/mcp"))
-        .expect("resource URL");
-    let app = Router::new()
-        .route(
-            "/mcp",
-            post(|who: AuthContext| async move { who.user().user_id.clone() }),
-        )
-        .layer(auth.layer())
-        .merge(auth.routes());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    addr
-}
-
-fn no_redirects() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client")
+/// `/mcp` answers with the caller's user id.
+fn user_id() -> MethodRouter {
+    post(|who: AuthContext| async move { who.user().user_id.clone() })
 }
 
 #[tokio::test]
 async fn the_code_flow_goes_through_the_realm_with_the_clients_secret() {
     let key = TestKey::rsa("Xk2vQ7nR", Algorithm::RS256);
-    let kc = FakeKeycloak::start(jwks(&[key.jwk()])).await;
+    let kc = start_keycloak(jwks(&[key.jwk()])).await;
     kc.set_access_token(key.sign(&access_token_claims(&kc.issuer(), CLIENT)));
-    let addr = serve(
-        KeycloakConfig::new(kc.url(), REALM)
+    let base = serve(
+        KeycloakConfig::new(kc.base(), REALM)
             .client_id(CLIENT)
             .client_secret(CLIENT_SECRET),
+        user_id(),
     )
-    .await;
-    let base = format!("http://{addr}");
+    .await
+    .base;
     let http = no_redirects();
 
     // /authorize sends the browser to the realm's auth endpoint, parameters intact.
@@ -132,13 +107,15 @@ async fn the_code_flow_goes_through_the_realm_with_the_clients_secret() {
 
 #[tokio::test]
 async fn a_wrong_client_secret_is_invalid_client() {
-    let kc = FakeKeycloak::start(jwks(&[])).await;
+    let kc = start_keycloak(jwks(&[])).await;
     let addr = serve(
-        KeycloakConfig::new(kc.url(), REALM)
+        KeycloakConfig::new(kc.base(), REALM)
             .client_id(CLIENT)
             .client_secret("not-the-secret"),
+        user_id(),
     )
-    .await;
+    .await
+    .addr;
     let resp = no_redirects()
         .post(format!("http://{addr}/token"))
         .form(&[
@@ -158,8 +135,10 @@ async fn a_wrong_client_secret_is_invalid_client() {
 
 #[tokio::test]
 async fn register_reaches_keycloaks_client_registration() {
-    let kc = FakeKeycloak::start(jwks(&[])).await;
-    let addr = serve(KeycloakConfig::new(kc.url(), REALM)).await;
+    let kc = start_keycloak(jwks(&[])).await;
+    let addr = serve(KeycloakConfig::new(kc.base(), REALM), user_id())
+        .await
+        .addr;
     let resp = no_redirects()
         .post(format!("http://{addr}/register"))
         .json(&json!({"client_name": "Claude", "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}))

@@ -4,30 +4,30 @@
 
 mod common;
 
-use common::{CLIENT, FakeKeycloak, REALM, access_token_claims};
+use common::{CLIENT, REALM, access_token_claims, start_keycloak};
 use mcp_auth_core::{
     Algorithm, AuthContext, AuthProvider, TokenRejection, TokenVerifier, VerifyError,
 };
 use mcp_auth_keycloak::{KeycloakClaims, KeycloakConfig, KeycloakProvider};
-use mcp_auth_testkit::{TestKey, jwks};
+use mcp_auth_testkit::{FakeAuthServer, TestKey, jwks};
 use serde_json::json;
 
 const RESOURCE: &str = "https://mcp.example.com/mcp";
 
 struct Realm {
-    server: FakeKeycloak,
+    server: FakeAuthServer,
     key: TestKey,
 }
 
 impl Realm {
     async fn start() -> Realm {
         let key = TestKey::rsa("Xk2vQ7nR", Algorithm::RS256);
-        let server = FakeKeycloak::start(jwks(&[key.jwk()])).await;
+        let server = start_keycloak(jwks(&[key.jwk()])).await;
         Realm { server, key }
     }
 
     fn provider(&self, client: Option<&str>) -> KeycloakProvider {
-        let mut config = KeycloakConfig::new(self.server.url(), REALM);
+        let mut config = KeycloakConfig::new(self.server.base(), REALM);
         config.client_id = client.map(str::to_owned);
         config.build().expect("provider")
     }
@@ -56,7 +56,7 @@ async fn a_token_issued_to_the_configured_client_passes_by_azp() {
     assert_eq!(ctx.user().user_id, "f2b1c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d");
     assert_eq!(ctx.client_id(), Some(CLIENT));
     assert_eq!(
-        realm.server.certs_hits(),
+        realm.server.jwks_hits(),
         1,
         "keys come from the realm's certs"
     );
@@ -71,11 +71,7 @@ async fn a_token_issued_to_another_client_of_the_realm_is_refused() {
         matches!(refused, TokenRejection::WrongAudience { ref expected, .. } if expected == &[CLIENT.to_owned()]),
         "{refused:?}"
     );
-    assert_eq!(
-        realm.server.certs_hits(),
-        0,
-        "refused before any key lookup"
-    );
+    assert_eq!(realm.server.jwks_hits(), 0, "refused before any key lookup");
 }
 
 #[tokio::test]
@@ -132,7 +128,7 @@ async fn without_a_client_the_resource_url_is_the_audience() {
 #[tokio::test]
 async fn dangerously_accept_any_audience_switches_the_check_off() {
     let realm = Realm::start().await;
-    let config = KeycloakConfig::new(realm.server.url(), REALM)
+    let config = KeycloakConfig::new(realm.server.base(), REALM)
         .client_id(CLIENT)
         .dangerously_accept_any_audience();
     assert!(config.accepts_any_audience());
@@ -146,7 +142,7 @@ async fn dangerously_accept_any_audience_switches_the_check_off() {
 async fn a_token_of_another_realm_is_refused() {
     let realm = Realm::start().await;
     let p = realm.provider(Some(CLIENT));
-    let claims = access_token_claims(&format!("{}/realms/master", realm.server.url()), CLIENT);
+    let claims = access_token_claims(&format!("{}/realms/master", realm.server.base()), CLIENT);
     assert!(matches!(
         rejection(p.verify_token(&realm.key.sign(&claims)).await),
         TokenRejection::WrongIssuer { .. }
@@ -209,8 +205,8 @@ async fn realm_roles_and_the_configured_clients_roles_are_mapped() {
 #[tokio::test]
 async fn es256_realm_keys_work_too() {
     let key = TestKey::ec_p256("ec-1");
-    let server = FakeKeycloak::start(jwks(&[key.jwk()])).await;
-    let p = KeycloakConfig::new(server.url(), REALM)
+    let server = start_keycloak(jwks(&[key.jwk()])).await;
+    let p = KeycloakConfig::new(server.base(), REALM)
         .client_id(CLIENT)
         .build()
         .expect("provider");
