@@ -4,21 +4,14 @@
 //! refresh, and every refusal: unregistered redirect URIs, tampered states,
 //! reused or stolen codes, consent CSRF, oversized bodies, upstream down.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::collections::HashMap;
 use std::time::Duration;
 
-use axum::extract::{Query, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{any, get, post};
-use axum::{Form, Json, Router};
+use common::Setup;
 use mcp_auth_core::oauth::pkce::s256_challenge;
-use mcp_auth_core::{
-    Algorithm, AuthContext, ClientSecret, CustomConfig, CustomProvider, McpAuth, Mode,
-};
-use mcp_auth_testkit::{FakeIdp, TestKey, claims, jwks, unreachable_url};
+use mcp_auth_testkit::unreachable_url;
 use serde_json::{Value, json};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -28,162 +21,16 @@ const CLIENT_STATE: &str = "client state ✓/=&x";
 const UPSTREAM_CLIENT: &str = "pre-registered";
 const UPSTREAM_SECRET: &str = "s3cret";
 
-/// A fake upstream authorization server that knows only the pre-registered client.
-#[derive(Default)]
-struct Upstream {
-    authorize_queries: Mutex<Vec<HashMap<String, String>>>,
-    token_forms: Mutex<Vec<HashMap<String, String>>>,
-    /// Issued code -> (challenge, redirect_uri).
-    codes: Mutex<HashMap<String, (String, String)>>,
-    live_refresh_tokens: Mutex<HashSet<String>>,
-    counter: AtomicUsize,
-    deny: AtomicBool,
-    token: Mutex<String>,
-}
-
-async fn up_authorize(
-    State(u): State<Arc<Upstream>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    u.authorize_queries.lock().expect("lock").push(q.clone());
-    let mut target = url::Url::parse(&q["redirect_uri"]).expect("redirect uri");
-    if u.deny.load(Ordering::SeqCst) {
-        target
-            .query_pairs_mut()
-            .append_pair("error", "access_denied")
-            .append_pair("error_description", "user said no")
-            .append_pair("state", &q["state"]);
-    } else {
-        let code = format!("up-code-{}", u.counter.fetch_add(1, Ordering::SeqCst));
-        u.codes.lock().expect("lock").insert(
-            code.clone(),
-            (q["code_challenge"].clone(), q["redirect_uri"].clone()),
-        );
-        target
-            .query_pairs_mut()
-            .append_pair("code", &code)
-            .append_pair("state", &q["state"]);
-    }
-    Redirect::to(target.as_str()).into_response()
-}
-
-fn up_error(status: StatusCode, error: &str) -> Response {
-    (status, Json(json!({"error": error}))).into_response()
-}
-
-async fn up_token(
-    State(u): State<Arc<Upstream>>,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    u.token_forms.lock().expect("lock").push(f.clone());
-    let field = |k: &str| f.get(k).map_or("", String::as_str);
-    if field("client_id") != UPSTREAM_CLIENT || field("client_secret") != UPSTREAM_SECRET {
-        return up_error(StatusCode::UNAUTHORIZED, "invalid_client");
-    }
-    match field("grant_type") {
-        "authorization_code" => {
-            let Some((challenge, redirect)) = u.codes.lock().expect("lock").remove(field("code"))
-            else {
-                return up_error(StatusCode::BAD_REQUEST, "invalid_grant");
-            };
-            if s256_challenge(field("code_verifier")) != challenge
-                || field("redirect_uri") != redirect
-            {
-                return up_error(StatusCode::BAD_REQUEST, "invalid_grant");
-            }
-        }
-        "refresh_token" => {
-            if !u
-                .live_refresh_tokens
-                .lock()
-                .expect("lock")
-                .remove(field("refresh_token"))
-            {
-                return up_error(StatusCode::BAD_REQUEST, "invalid_grant");
-            }
-        }
-        _ => return up_error(StatusCode::BAD_REQUEST, "unsupported_grant_type"),
-    }
-    let refresh = format!("r{}", u.counter.fetch_add(1, Ordering::SeqCst));
-    u.live_refresh_tokens
-        .lock()
-        .expect("lock")
-        .insert(refresh.clone());
-    Json(json!({
-        "access_token": *u.token.lock().expect("lock"),
-        "token_type": "Bearer",
-        "expires_in": 3600,
-        "refresh_token": refresh,
-    }))
-    .into_response()
-}
-
-struct Setup {
-    base: String,
-    upstream: Arc<Upstream>,
-    http: reqwest::Client,
-    _idp: FakeIdp,
-}
-
+/// The upstream hands out one-time codes bound to their PKCE challenge and
+/// redirect URI, and rotating refresh tokens; no upstream registration.
 async fn setup(token_endpoint_override: Option<String>) -> Setup {
-    let key = TestKey::rsa("k", Algorithm::RS256);
-    let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
-    let upstream = Arc::new(Upstream::default());
-    let up_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let up = format!("http://{}", up_listener.local_addr().expect("addr"));
-    let up_app = Router::new()
-        .route("/authorize", get(up_authorize))
-        .route("/token", post(up_token))
-        .with_state(Arc::clone(&upstream));
-    tokio::spawn(async move {
-        let _ = axum::serve(up_listener, up_app).await;
-    });
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let resource = format!("{base}/mcp");
-    *upstream.token.lock().expect("lock") =
-        key.sign(&claims(&idp.issuer(), &resource, "brokered-user"));
-    let mut config = CustomConfig::new(idp.issuer());
-    config.jwks_url = Some(idp.jwks_url());
-    config.mode = Mode::Proxy;
-    config.authorization_endpoint = Some(format!("{up}/authorize"));
-    config.token_endpoint = Some(token_endpoint_override.unwrap_or(format!("{up}/token")));
-    config.registration_endpoint = None;
-    config.grant_types_supported = vec![
-        "authorization_code".into(),
-        "refresh_token".into(),
-        "client_credentials".into(),
-    ];
-    let provider = CustomProvider::new(config)
-        .expect("provider")
-        .with_proxy_client(UPSTREAM_CLIENT, Some(ClientSecret::new(UPSTREAM_SECRET)))
-        .with_authorize_param("audience", "https://api.example.com");
-    let auth = McpAuth::new(provider).resource_url(&resource).expect("url");
-    let app = Router::new()
-        .route(
-            "/mcp",
-            any(|who: AuthContext| async move { who.user().user_id.clone() }),
-        )
-        .layer(auth.layer())
-        .merge(auth.routes());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    Setup {
-        base,
-        upstream,
-        http,
-        _idp: idp,
-    }
+    common::setup(
+        "brokered-user",
+        (UPSTREAM_CLIENT, UPSTREAM_SECRET),
+        token_endpoint_override,
+        |_, config| config.registration_endpoint = None,
+    )
+    .await
 }
 
 fn location(resp: &reqwest::Response) -> String {
@@ -387,11 +234,7 @@ async fn full_code_flow_through_the_broker_then_refresh() {
     let csrf_cookie = cookies(&resp).join("; ");
     assert!(csrf_cookie.starts_with("mcp-auth-csrf="), "{csrf_cookie}");
     assert!(
-        s.upstream
-            .authorize_queries
-            .lock()
-            .expect("lock")
-            .is_empty(),
+        s.upstream.authorize_queries().is_empty(),
         "nothing forwarded before consent"
     );
     let html = resp.text().await.expect("html");
@@ -437,7 +280,7 @@ async fn full_code_flow_through_the_broker_then_refresh() {
     assert_eq!(back["state"], CLIENT_STATE, "state unchanged");
     let code = back["code"].clone();
     assert!(code.len() >= 27, "at least 160 bits");
-    let form = s.upstream.token_forms.lock().expect("lock")[0].clone();
+    let form = s.upstream.token_forms()[0].clone();
     assert_eq!(form["client_secret"], UPSTREAM_SECRET);
     assert_eq!(form["redirect_uri"], format!("{}/oauth/callback", s.base));
     assert_ne!(form["code_verifier"], VERIFIER);
@@ -481,7 +324,7 @@ async fn full_code_flow_through_the_broker_then_refresh() {
     assert_eq!(resp.headers()["cache-control"], "no-store");
     let refreshed: Value = resp.json().await.expect("json");
     assert!(refreshed["access_token"].is_string());
-    let form = s.upstream.token_forms.lock().expect("lock")[1].clone();
+    let form = s.upstream.token_forms()[1].clone();
     assert_eq!(form["client_id"], UPSTREAM_CLIENT);
     assert_eq!(form["client_secret"], UPSTREAM_SECRET);
     let resp = s
@@ -582,13 +425,7 @@ async fn unregistered_redirect_uris_and_unknown_clients_are_refused_without_redi
     let back = query_of(&location(&resp));
     assert_eq!(back["error"], "invalid_request");
     assert_eq!(back["state"], "st");
-    assert!(
-        s.upstream
-            .authorize_queries
-            .lock()
-            .expect("lock")
-            .is_empty()
-    );
+    assert!(s.upstream.authorize_queries().is_empty());
 }
 
 #[tokio::test]
@@ -762,11 +599,7 @@ async fn consent_needs_the_csrf_token_of_the_browser_that_saw_the_page() {
         assert_eq!(error_of(resp).await, (400, "invalid_request".into()));
     }
     assert!(
-        s.upstream
-            .authorize_queries
-            .lock()
-            .expect("lock")
-            .is_empty(),
+        s.upstream.authorize_queries().is_empty(),
         "nothing reached the upstream"
     );
 
@@ -792,7 +625,7 @@ async fn consent_needs_the_csrf_token_of_the_browser_that_saw_the_page() {
 #[tokio::test]
 async fn an_upstream_error_goes_to_the_client_with_its_state() {
     let s = setup(None).await;
-    s.upstream.deny.store(true, Ordering::SeqCst);
+    s.upstream.set_deny_authorizations(true);
     let client_id = s.register(&[REDIRECT]).await;
     let page = s.consent_page(&client_id, "").await;
     let callback = s.through_upstream(&location(&s.approve(&page).await)).await;

@@ -2,173 +2,30 @@
 //! the code flow with PKCE through our /authorize and /token, refresh, error
 //! mapping, the pre-registered client's secret, limits, and upstream failure.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+mod common;
+
 use std::time::Duration;
 
-use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{any, get, post};
-use axum::{Form, Json, Router};
+use common::Setup;
 use mcp_auth_core::oauth::pkce::s256_challenge;
-use mcp_auth_core::{
-    Algorithm, AuthContext, ClientSecret, CustomConfig, CustomProvider, McpAuth, Mode,
-};
-use mcp_auth_testkit::{FakeIdp, TestKey, claims, jwks, unreachable_url};
+use mcp_auth_testkit::{Codes, RefreshTokens, unreachable_url};
 use serde_json::{Value, json};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const VERIFIER: &str = "proxy-test-verifier-0123456789-abcdefghijklmnopqrstuv";
 
-#[derive(Default)]
-struct Upstream {
-    authorize_queries: Mutex<Vec<HashMap<String, String>>>,
-    token_forms: Mutex<Vec<HashMap<String, String>>>,
-    challenge: Mutex<Option<String>>,
-    token: Mutex<String>,
-}
-
-async fn up_authorize(
-    State(u): State<Arc<Upstream>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    *u.challenge.lock().expect("lock") = q.get("code_challenge").cloned();
-    let mut target = url::Url::parse(&q["redirect_uri"]).expect("redirect uri");
-    target
-        .query_pairs_mut()
-        .append_pair("code", "upstream-code")
-        .append_pair("state", q.get("state").map_or("", String::as_str));
-    let target = target.to_string();
-    u.authorize_queries.lock().expect("lock").push(q);
-    Redirect::to(&target).into_response()
-}
-
-async fn up_token(
-    State(u): State<Arc<Upstream>>,
-    Form(f): Form<HashMap<String, String>>,
-) -> Response {
-    u.token_forms.lock().expect("lock").push(f.clone());
-    if f.get("client_id").map(String::as_str) == Some("pre-registered")
-        && f.get("client_secret").map(String::as_str) != Some("s3cret")
-    {
-        return (
-            axum::http::StatusCode::UNAUTHORIZED,
-            Json(json!({"error": "unauthorized_client"})),
-        )
-            .into_response();
-    }
-    if f.get("client_id").map(String::as_str) == Some("stale-client") {
-        return (
-            axum::http::StatusCode::BAD_REQUEST,
-            Json(json!({"error": "unauthorized_client"})),
-        )
-            .into_response();
-    }
-    match f.get("grant_type").map(String::as_str) {
-        Some("authorization_code") => {
-            let challenge = u
-                .challenge
-                .lock()
-                .expect("lock")
-                .clone()
-                .unwrap_or_default();
-            if f.get("code").map(String::as_str) != Some("upstream-code")
-                || s256_challenge(f.get("code_verifier").map_or("", String::as_str)) != challenge
-            {
-                return (
-                    axum::http::StatusCode::BAD_REQUEST,
-                    Json(json!({"error": "invalid_grant"})),
-                )
-                    .into_response();
-            }
-        }
-        Some("refresh_token") if f.get("refresh_token").map(String::as_str) == Some("r1") => {}
-        _ => {
-            return (
-                axum::http::StatusCode::BAD_REQUEST,
-                Json(json!({"error": "invalid_grant"})),
-            )
-                .into_response();
-        }
-    }
-    Json(json!({"access_token": *u.token.lock().expect("lock"), "token_type": "Bearer", "expires_in": 3600, "refresh_token": "r1"})).into_response()
-}
-
-async fn up_register(Json(body): Json<Value>) -> Response {
-    (
-        axum::http::StatusCode::CREATED,
-        Json(json!({"client_id": "dcr-client", "redirect_uris": body["redirect_uris"]})),
-    )
-        .into_response()
-}
-
-struct Setup {
-    base: String,
-    upstream: Arc<Upstream>,
-    http: reqwest::Client,
-    _idp: FakeIdp,
-}
-
 async fn setup(token_endpoint_override: Option<String>) -> Setup {
-    let key = TestKey::rsa("k", Algorithm::RS256);
-    let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
-    let upstream = Arc::new(Upstream::default());
-    let up_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let up = format!("http://{}", up_listener.local_addr().expect("addr"));
-    let up_app = Router::new()
-        .route("/authorize", get(up_authorize))
-        .route("/token", post(up_token))
-        .route("/register", post(up_register))
-        .with_state(Arc::clone(&upstream));
-    tokio::spawn(async move {
-        let _ = axum::serve(up_listener, up_app).await;
-    });
-
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let resource = format!("{base}/mcp");
-    *upstream.token.lock().expect("lock") =
-        key.sign(&claims(&idp.issuer(), &resource, "proxied-user"));
-    let mut config = CustomConfig::new(idp.issuer());
-    config.jwks_url = Some(idp.jwks_url());
-    config.mode = Mode::Proxy;
-    config.authorization_endpoint = Some(format!("{up}/authorize"));
-    config.token_endpoint = Some(token_endpoint_override.unwrap_or(format!("{up}/token")));
-    config.registration_endpoint = Some(format!("{up}/register"));
-    config.grant_types_supported = vec![
-        "authorization_code".into(),
-        "refresh_token".into(),
-        "client_credentials".into(),
-    ];
-    let provider = CustomProvider::new(config)
-        .expect("provider")
-        .with_proxy_client("pre-registered", Some(ClientSecret::new("s3cret")))
-        .with_authorize_param("audience", "https://api.example.com");
-    let auth = McpAuth::new(provider).resource_url(&resource).expect("url");
-    let app = Router::new()
-        .route(
-            "/mcp",
-            any(|who: AuthContext| async move { who.user().user_id.clone() }),
-        )
-        .layer(auth.layer())
-        .merge(auth.routes());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    Setup {
-        base,
-        upstream,
-        http,
-        _idp: idp,
-    }
+    common::setup(
+        "proxied-user",
+        ("pre-registered", "s3cret"),
+        token_endpoint_override,
+        |upstream, config| {
+            upstream.set_codes(Codes::Fixed("upstream-code".into()));
+            upstream.set_refresh_tokens(RefreshTokens::Fixed("r1".into()));
+            config.registration_endpoint = Some(upstream.register_url());
+        },
+    )
+    .await
 }
 
 fn authorize_query(client_id: &str) -> Vec<(&'static str, String)> {
@@ -235,7 +92,7 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
         .expect("ascii")
         .to_owned();
     let resp = s.http.get(&upstream_url).send().await.expect("upstream");
-    let q = s.upstream.authorize_queries.lock().expect("lock")[0].clone();
+    let q = s.upstream.authorize_queries()[0].clone();
     assert_eq!(
         q["state"], "client state ✓/=",
         "state passes through unchanged"
@@ -275,7 +132,7 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
         .expect("send");
     assert_eq!(who.text().await.expect("text"), "proxied-user");
     assert!(
-        !s.upstream.token_forms.lock().expect("lock")[0].contains_key("client_secret"),
+        !s.upstream.token_forms()[0].contains_key("client_secret"),
         "no secret for a DCR client"
     );
 
@@ -340,10 +197,7 @@ async fn pre_registered_secret_is_injected_and_auth_failures_become_invalid_clie
         .await
         .expect("send");
     assert_eq!(resp.status(), 200);
-    assert_eq!(
-        s.upstream.token_forms.lock().expect("lock")[0]["client_secret"],
-        "s3cret"
-    );
+    assert_eq!(s.upstream.token_forms()[0]["client_secret"], "s3cret");
     // unauthorized_client from the upstream is invalid_client (401) here.
     let resp = s
         .http
@@ -471,7 +325,7 @@ async fn the_pre_registered_secret_never_buys_a_client_credentials_token() {
         resp.json::<Value>().await.expect("json")["error"],
         "invalid_client"
     );
-    let forms = s.upstream.token_forms.lock().expect("lock").clone();
+    let forms = s.upstream.token_forms();
     assert_eq!(forms.len(), 1);
     assert!(
         !forms[0].contains_key("client_secret"),

@@ -1,0 +1,69 @@
+//! Proxy mode in front of the testkit's fake upstream, for proxy_flow.rs and
+//! proxy_broker.rs.
+
+use mcp_auth_core::{
+    Algorithm, AuthContext, ClientSecret, CustomConfig, CustomProvider, McpAuth, Mode,
+};
+use mcp_auth_testkit::{FakeIdp, TestKey, claims, jwks, no_redirects, serve_with};
+
+use axum::Router;
+use axum::routing::any;
+
+/// Our server in proxy mode, its upstream, and a client that shows each redirect.
+pub struct Setup {
+    pub base: String,
+    /// The token issuer (its JWKS) and the upstream authorization server in one.
+    pub upstream: FakeIdp,
+    pub http: reqwest::Client,
+}
+
+/// Starts the upstream, which knows only `client` (a confidential client) and
+/// what registers with it, and hands out a token for `user`; then, in front of it,
+/// `/mcp` (answering the caller's user id) behind a proxy-mode provider with
+/// `client` as its pre-registered upstream client, an `audience` authorize
+/// parameter, and `token_endpoint` instead of the upstream's if given. `tweak`
+/// sets up the upstream and the provider's configuration further.
+pub async fn setup(
+    user: &str,
+    (client_id, secret): (&str, &str),
+    token_endpoint: Option<String>,
+    tweak: impl FnOnce(&FakeIdp, &mut CustomConfig),
+) -> Setup {
+    let key = TestKey::rsa("k", Algorithm::RS256);
+    let upstream = FakeIdp::start(jwks(&[key.jwk()])).await;
+    upstream.add_confidential_client(client_id, secret);
+    upstream.set_refuse_unknown_clients(true);
+    let (_, base) = serve_with(|base| {
+        let resource = format!("{base}/mcp");
+        upstream.set_access_token(key.sign(&claims(&upstream.issuer(), &resource, user)));
+        let mut config = CustomConfig::new(upstream.issuer());
+        config.jwks_url = Some(upstream.jwks_url());
+        config.mode = Mode::Proxy;
+        config.authorization_endpoint = Some(upstream.authorize_url());
+        config.token_endpoint = Some(token_endpoint.unwrap_or(upstream.token_url()));
+        config.grant_types_supported = vec![
+            "authorization_code".into(),
+            "refresh_token".into(),
+            "client_credentials".into(),
+        ];
+        tweak(&upstream, &mut config);
+        let provider = CustomProvider::new(config)
+            .expect("provider")
+            .with_proxy_client(client_id, Some(ClientSecret::new(secret)))
+            .with_authorize_param("audience", "https://api.example.com");
+        let auth = McpAuth::new(provider).resource_url(&resource).expect("url");
+        Router::new()
+            .route(
+                "/mcp",
+                any(|who: AuthContext| async move { who.user().user_id.clone() }),
+            )
+            .layer(auth.layer())
+            .merge(auth.routes())
+    })
+    .await;
+    Setup {
+        base,
+        upstream,
+        http: no_redirects(),
+    }
+}
