@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 
 use axum::Router;
+use axum::routing::MethodRouter;
+use mcp_auth_core::{AuthProvider, McpAuth};
 use serde_json::Value;
 
 /// Serves the app `build` makes of its own base URL (`http://127.0.0.1:PORT`) on
@@ -50,6 +52,21 @@ impl McpServer {
             base,
             resource,
         }
+    }
+
+    /// Serves `/mcp`, answered by `mcp`, protected by `provider`, with the
+    /// discovery routes: the way a user mounts `McpAuth`.
+    pub async fn protected(provider: impl AuthProvider, mcp: MethodRouter) -> McpServer {
+        McpServer::start(|resource| {
+            let auth = McpAuth::new(provider)
+                .resource_url(resource)
+                .expect("resource URL");
+            Router::new()
+                .route("/mcp", mcp)
+                .layer(auth.layer())
+                .merge(auth.routes())
+        })
+        .await
     }
 
     /// The base URL + `path`.

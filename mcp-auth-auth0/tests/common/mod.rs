@@ -7,10 +7,9 @@
 
 use std::ops::Deref;
 
-use axum::Router;
 use axum::routing::any;
 use mcp_auth_auth0::{Auth0Config, Auth0Provider};
-use mcp_auth_core::{AuthContext, McpAuth};
+use mcp_auth_core::AuthContext;
 use mcp_auth_testkit::{
     Algorithm, Codes, FakeAuthServer, Layout, McpServer, RefreshTokens, TestKey, jwks, now,
 };
@@ -129,16 +128,7 @@ async fn whoami(ctx: AuthContext) -> axum::Json<Value> {
 /// Serves `/mcp` protected by `provider`, with the discovery routes, the way a
 /// user mounts it.
 pub async fn serve(provider: Auth0Provider) -> McpServer {
-    McpServer::start(|resource| {
-        let auth = McpAuth::new(provider)
-            .resource_url(resource)
-            .expect("resource URL");
-        Router::new()
-            .route("/mcp", any(whoami))
-            .layer(auth.layer())
-            .merge(auth.routes())
-    })
-    .await
+    McpServer::protected(provider, any(whoami)).await
 }
 
 /// The `WWW-Authenticate` header of a response, or "".

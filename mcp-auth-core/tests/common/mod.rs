@@ -1,13 +1,9 @@
 //! Proxy mode in front of the testkit's fake upstream, for proxy_flow.rs and
 //! proxy_broker.rs.
 
-use mcp_auth_core::{
-    Algorithm, AuthContext, ClientSecret, CustomConfig, CustomProvider, McpAuth, Mode,
-};
-use mcp_auth_testkit::{FakeIdp, TestKey, claims, jwks, no_redirects, serve_with};
-
-use axum::Router;
 use axum::routing::any;
+use mcp_auth_core::{Algorithm, AuthContext, ClientSecret, CustomConfig, CustomProvider, Mode};
+use mcp_auth_testkit::{FakeIdp, McpServer, TestKey, claims, jwks, no_redirects};
 
 /// Our server in proxy mode, its upstream, and a client that shows each redirect.
 pub struct Setup {
@@ -33,36 +29,26 @@ pub async fn setup(
     let upstream = FakeIdp::start(jwks(&[key.jwk()])).await;
     upstream.add_confidential_client(client_id, secret);
     upstream.set_refuse_unknown_clients(true);
-    let (_, base) = serve_with(|base| {
-        let resource = format!("{base}/mcp");
-        upstream.set_access_token(key.sign(&claims(&upstream.issuer(), &resource, user)));
-        let mut config = CustomConfig::new(upstream.issuer());
-        config.jwks_url = Some(upstream.jwks_url());
-        config.mode = Mode::Proxy;
-        config.authorization_endpoint = Some(upstream.authorize_url());
-        config.token_endpoint = Some(token_endpoint.unwrap_or(upstream.token_url()));
-        config.grant_types_supported = vec![
-            "authorization_code".into(),
-            "refresh_token".into(),
-            "client_credentials".into(),
-        ];
-        tweak(&upstream, &mut config);
-        let provider = CustomProvider::new(config)
-            .expect("provider")
-            .with_proxy_client(client_id, Some(ClientSecret::new(secret)))
-            .with_authorize_param("audience", "https://api.example.com");
-        let auth = McpAuth::new(provider).resource_url(&resource).expect("url");
-        Router::new()
-            .route(
-                "/mcp",
-                any(|who: AuthContext| async move { who.user().user_id.clone() }),
-            )
-            .layer(auth.layer())
-            .merge(auth.routes())
-    })
-    .await;
+    let mut config = CustomConfig::new(upstream.issuer());
+    config.jwks_url = Some(upstream.jwks_url());
+    config.mode = Mode::Proxy;
+    config.authorization_endpoint = Some(upstream.authorize_url());
+    config.token_endpoint = Some(token_endpoint.unwrap_or(upstream.token_url()));
+    config.grant_types_supported = vec![
+        "authorization_code".into(),
+        "refresh_token".into(),
+        "client_credentials".into(),
+    ];
+    tweak(&upstream, &mut config);
+    let provider = CustomProvider::new(config)
+        .expect("provider")
+        .with_proxy_client(client_id, Some(ClientSecret::new(secret)))
+        .with_authorize_param("audience", "https://api.example.com");
+    let user_id = any(|who: AuthContext| async move { who.user().user_id.clone() });
+    let server = McpServer::protected(provider, user_id).await;
+    upstream.set_access_token(key.sign(&claims(&upstream.issuer(), &server.resource, user)));
     Setup {
-        base,
+        base: server.base,
         upstream,
         http: no_redirects(),
     }

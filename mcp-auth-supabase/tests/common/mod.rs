@@ -4,9 +4,7 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
-use axum::Router;
 use axum::routing::MethodRouter;
-use mcp_auth_core::McpAuth;
 use mcp_auth_supabase::SupabaseConfig;
 use mcp_auth_testkit::{Codes, FakeAuthServer, Layout, McpServer, RefreshTokens, now, sign_hmac};
 use serde_json::{Value, json};
@@ -52,16 +50,7 @@ pub async fn start_project(jwks: Value) -> FakeAuthServer {
 /// Serves `/mcp` (answered by `mcp`) protected by the preset built from `config`,
 /// with the discovery routes.
 pub async fn serve(config: SupabaseConfig, mcp: MethodRouter) -> McpServer {
-    McpServer::start(|resource| {
-        let auth = McpAuth::new(config.build().expect("provider"))
-            .resource_url(resource)
-            .expect("resource URL");
-        Router::new()
-            .route("/mcp", mcp)
-            .layer(auth.layer())
-            .merge(auth.routes())
-    })
-    .await
+    McpServer::protected(config.build().expect("provider"), mcp).await
 }
 
 /// The claims of a Supabase access token for a user who signed in with GitHub,

@@ -6,9 +6,8 @@
 
 use std::ops::Deref;
 
-use axum::Router;
 use axum::routing::any;
-use mcp_auth_core::{AuthContext, McpAuth};
+use mcp_auth_core::AuthContext;
 use mcp_auth_testkit::{Algorithm, FakeAuthServer, Layout, McpServer, TestKey, jwks, now};
 use mcp_auth_workos::{WorkosClaims as _, WorkosConfig, WorkosProvider};
 use serde_json::{Value, json};
@@ -101,14 +100,5 @@ async fn whoami(ctx: AuthContext) -> axum::Json<Value> {
 /// Serves `/mcp` protected by `provider`, with the discovery routes, the way a
 /// user mounts it. The resource URL is `http://127.0.0.1:PORT/mcp`.
 pub async fn serve(provider: WorkosProvider) -> McpServer {
-    McpServer::start(|resource| {
-        let auth = McpAuth::new(provider)
-            .resource_url(resource)
-            .expect("resource URL");
-        Router::new()
-            .route("/mcp", any(whoami))
-            .layer(auth.layer())
-            .merge(auth.routes())
-    })
-    .await
+    McpServer::protected(provider, any(whoami)).await
 }
