@@ -11,6 +11,7 @@ use mcp_auth_core::McpAuth;
 use mcp_auth_core::dev_issuer::{DevIssuer, DevIssuerConfig};
 use mcp_auth_core::oauth::pkce::s256_challenge;
 use mcp_auth_core::rmcp::Auth;
+use mcp_auth_testkit::{no_redirects, serve_with};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData, tool, tool_router};
@@ -37,41 +38,33 @@ struct App {
 }
 
 async fn start(tweak: impl FnOnce(&mut DevIssuerConfig)) -> App {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let resource = format!("{base}/mcp");
-    let mut config = DevIssuerConfig::new(&base, &resource);
-    config.auto_approve = true;
-    tweak(&mut config);
-    let issuer = DevIssuer::new(config).expect("issuer");
-    let auth = McpAuth::new(issuer.provider(&issuer.jwks_url()).expect("provider"))
-        .resource_url(&resource)
-        .expect("url");
-    let mcp = StreamableHttpService::new(
-        || Ok(Tools),
-        NeverSessionManager::default().into(),
-        StreamableHttpServerConfig::default()
-            .with_legacy_session_mode(false)
-            .with_json_response(true),
-    );
-    let app = Router::new()
-        .nest_service("/mcp", mcp)
-        .layer(auth.layer())
-        .merge(auth.routes())
-        .merge(issuer.routes());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let (_, base) = serve_with(|base| {
+        let resource = format!("{base}/mcp");
+        let mut config = DevIssuerConfig::new(base, &resource);
+        config.auto_approve = true;
+        tweak(&mut config);
+        let issuer = DevIssuer::new(config).expect("issuer");
+        let auth = McpAuth::new(issuer.provider(&issuer.jwks_url()).expect("provider"))
+            .resource_url(&resource)
+            .expect("url");
+        let mcp = StreamableHttpService::new(
+            || Ok(Tools),
+            NeverSessionManager::default().into(),
+            StreamableHttpServerConfig::default()
+                .with_legacy_session_mode(false)
+                .with_json_response(true),
+        );
+        Router::new()
+            .nest_service("/mcp", mcp)
+            .layer(auth.layer())
+            .merge(auth.routes())
+            .merge(issuer.routes())
+    })
+    .await;
     App {
+        resource: format!("{base}/mcp"),
         base,
-        resource,
-        http,
+        http: no_redirects(),
     }
 }
 

@@ -9,7 +9,7 @@ use axum::routing::{any, get};
 use mcp_auth_core::{
     Algorithm, AuthContext, CustomConfig, CustomProvider, InsufficientScope, JwksConfig, McpAuth,
 };
-use mcp_auth_testkit::{FakeIdp, TestKey, claims, jwks, now, unreachable_url};
+use mcp_auth_testkit::{FakeIdp, McpServer, TestKey, claims, jwks, now, unreachable_url};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, WWW_AUTHENTICATE};
 use serde_json::{Value, json};
@@ -43,35 +43,33 @@ async fn admin(ctx: AuthContext) -> Result<&'static str, InsufficientScope> {
 }
 
 async fn start(issuer: &str, jwks_url: &str, tweak: impl FnOnce(McpAuth) -> McpAuth) -> Server {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let resource = format!("http://{addr}/mcp");
     let mut config = CustomConfig::new(issuer);
     config.jwks_url = Some(jwks_url.to_owned());
     config.scopes_supported = vec!["read".into(), "write".into()];
     config.jwks = JwksConfig::default();
     let provider = CustomProvider::new(config).expect("provider");
-    let auth = tweak(
-        McpAuth::new(provider)
-            .resource_url(&resource)
-            .expect("resource"),
-    );
-    let app = Router::new()
-        .route("/mcp", any(whoami))
-        .route("/mcp/{*rest}", any(whoami))
-        .route("/admin", get(admin))
-        .route("/health", get(|| async { "ok" }))
-        .route("/docs", get(|| async { "docs" }))
-        .route("/inspector/{*rest}", get(|| async { "inspector" }))
-        .route("/openmcp.json", get(|| async { "{}" }))
-        .layer(auth.layer())
-        .merge(auth.routes());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    Server { addr, resource }
+    let server = McpServer::start(|resource| {
+        let auth = tweak(
+            McpAuth::new(provider)
+                .resource_url(resource)
+                .expect("resource"),
+        );
+        Router::new()
+            .route("/mcp", any(whoami))
+            .route("/mcp/{*rest}", any(whoami))
+            .route("/admin", get(admin))
+            .route("/health", get(|| async { "ok" }))
+            .route("/docs", get(|| async { "docs" }))
+            .route("/inspector/{*rest}", get(|| async { "inspector" }))
+            .route("/openmcp.json", get(|| async { "{}" }))
+            .layer(auth.layer())
+            .merge(auth.routes())
+    })
+    .await;
+    Server {
+        addr: server.addr,
+        resource: server.resource,
+    }
 }
 
 async fn body(resp: reqwest::Response) -> Value {
@@ -471,20 +469,9 @@ async fn discovery_documents_proxy_and_direct() {
     config.authorization_endpoint = Some(format!("{}/authorize", idp.issuer()));
     config.token_endpoint = Some(format!("{}/token", idp.issuer()));
     config.registration_endpoint = Some(format!("{}/register", idp.issuer()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+    let addr = McpServer::protected(CustomProvider::new(config).expect("provider"), any(whoami))
         .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let auth = McpAuth::new(CustomProvider::new(config).expect("provider"))
-        .resource_url(&format!("http://{addr}/mcp"))
-        .expect("url");
-    let app: Router = Router::new()
-        .route("/mcp", any(whoami))
-        .layer(auth.layer())
-        .merge(auth.routes());
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
+        .addr;
     let prm = body(
         client
             .get(format!(
