@@ -176,6 +176,22 @@ where
     }
 }
 
+/// A tool-level error: the caller sees `message`.
+pub fn tool_error(message: impl Into<String>) -> rmcp::model::CallToolResult {
+    rmcp::model::CallToolResult::error(vec![rmcp::model::ContentBlock::text(message)])
+}
+
+/// The HTTP client the vendor tools use to call an upstream API: 10 s timeout,
+/// 5 s connect timeout, and no redirects, so a credential it carries (the
+/// caller's token, an API key) never goes wherever a redirect points.
+pub fn upstream_http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,26 +17,18 @@
 //! tokens for `/userinfo` too: it is in their `aud`).
 
 use std::process::ExitCode;
-use std::time::Duration;
 
 use mcp_auth::rmcp::Auth;
 use mcp_auth::{AuthContext, McpAuth, auth0_provider};
-use rmcp::model::{CallToolResult, ContentBlock};
+use mcp_auth_examples::tool_error;
+use rmcp::model::CallToolResult;
 use rmcp::{ErrorData, tool, tool_router};
 use serde_json::{Value, json};
-
-/// How long `get-auth0-profile` waits for Auth0.
-const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
 struct Auth0Server {
     /// The client for calls to Auth0 (with a timeout).
     http: reqwest::Client,
-}
-
-/// A tool-level error: the caller sees `message`.
-fn tool_error(message: impl Into<String>) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(message)])
 }
 
 /// `https://{domain}/userinfo` for the tenant that issued the caller's token. The
@@ -118,13 +110,7 @@ impl Auth0Server {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let http = match reqwest::Client::builder()
-        .timeout(UPSTREAM_TIMEOUT)
-        .connect_timeout(Duration::from_secs(5))
-        // The caller's token is never carried to wherever a redirect points.
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
+    let http = match mcp_auth_examples::upstream_http_client() {
         Ok(http) => http,
         Err(e) => {
             eprintln!("error: cannot build the HTTP client: {e}");

@@ -21,19 +21,17 @@
 
 use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
-use std::time::Duration;
 
 use mcp_auth::env::EnvReader;
 use mcp_auth::rmcp::Auth;
 use mcp_auth::{McpAuth, WorkosApiKey, WorkosClaims as _, workos_provider};
-use rmcp::model::{CallToolResult, ContentBlock};
+use mcp_auth_examples::tool_error;
+use rmcp::model::CallToolResult;
 use rmcp::{ErrorData, tool, tool_router};
 use serde_json::{Value, json};
 
 /// The variable that replaces the WorkOS API base URL.
 const API_BASE_URL_VAR: &str = "WORKOS_API_BASE_URL";
-/// How long `get-workos-user` waits for the WorkOS API.
-const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where and how to call the WorkOS API; known once the provider is built.
 #[derive(Debug)]
@@ -46,11 +44,6 @@ struct WorkosApi {
 struct WorkosServer {
     http: reqwest::Client,
     api: Arc<OnceLock<WorkosApi>>,
-}
-
-/// A tool-level error: the caller sees `message`.
-fn tool_error(message: impl Into<String>) -> CallToolResult {
-    CallToolResult::error(vec![ContentBlock::text(message)])
 }
 
 #[tool_router(server_handler)]
@@ -143,13 +136,7 @@ impl WorkosServer {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let http = match reqwest::Client::builder()
-        .timeout(UPSTREAM_TIMEOUT)
-        .connect_timeout(Duration::from_secs(5))
-        // The API key is never carried to wherever a redirect points.
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    {
+    let http = match mcp_auth_examples::upstream_http_client() {
         Ok(http) => http,
         Err(e) => {
             eprintln!("error: cannot build the HTTP client: {e}");
