@@ -40,10 +40,20 @@ const CONTROLLED_VARS: &[&str] = &[
     "MCP_AUTH_DEV_AUTO_APPROVE",
 ];
 
-/// A port that was free a moment ago.
+/// A port that was free a moment ago, chosen below Linux's ephemeral range
+/// (32768-60999): the fake servers of parallel tests bind port 0 and get ports
+/// from that range, so they cannot take this one between our check and the
+/// child's bind.
 pub fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local address").port()
+    use std::hash::{BuildHasher, RandomState};
+    let random = RandomState::new();
+    for attempt in 0u32..1000 {
+        let port = 20_000 + (random.hash_one((std::process::id(), attempt)) % 12_000) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port found below the ephemeral range");
 }
 
 /// A running example. Dropping it kills the process.
