@@ -263,13 +263,13 @@ impl AuthContext {
     }
 
     /// Whether at least one of `scopes` is granted.
-    pub fn has_any_scope(&self, scopes: &[&str]) -> bool {
-        scopes.iter().any(|s| self.has_scope(s))
+    pub fn has_any_scope<S: AsRef<str>>(&self, scopes: &[S]) -> bool {
+        scopes.iter().any(|s| self.has_scope(s.as_ref()))
     }
 
     /// Whether every one of `scopes` is granted.
-    pub fn has_all_scopes(&self, scopes: &[&str]) -> bool {
-        scopes.iter().all(|s| self.has_scope(s))
+    pub fn has_all_scopes<S: AsRef<str>>(&self, scopes: &[S]) -> bool {
+        scopes.iter().all(|s| self.has_scope(s.as_ref()))
     }
 
     /// Fails with [`InsufficientScope`] (a 403 `insufficient_scope` response, or an
@@ -279,7 +279,7 @@ impl AuthContext {
     }
 
     /// Fails unless every one of `scopes` is granted.
-    pub fn require_all_scopes(&self, scopes: &[&str]) -> Result<(), InsufficientScope> {
+    pub fn require_all_scopes<S: AsRef<str>>(&self, scopes: &[S]) -> Result<(), InsufficientScope> {
         if self.has_all_scopes(scopes) {
             Ok(())
         } else {
@@ -288,7 +288,7 @@ impl AuthContext {
     }
 
     /// Fails unless at least one of `scopes` is granted.
-    pub fn require_any_scope(&self, scopes: &[&str]) -> Result<(), InsufficientScope> {
+    pub fn require_any_scope<S: AsRef<str>>(&self, scopes: &[S]) -> Result<(), InsufficientScope> {
         if self.has_any_scope(scopes) {
             Ok(())
         } else {
@@ -296,7 +296,7 @@ impl AuthContext {
         }
     }
 
-    fn insufficient(&self, required: &[&str]) -> InsufficientScope {
+    fn insufficient<S: AsRef<str>>(&self, required: &[S]) -> InsufficientScope {
         let mut granted: Vec<String> = self.0.scopes.clone();
         for p in &self.0.user.permissions {
             if !granted.contains(p) {
@@ -304,7 +304,7 @@ impl AuthContext {
             }
         }
         InsufficientScope {
-            required: required.iter().map(|s| (*s).to_owned()).collect(),
+            required: required.iter().map(|s| s.as_ref().to_owned()).collect(),
             granted,
         }
     }

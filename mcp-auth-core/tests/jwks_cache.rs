@@ -302,3 +302,35 @@ async fn discovery_finds_jwks_uri_and_checks_the_issuer() {
         other => panic!("expected an issuer mismatch, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_hanging_idp_hits_the_request_timeout_instead_of_hanging_the_request() {
+    let key = TestKey::rsa("k", Algorithm::RS256);
+    let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
+    idp.set_behavior(Behavior::Delay(Duration::from_secs(30)));
+    let config = JwksConfig {
+        fetch: FetchLimits {
+            request_timeout: Duration::from_millis(300),
+            ..FetchLimits::default()
+        },
+        ..JwksConfig::default()
+    };
+    let v = verifier(
+        &idp.issuer(),
+        JwksCache::new(idp.jwks_url(), config).expect("cache"),
+    );
+    let token = key.sign(&claims(&idp.issuer(), AUD, "u"));
+    let started = std::time::Instant::now();
+    let outcome = tokio::time::timeout(Duration::from_secs(5), v.verify(&token))
+        .await
+        .expect("bounded by the request timeout");
+    assert!(
+        matches!(outcome, Err(VerifyError::KeysUnavailable { .. })),
+        "{outcome:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+}

@@ -171,13 +171,10 @@ where
                 Ok(ctx) => ctx,
                 Err(error) => return Ok(policy.refuse_verify_error(&error)),
             };
-            if !policy.required_scopes.is_empty() {
-                let required: Vec<&str> =
-                    policy.required_scopes.iter().map(String::as_str).collect();
-                if let Err(e) = ctx.require_all_scopes(&required) {
-                    tracing::info!(user = %ctx.user().user_id, error = %e, "insufficient scope");
-                    return Ok(policy.challenges.respond(Refusal::InsufficientScope(e)));
-                }
+            // No configured scopes: all of none are granted.
+            if let Err(e) = ctx.require_all_scopes(&policy.required_scopes) {
+                tracing::info!(user = %ctx.user().user_id, error = %e, "insufficient scope");
+                return Ok(policy.challenges.respond(Refusal::InsufficientScope(e)));
             }
             req.extensions_mut().insert(ctx);
             Ok(inner.call(req).await?.map(Body::new))
