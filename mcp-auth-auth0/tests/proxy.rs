@@ -43,9 +43,17 @@ async fn register_authorize_token_then_call_mcp() {
     let client: Value = resp.json().await.expect("JSON");
     let client_id = client["client_id"].as_str().expect("client_id").to_owned();
     assert_eq!(tenant.registrations()[0]["client_name"], "Test MCP client");
+    // Auth0 knows only our callback; the client is shown the URI it registered.
+    let callback = server.url("/oauth/callback");
+    assert_eq!(
+        tenant.registrations()[0]["redirect_uris"],
+        json!([callback])
+    );
+    assert_eq!(client["redirect_uris"], json!([REDIRECT]));
 
     // 2. /authorize sends the browser to Auth0 with the audience added; a
-    //    client-supplied audience cannot replace it.
+    //    client-supplied audience cannot replace it. The response comes back
+    //    through our callback, under a state of ours.
     let resp = http
         .get(server.url("/authorize"))
         .query(&[
@@ -77,10 +85,15 @@ async fn register_authorize_token_then_call_mcp() {
         .map(|(_, v)| v.as_str())
         .collect();
     assert_eq!(audiences, [AUDIENCE], "{location}");
+    let upstream_state = pairs
+        .iter()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.clone())
+        .expect("a state upstream");
+    assert_ne!(upstream_state, "st-42");
     for (k, v) in [
         ("client_id", client_id.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("state", "st-42"),
+        ("redirect_uri", callback.as_str()),
         ("code_challenge", CHALLENGE),
         ("scope", "openid profile email offline_access"),
     ] {
@@ -90,7 +103,36 @@ async fn register_authorize_token_then_call_mcp() {
         );
     }
 
-    // 3. The code is exchanged at this server's /token, forwarded to /oauth/token.
+    // Auth0 answers our callback, which hands the code to the client's URI with
+    // the client's state (and Auth0's `iss` checked, not passed on).
+    let resp = http
+        .get(&callback)
+        .query(&[
+            ("code", "auth0-code-123"),
+            ("state", upstream_state.as_str()),
+            ("iss", &format!("{}/", tenant.base())),
+        ])
+        .send()
+        .await
+        .expect("GET /oauth/callback");
+    let back = resp
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .expect("Location")
+        .to_owned();
+    let (target, pairs) = query_pairs(&back);
+    assert_eq!(target, REDIRECT);
+    assert_eq!(
+        pairs,
+        [
+            ("code".to_owned(), "auth0-code-123".to_owned()),
+            ("state".to_owned(), "st-42".to_owned())
+        ]
+    );
+
+    // 3. The code is exchanged at this server's /token, forwarded to /oauth/token
+    //    with the redirect URI Auth0 issued it to.
     let resp = http
         .post(server.url("/token"))
         .form(&[
@@ -117,6 +159,11 @@ async fn register_authorize_token_then_call_mcp() {
         forwarded
             .iter()
             .any(|(k, v)| k == "code_verifier" && v == VERIFIER)
+    );
+    assert!(
+        forwarded
+            .iter()
+            .any(|(k, v)| k == "redirect_uri" && *v == callback)
     );
 
     // 4. The Auth0 token opens /mcp.

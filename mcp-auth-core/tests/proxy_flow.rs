@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use common::Setup;
@@ -93,18 +94,34 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
         .to_owned();
     let resp = s.http.get(&upstream_url).send().await.expect("upstream");
     let q = s.upstream.authorize_queries()[0].clone();
-    assert_eq!(
-        q["state"], "client state ✓/=",
-        "state passes through unchanged"
-    );
+    // A client registered through us is relayed: the upstream sees our callback
+    // and a state of ours, the client's own are kept here.
+    let callback = format!("{}/oauth/callback", s.base);
+    assert_eq!(q["redirect_uri"], callback);
+    assert_ne!(q["state"], "client state ✓/=");
     assert_eq!(q["audience"], "https://api.example.com");
     assert_eq!(q["resource"], "will-be-forwarded");
-    assert_eq!(q["redirect_uri"], REDIRECT);
-    let back = resp.headers()["location"]
+    assert_eq!(q["code_challenge"], s256_challenge(VERIFIER));
+    let relayed = resp.headers()["location"]
         .to_str()
         .expect("ascii")
         .to_owned();
-    assert!(back.starts_with(REDIRECT) && back.contains("code=upstream-code"));
+    assert!(relayed.starts_with(&callback), "{relayed}");
+    let resp = s.http.get(&relayed).send().await.expect("callback");
+    let back = url::Url::parse(resp.headers()["location"].to_str().expect("ascii")).expect("a URL");
+    assert!(back.as_str().starts_with(REDIRECT), "{back}");
+    let pairs: Vec<(String, String)> = back.query_pairs().into_owned().collect();
+    assert_eq!(
+        pairs,
+        [
+            ("code".to_owned(), "upstream-code".to_owned()),
+            ("state".to_owned(), "client state ✓/=".to_owned())
+        ],
+        "the client's state comes back unchanged, without the upstream's iss"
+    );
+    // The state was single-use.
+    let again = s.http.get(&relayed).send().await.expect("callback");
+    assert_eq!(again.status(), 400);
 
     let resp = s
         .http
@@ -134,6 +151,11 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
     assert!(
         !s.upstream.token_forms()[0].contains_key("client_secret"),
         "no secret for a DCR client"
+    );
+    assert_eq!(
+        s.upstream.token_forms()[0]["redirect_uri"],
+        callback,
+        "the code is redeemed with the redirect URI it was issued to"
     );
 
     let resp = s
@@ -331,4 +353,117 @@ async fn the_pre_registered_secret_never_buys_a_client_credentials_token() {
         !forms[0].contains_key("client_secret"),
         "our secret was injected: {forms:?}"
     );
+}
+
+/// The `Location` of a redirect, parsed, with its query pairs.
+fn location(resp: &reqwest::Response) -> (url::Url, HashMap<String, String>) {
+    let url = url::Url::parse(resp.headers()["location"].to_str().expect("ascii Location"))
+        .expect("Location is a URL");
+    let pairs = url.query_pairs().into_owned().collect();
+    (url, pairs)
+}
+
+#[tokio::test]
+async fn relayed_clients_are_held_to_their_registration() {
+    let s = setup(None).await;
+    let resp = s
+        .http
+        .post(format!("{}/register", s.base))
+        .json(&json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 201);
+    let callback = format!("{}/oauth/callback", s.base);
+    assert_eq!(
+        s.upstream.registrations()[0]["redirect_uris"],
+        json!([callback])
+    );
+
+    // A loopback URI the client did not register: refused here, never redirected.
+    let mut q = authorize_query("dcr-client");
+    q.retain(|(k, _)| *k != "redirect_uri");
+    q.push(("redirect_uri", "http://127.0.0.1:9/elsewhere".into()));
+    let resp = s
+        .http
+        .get(format!("{}/authorize", s.base))
+        .query(&q)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 400);
+    assert!(resp.headers().get("location").is_none());
+
+    // A response naming another issuer is refused (RFC 9207 mix-up defence).
+    let start = |http: reqwest::Client, base: String| async move {
+        let resp = http
+            .get(format!("{base}/authorize"))
+            .query(&authorize_query("dcr-client"))
+            .send()
+            .await
+            .expect("send");
+        location(&resp).1["state"].clone()
+    };
+    let state = start(s.http.clone(), s.base.clone()).await;
+    let resp = s
+        .http
+        .get(&callback)
+        .query(&[
+            ("code", "c"),
+            ("state", state.as_str()),
+            ("iss", "https://mix-up.example.com"),
+        ])
+        .send()
+        .await
+        .expect("send");
+    let (url, pairs) = location(&resp);
+    assert!(url.as_str().starts_with(REDIRECT));
+    assert_eq!(pairs["error"], "server_error");
+    assert_eq!(pairs["state"], "client state ✓/=");
+    assert!(!pairs.contains_key("code"));
+
+    // The upstream's refusal reaches the client with its state.
+    s.upstream.set_deny_authorizations(true);
+    let resp = s
+        .http
+        .get(format!("{}/authorize", s.base))
+        .query(&authorize_query("dcr-client"))
+        .send()
+        .await
+        .expect("send");
+    let (upstream, _) = location(&resp);
+    let resp = s
+        .http
+        .get(upstream.as_str())
+        .send()
+        .await
+        .expect("upstream");
+    let (relayed, _) = location(&resp);
+    let resp = s.http.get(relayed.as_str()).send().await.expect("callback");
+    let (url, pairs) = location(&resp);
+    assert!(url.as_str().starts_with(REDIRECT));
+    assert_eq!(pairs["error"], "access_denied");
+    assert_eq!(pairs["state"], "client state ✓/=");
+
+    // A code redeemed with a redirect URI the client did not register: refused
+    // before the upstream is asked.
+    let resp = s
+        .http
+        .post(format!("{}/token", s.base))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "upstream-code"),
+            ("code_verifier", VERIFIER),
+            ("client_id", "dcr-client"),
+            ("redirect_uri", "http://127.0.0.1:9/elsewhere"),
+        ])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        resp.json::<Value>().await.expect("json")["error"],
+        "invalid_grant"
+    );
+    assert!(s.upstream.token_forms().is_empty());
 }

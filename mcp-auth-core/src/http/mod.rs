@@ -10,6 +10,7 @@ pub(crate) mod discovery;
 pub mod extract;
 pub mod layer;
 pub(crate) mod proxy;
+pub(crate) mod relay;
 pub mod resource;
 pub mod store;
 

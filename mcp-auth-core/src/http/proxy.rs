@@ -3,8 +3,11 @@
 //! adding what the provider needs (e.g. Auth0's `audience`, a pre-registered
 //! client's secret). The access token a client gets is still the provider's.
 //!
-//! A provider with one pre-registered client and no upstream registration gets
-//! the callback broker instead (see `super::broker`).
+//! Clients that register through our `/register` get their authorization
+//! responses relayed through our `/oauth/callback` (see `super::relay`), so that
+//! what they receive comes from the issuer they asked. A provider with one
+//! pre-registered client and no upstream registration gets the callback broker
+//! instead (see `super::broker`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -20,8 +23,10 @@ use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
-use super::broker::{self, Broker};
-use super::store::MemoryStore;
+use super::broker::token::basic_credentials;
+use super::broker::{self, Broker, BrokerError};
+use super::relay::{self, Relay};
+use super::store::{BrokerStore, MemoryStore};
 use crate::oauth::routes::{MAX_BODY_BYTES, is_acceptable_redirect_uri};
 use crate::oauth::{OAuthError, no_store, pkce};
 use crate::provider::ProviderMetadata;
@@ -32,13 +37,22 @@ const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(15);
 pub(crate) struct Proxy {
     metadata: ProviderMetadata,
     client: reqwest::Client,
+    pub(crate) relay: Relay,
 }
 
 impl Proxy {
-    pub fn new(metadata: ProviderMetadata) -> Result<Self, crate::ConfigError> {
+    /// The pass-through proxy for `metadata`, served at `base`, keeping the
+    /// relay's state in `store`.
+    pub fn new(
+        metadata: ProviderMetadata,
+        base: &str,
+        store: Arc<dyn BrokerStore>,
+    ) -> Result<Self, crate::ConfigError> {
+        let relay = Relay::new(base, &metadata.issuer, store);
         Ok(Proxy {
             metadata,
             client: upstream_http_client()?,
+            relay,
         })
     }
 }
@@ -53,19 +67,22 @@ pub(crate) fn upstream_http_client() -> Result<reqwest::Client, crate::ConfigErr
         .map_err(|e| crate::ConfigError::invalid("HTTP client", e.to_string()))
 }
 
-/// The proxy routes for `metadata`, for a server at `base`: the callback broker
-/// (state in a [`MemoryStore`]) when the provider has one pre-registered client
-/// and no upstream registration endpoint, else pass-through.
+/// The proxy routes for `metadata`, for a server at `base`, with their state in a
+/// [`MemoryStore`]: the callback broker when the provider has one pre-registered
+/// client and no upstream registration endpoint, else pass-through (with the
+/// callback relay for clients registered through us).
 pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
     metadata: ProviderMetadata,
     base: &str,
 ) -> Result<Router<S>, crate::ConfigError> {
+    let store = Arc::new(MemoryStore::default());
     if broker::applies(&metadata) {
-        let store = Arc::new(MemoryStore::default());
         let broker = Broker::new(&metadata, base, store)?;
         return Ok(broker::routes(Arc::new(broker)));
     }
-    Ok(pass_through_routes(Arc::new(Proxy::new(metadata)?)))
+    Ok(pass_through_routes(Arc::new(Proxy::new(
+        metadata, base, store,
+    )?)))
 }
 
 /// A 502 `temporarily_unavailable` JSON answer for an unreachable upstream
@@ -91,6 +108,7 @@ fn pass_through_routes<S: Clone + Send + Sync + 'static>(proxy: Arc<Proxy>) -> R
     }
     Router::new()
         .route("/authorize", get(authorize_get).post(authorize_post))
+        .route("/oauth/callback", get(relay::callback))
         .merge(api.layer(cors))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(proxy)
@@ -101,6 +119,8 @@ async fn authorize_get(
     Query(q): Query<Vec<(String, String)>>,
 ) -> Response {
     authorize(&p, q)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 async fn authorize_post(
@@ -108,70 +128,89 @@ async fn authorize_post(
     Form(q): Form<Vec<(String, String)>>,
 ) -> Response {
     authorize(&p, q)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
 /// Validates the client's request, then sends the browser to the upstream
-/// authorization endpoint with the client's parameters (state unchanged) plus the
-/// provider's extra ones. Errors are shown here, never redirected: the upstream
-/// holds the client's registration, so an unverified redirect URI is not trusted.
-fn authorize(p: &Proxy, params: Vec<(String, String)>) -> Response {
+/// authorization endpoint with the client's parameters plus the provider's extra
+/// ones. For a client registered through us, its redirect URI must be one it
+/// registered and the response is relayed through our callback; any other
+/// client's request goes upstream unchanged (state included). Errors are shown
+/// here, never redirected: an unverified redirect URI is not trusted.
+async fn authorize(p: &Proxy, params: Vec<(String, String)>) -> Result<Response, BrokerError> {
     let mut seen: HashMap<&str, &str> = HashMap::new();
     for (k, v) in &params {
         if seen.insert(k.as_str(), v.as_str()).is_some() {
-            return OAuthError::invalid_request(format!("parameter {k} appears twice"))
-                .into_response();
+            return Err(OAuthError::invalid_request(format!("parameter {k} appears twice")).into());
         }
     }
     let get = |k: &str| seen.get(k).copied().filter(|v| !v.is_empty());
     if get("response_type") != Some("code") {
-        return OAuthError::new(
+        return Err(OAuthError::new(
             "unsupported_response_type",
             "only response_type=code is supported",
         )
-        .into_response();
+        .into());
     }
-    if get("client_id").is_none() {
-        return OAuthError::invalid_request("client_id is required").into_response();
-    }
-    match get("redirect_uri") {
-        Some(uri) if is_acceptable_redirect_uri(uri) => {}
+    let Some(client_id) = get("client_id") else {
+        return Err(OAuthError::invalid_request("client_id is required").into());
+    };
+    let redirect_uri = match get("redirect_uri") {
+        Some(uri) if is_acceptable_redirect_uri(uri) => uri,
         Some(_) => {
-            return OAuthError::invalid_request("redirect_uri must be https or loopback http")
-                .into_response();
+            return Err(
+                OAuthError::invalid_request("redirect_uri must be https or loopback http").into(),
+            );
         }
-        None => return OAuthError::invalid_request("redirect_uri is required").into_response(),
-    }
+        None => return Err(OAuthError::invalid_request("redirect_uri is required").into()),
+    };
     if !get("code_challenge").is_some_and(pkce::is_valid_challenge)
         || get("code_challenge_method") != Some("S256")
     {
-        return OAuthError::invalid_request("PKCE with code_challenge_method=S256 is required")
-            .into_response();
+        return Err(OAuthError::invalid_request(
+            "PKCE with code_challenge_method=S256 is required",
+        )
+        .into());
     }
     let Some(endpoint) = p.metadata.authorization_endpoint.as_deref() else {
-        return OAuthError::server_error("no upstream authorization endpoint is configured")
-            .into_response();
+        return Err(
+            OAuthError::server_error("no upstream authorization endpoint is configured").into(),
+        );
     };
     let Ok(mut url) = url::Url::parse(endpoint) else {
-        return OAuthError::server_error("the upstream authorization endpoint is not a URL")
-            .into_response();
+        return Err(
+            OAuthError::server_error("the upstream authorization endpoint is not a URL").into(),
+        );
     };
+    // Parameters we set ourselves instead of the client's.
+    let mut ours: Vec<(&str, String)> = Vec::new();
+    if let Some(client) = p.relay.client(client_id).await? {
+        if !client.redirect_uris.iter().any(|u| u == redirect_uri) {
+            return Err(OAuthError::invalid_request(
+                "redirect_uri is not one this client registered",
+            )
+            .into());
+        }
+        let state = p.relay.start(redirect_uri, get("state")).await?;
+        ours.push(("redirect_uri", p.relay.callback_url().to_owned()));
+        ours.push(("state", state));
+    }
+    for (k, v) in &p.metadata.extra_authorize_params {
+        ours.push((k, v.clone()));
+    }
     {
         let mut q = url.query_pairs_mut();
         for (k, v) in &params {
-            if !p
-                .metadata
-                .extra_authorize_params
-                .iter()
-                .any(|(ek, _)| ek == k)
-            {
+            if !ours.iter().any(|(ok, _)| ok == k) {
                 q.append_pair(k, v);
             }
         }
-        for (k, v) in &p.metadata.extra_authorize_params {
+        for (k, v) in &ours {
             q.append_pair(k, v);
         }
     }
-    Redirect::to(url.as_str()).into_response()
+    Ok(Redirect::to(url.as_str()).into_response())
 }
 
 /// Forwards a token request. A pre-registered client gets its secret injected;
@@ -189,7 +228,8 @@ async fn token(
     let grant = form
         .iter()
         .find(|(k, _)| k == "grant_type")
-        .map(|(_, v)| v.as_str());
+        .map(|(_, v)| v.clone());
+    let grant = grant.as_deref();
     // Forward only the grants this server advertises (the provider's list).
     let forwarded = ["authorization_code", "refresh_token", "client_credentials"];
     let supported = &p.metadata.grant_types_supported;
@@ -198,10 +238,22 @@ async fn token(
         return OAuthError::unsupported_grant_type(format!("grant_type must be one of: {allowed}"))
             .into_response();
     }
-    let client_id = form
-        .iter()
-        .find(|(k, _)| k == "client_id")
-        .map(|(_, v)| v.clone());
+    let client_id = match headers.get(http::header::AUTHORIZATION) {
+        Some(basic) => match basic_credentials(basic) {
+            Ok((id, _)) => id,
+            Err(e) => return e.into_response(),
+        },
+        None => form
+            .iter()
+            .find(|(k, _)| k == "client_id")
+            .map(|(_, v)| v.clone()),
+    };
+    if grant == Some("authorization_code")
+        && let Some(id) = &client_id
+        && let Err(refusal) = relayed_redirect_uri(&p.relay, id, &mut form).await
+    {
+        return refusal.into_response();
+    }
     // The secret is added only to grants that prove a user's consent (a code or a
     // refresh token). A client_credentials request must bring its own secret:
     // injecting ours would hand a service-account token to anyone who asks.
@@ -260,6 +312,29 @@ async fn token(
     no_store(response)
 }
 
+/// For a client registered through us, the code was issued upstream to our
+/// callback: `redirect_uri` becomes our callback, once the client's own is found
+/// among those it registered.
+async fn relayed_redirect_uri(
+    relay: &Relay,
+    client_id: &str,
+    form: &mut Vec<(String, String)>,
+) -> Result<(), BrokerError> {
+    let Some(client) = relay.client(client_id).await? else {
+        return Ok(());
+    };
+    form.retain(|(k, v)| k != "redirect_uri" || !client.redirect_uris.iter().any(|u| u == v));
+    if form.iter().any(|(k, _)| k == "redirect_uri") {
+        return Err(OAuthError::new(
+            "invalid_grant",
+            "redirect_uri is not one this client registered",
+        )
+        .into());
+    }
+    form.push(("redirect_uri".into(), relay.callback_url().to_owned()));
+    Ok(())
+}
+
 /// Forwards a dynamic client registration (RFC 7591) to the upstream.
 async fn register(
     State(p): State<Arc<Proxy>>,
@@ -284,13 +359,28 @@ async fn register(
     let Some(endpoint) = p.metadata.registration_endpoint.clone() else {
         return OAuthError::server_error("no upstream registration endpoint").into_response();
     };
+    let mut body = body;
+    let own_uris = p.relay.registration_for_upstream(&mut body);
     let resp = match p.client.post(&endpoint).json(&body).send().await {
         Ok(r) => r,
         Err(e) => return unavailable("registration endpoint", &e),
     };
     let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-    match resp.json::<Value>().await {
-        Ok(json) => no_store((status, Json(json)).into_response()),
-        Err(e) => unavailable("registration endpoint", &e),
+    let mut json = match resp.json::<Value>().await {
+        Ok(json) => json,
+        Err(e) => return unavailable("registration endpoint", &e),
+    };
+    if let Some(uris) = own_uris
+        && status.is_success()
+    {
+        let Some(client_id) = json.get("client_id").and_then(Value::as_str) else {
+            return unavailable("registration endpoint", &"a registration without client_id");
+        };
+        if let Err(e) = p.relay.remember(client_id, uris.clone()).await {
+            return e.into_response();
+        }
+        // The client sees the URIs it registered, not our callback.
+        json["redirect_uris"] = Value::from(uris);
     }
+    no_store((status, Json(json)).into_response())
 }

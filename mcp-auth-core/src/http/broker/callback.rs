@@ -108,7 +108,7 @@ async fn finish(b: &Broker, pairs: Vec<(String, String)>) -> Result<Response, Br
 
 /// The upstream's error (`access_denied`, ...) passed to the client, as long as
 /// it is a well-formed error code (RFC 6749 §4.1.2.1); else `server_error`.
-fn upstream_refusal(
+pub(in crate::http) fn upstream_refusal(
     redirect_uri: &str,
     error: &str,
     description: Option<&str>,

@@ -26,10 +26,10 @@
 //! asked for consent again.
 
 mod authorize;
-mod callback;
+pub(in crate::http) mod callback;
 mod consent;
 mod register;
-mod token;
+pub(in crate::http) mod token;
 mod upstream;
 
 use std::collections::HashMap;
@@ -55,17 +55,17 @@ use consent::ConsentCookies;
 use upstream::UpstreamError;
 
 /// How long a registered client is remembered.
-const CLIENT_TTL: Duration = Duration::from_secs(90 * 86_400);
+pub(in crate::http) const CLIENT_TTL: Duration = Duration::from_secs(90 * 86_400);
 /// How long a consent page may wait for its answer.
 const CONSENT_REQUEST_TTL: Duration = Duration::from_secs(10 * 60);
 /// How long the user may take to log in upstream.
-const FLOW_TTL: Duration = Duration::from_secs(10 * 60);
+pub(in crate::http) const FLOW_TTL: Duration = Duration::from_secs(10 * 60);
 /// How long one of our authorization codes stays redeemable.
 const CODE_TTL: Duration = Duration::from_secs(120);
 /// How long a refresh token stays bound to its client without being used.
 const REFRESH_BINDING_TTL: Duration = Duration::from_secs(30 * 86_400);
 /// Identifiers longer than this (codes, states, client ids) are never looked up.
-const MAX_ID_LEN: usize = 256;
+pub(in crate::http) const MAX_ID_LEN: usize = 256;
 
 /// Whether `metadata` calls for the broker: proxy mode, a pre-registered client,
 /// and no upstream registration endpoint.
@@ -175,19 +175,21 @@ impl Broker {
     }
 }
 
-fn decode<T: DeserializeOwned>(bytes: Option<Vec<u8>>) -> Result<Option<T>, BrokerError> {
+pub(in crate::http) fn decode<T: DeserializeOwned>(
+    bytes: Option<Vec<u8>>,
+) -> Result<Option<T>, BrokerError> {
     bytes
         .map(|b| serde_json::from_slice(&b).map_err(BrokerError::Corrupt))
         .transpose()
 }
 
 /// A store key: the record kind, then its identifier.
-fn key(kind: &str, id: &str) -> String {
+pub(in crate::http) fn key(kind: &str, id: &str) -> String {
     format!("{kind}:{id}")
 }
 
 /// Seconds since the Unix epoch.
-fn now() -> u64 {
+pub(in crate::http) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
@@ -237,10 +239,10 @@ impl IntoResponse for BrokerError {
 /// Request parameters, each at most once (a repeated parameter is refused, as
 /// RFC 6749 §3.1 requires).
 #[derive(Debug, Default)]
-struct Params(HashMap<String, String>);
+pub(in crate::http) struct Params(HashMap<String, String>);
 
 impl Params {
-    fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, OAuthError> {
+    pub(in crate::http) fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, OAuthError> {
         let mut map = HashMap::with_capacity(pairs.len());
         for (k, v) in pairs {
             if map.contains_key(&k) {
@@ -254,7 +256,7 @@ impl Params {
     }
 
     /// The parameter, unless absent or empty.
-    fn get(&self, name: &str) -> Option<&str> {
+    pub(in crate::http) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .get(name)
             .map(String::as_str)
@@ -264,7 +266,7 @@ impl Params {
 
 /// The answer to a body or query that could not be read: 413 for one too
 /// large, else 400 `invalid_request`; JSON either way.
-fn unreadable(status: StatusCode) -> Response {
+pub(in crate::http) fn unreadable(status: StatusCode) -> Response {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         let body = serde_json::json!({
             "error": "invalid_request",
@@ -277,7 +279,11 @@ fn unreadable(status: StatusCode) -> Response {
 
 /// `redirect_uri` with OAuth response parameters and the client's `state`
 /// appended. No `iss`: the metadata does not advertise RFC 9207.
-fn client_redirect(redirect_uri: &str, params: &[(&str, &str)], state: Option<&str>) -> Response {
+pub(in crate::http) fn client_redirect(
+    redirect_uri: &str,
+    params: &[(&str, &str)],
+    state: Option<&str>,
+) -> Response {
     let Ok(mut url) = url::Url::parse(redirect_uri) else {
         // Registered URIs were parsed at registration; this is unreachable in practice.
         return OAuthError::server_error("the registered redirect URI is not a URL")

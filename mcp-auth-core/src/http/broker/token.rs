@@ -101,7 +101,7 @@ async fn authenticate(
 
 /// `(client_id, client_secret)` of an HTTP Basic header (RFC 6749 §2.3.1),
 /// each form-urlencoded; an empty secret counts as none.
-fn basic_credentials(
+pub(in crate::http) fn basic_credentials(
     value: &http::HeaderValue,
 ) -> Result<(Option<String>, Option<String>), OAuthError> {
     let malformed = || OAuthError::invalid_client("malformed Basic credentials");
