@@ -531,3 +531,34 @@ async fn direct_mode_upstream_down_is_502_json() {
         .expect("send");
     assert_eq!(resp.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn without_configured_scopes_the_metadata_lists_none_rather_than_an_empty_list() {
+    let idp = FakeIdp::start(jwks(&[])).await;
+    let mut config = CustomConfig::new(idp.issuer());
+    config.jwks_url = Some(idp.jwks_url());
+    let provider = CustomProvider::new(config).expect("provider");
+    let server = McpServer::start(|resource| {
+        let auth = McpAuth::new(provider)
+            .resource_url(resource)
+            .expect("resource");
+        Router::new()
+            .route("/mcp", any(whoami))
+            .layer(auth.layer())
+            .merge(auth.routes())
+    })
+    .await;
+    let doc: Value = reqwest::get(format!(
+        "http://{}/.well-known/oauth-protected-resource/mcp",
+        server.addr
+    ))
+    .await
+    .expect("send")
+    .json()
+    .await
+    .expect("json");
+    assert_eq!(doc["resource"], json!(server.resource));
+    // An empty list would tell clients to request no scope, which strict
+    // providers (oidc-provider among them) refuse.
+    assert!(doc.get("scopes_supported").is_none(), "{doc}");
+}

@@ -35,13 +35,21 @@ impl Discovery {
         }
     }
 
+    /// `scopes_supported`, unless no scope is configured: an empty list would
+    /// tell clients to ask for none, which strict providers refuse.
+    fn add_scopes(&self, doc: &mut Value) {
+        if !self.metadata.scopes_supported.is_empty() {
+            doc["scopes_supported"] = json!(self.metadata.scopes_supported);
+        }
+    }
+
     fn protected_resource(&self) -> Value {
         let mut doc = json!({
             "resource": self.resource.as_str(),
             "authorization_servers": [self.authorization_server()],
-            "scopes_supported": self.metadata.scopes_supported,
             "bearer_methods_supported": ["header"],
         });
+        self.add_scopes(&mut doc);
         if let Some(name) = &self.resource_name {
             doc["resource_name"] = json!(name);
         }
@@ -59,12 +67,13 @@ impl Discovery {
             "response_modes_supported": ["query"],
             "grant_types_supported": self.metadata.grant_types_supported,
             "code_challenge_methods_supported": ["S256"],
-            // The upstream, not this server, answers the browser: its `iss` (if any)
-            // would not be ours, so RFC 9207 is not advertised.
+            // A client registered upstream directly is answered by the upstream,
+            // whose `iss` (if any) is not ours; relayed and brokered answers carry
+            // none. So RFC 9207 is not advertised.
             "authorization_response_iss_parameter_supported": false,
             "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
-            "scopes_supported": self.metadata.scopes_supported,
         });
+        self.add_scopes(&mut doc);
         // Registration is forwarded upstream, or answered here by the broker.
         if self.metadata.registration_endpoint.is_some() || super::broker::applies(&self.metadata) {
             doc["registration_endpoint"] = json!(format!("{base}/register"));
