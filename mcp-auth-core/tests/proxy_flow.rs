@@ -80,13 +80,7 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
     assert_eq!(reg["client_id"], "dcr-client");
 
     // Our /authorize sends the browser upstream with the client's parameters plus the provider's.
-    let resp = s
-        .http
-        .get(format!("{}/authorize", s.base))
-        .query(&authorize_query("dcr-client"))
-        .send()
-        .await
-        .expect("send");
+    let resp = get_authorize(&s, &authorize_query("dcr-client")).await;
     assert_eq!(resp.status(), 303);
     let upstream_url = resp.headers()["location"]
         .to_str()
@@ -123,19 +117,17 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
     let again = s.http.get(&relayed).send().await.expect("callback");
     assert_eq!(again.status(), 400);
 
-    let resp = s
-        .http
-        .post(format!("{}/token", s.base))
-        .form(&[
+    let resp = post_token(
+        &s,
+        &[
             ("grant_type", "authorization_code"),
             ("code", "upstream-code"),
             ("code_verifier", VERIFIER),
             ("client_id", "dcr-client"),
             ("redirect_uri", REDIRECT),
-        ])
-        .send()
-        .await
-        .expect("send");
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["cache-control"], "no-store");
     let tokens: Value = resp.json().await.expect("json");
@@ -158,85 +150,63 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
         "the code is redeemed with the redirect URI it was issued to"
     );
 
-    let resp = s
-        .http
-        .post(format!("{}/token", s.base))
-        .form(&[
+    let resp = post_token(
+        &s,
+        &[
             ("grant_type", "refresh_token"),
             ("refresh_token", "r1"),
             ("client_id", "dcr-client"),
-        ])
-        .send()
-        .await
-        .expect("send");
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     // A wrong verifier is the upstream's invalid_grant, passed through.
-    let resp = s
-        .http
-        .post(format!("{}/token", s.base))
-        .form(&[
+    let resp = post_token(
+        &s,
+        &[
             ("grant_type", "authorization_code"),
             ("code", "upstream-code"),
             ("code_verifier", "x".repeat(43).as_str()),
             ("client_id", "dcr-client"),
-        ])
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(resp.status(), 400);
-    assert_eq!(
-        resp.json::<Value>().await.expect("json")["error"],
-        "invalid_grant"
-    );
+        ],
+    )
+    .await;
+    assert_oauth_error(resp, 400, "invalid_grant").await;
 }
 
 #[tokio::test]
 async fn pre_registered_secret_is_injected_and_auth_failures_become_invalid_client() {
     let s = setup(None).await;
-    let resp = s
-        .http
-        .get(format!("{}/authorize", s.base))
-        .query(&authorize_query("pre-registered"))
-        .send()
-        .await
-        .expect("send");
+    let resp = get_authorize(&s, &authorize_query("pre-registered")).await;
     let _ = s
         .http
         .get(resp.headers()["location"].to_str().expect("ascii"))
         .send()
         .await
         .expect("upstream");
-    let resp = s
-        .http
-        .post(format!("{}/token", s.base))
-        .form(&[
+    let resp = post_token(
+        &s,
+        &[
             ("grant_type", "authorization_code"),
             ("code", "upstream-code"),
             ("code_verifier", VERIFIER),
             ("client_id", "pre-registered"),
-        ])
-        .send()
-        .await
-        .expect("send");
+        ],
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(s.upstream.token_forms()[0]["client_secret"], "s3cret");
     // unauthorized_client from the upstream is invalid_client (401) here.
-    let resp = s
-        .http
-        .post(format!("{}/token", s.base))
-        .form(&[
+    let resp = post_token(
+        &s,
+        &[
             ("grant_type", "refresh_token"),
             ("refresh_token", "r1"),
             ("client_id", "stale-client"),
-        ])
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(resp.status(), 401);
-    assert_eq!(
-        resp.json::<Value>().await.expect("json")["error"],
-        "invalid_client"
-    );
+        ],
+    )
+    .await;
+    assert_oauth_error(resp, 401, "invalid_client").await;
 }
 
 #[tokio::test]
@@ -251,13 +221,7 @@ async fn bad_requests_are_refused_here() {
         let mut q = authorize_query("dcr-client");
         q.retain(|(qk, _)| *qk != k);
         q.push((k, v.into()));
-        let resp = s
-            .http
-            .get(format!("{}/authorize", s.base))
-            .query(&q)
-            .send()
-            .await
-            .expect("send");
+        let resp = get_authorize(&s, &q).await;
         assert_eq!(resp.status(), 400, "{k}={v}");
         assert!(
             resp.headers().get("location").is_none(),
@@ -332,26 +296,49 @@ async fn upstream_down_is_502_json_without_hanging() {
 #[tokio::test]
 async fn the_pre_registered_secret_never_buys_a_client_credentials_token() {
     let s = setup(None).await;
-    let resp = s
-        .http
-        .post(format!("{}/token", s.base))
-        .form(&[
+    let resp = post_token(
+        &s,
+        &[
             ("grant_type", "client_credentials"),
             ("client_id", "pre-registered"),
-        ])
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(resp.status(), 401);
-    assert_eq!(
-        resp.json::<Value>().await.expect("json")["error"],
-        "invalid_client"
-    );
+        ],
+    )
+    .await;
+    assert_oauth_error(resp, 401, "invalid_client").await;
     let forms = s.upstream.token_forms();
     assert_eq!(forms.len(), 1);
     assert!(
         !forms[0].contains_key("client_secret"),
         "our secret was injected: {forms:?}"
+    );
+}
+
+/// POSTs `form` to our `/token`.
+async fn post_token(s: &Setup, form: &[(&str, &str)]) -> reqwest::Response {
+    s.http
+        .post(format!("{}/token", s.base))
+        .form(form)
+        .send()
+        .await
+        .expect("POST /token")
+}
+
+/// GETs our `/authorize` with `query`.
+async fn get_authorize(s: &Setup, query: &[(&str, String)]) -> reqwest::Response {
+    s.http
+        .get(format!("{}/authorize", s.base))
+        .query(query)
+        .send()
+        .await
+        .expect("GET /authorize")
+}
+
+/// Asserts an OAuth error answer: its status and `error` code.
+async fn assert_oauth_error(resp: reqwest::Response, status: u16, error: &str) {
+    assert_eq!(resp.status(), status);
+    assert_eq!(
+        resp.json::<Value>().await.expect("JSON error")["error"],
+        error
     );
 }
 
@@ -384,27 +371,13 @@ async fn relayed_clients_are_held_to_their_registration() {
     let mut q = authorize_query("dcr-client");
     q.retain(|(k, _)| *k != "redirect_uri");
     q.push(("redirect_uri", "http://127.0.0.1:9/elsewhere".into()));
-    let resp = s
-        .http
-        .get(format!("{}/authorize", s.base))
-        .query(&q)
-        .send()
-        .await
-        .expect("send");
+    let resp = get_authorize(&s, &q).await;
     assert_eq!(resp.status(), 400);
     assert!(resp.headers().get("location").is_none());
 
     // A response naming another issuer is refused (RFC 9207 mix-up defence).
-    let start = |http: reqwest::Client, base: String| async move {
-        let resp = http
-            .get(format!("{base}/authorize"))
-            .query(&authorize_query("dcr-client"))
-            .send()
-            .await
-            .expect("send");
-        location(&resp).1["state"].clone()
-    };
-    let state = start(s.http.clone(), s.base.clone()).await;
+    let resp = get_authorize(&s, &authorize_query("dcr-client")).await;
+    let state = location(&resp).1["state"].clone();
     let resp = s
         .http
         .get(&callback)
@@ -424,13 +397,7 @@ async fn relayed_clients_are_held_to_their_registration() {
 
     // The upstream's refusal reaches the client with its state.
     s.upstream.set_deny_authorizations(true);
-    let resp = s
-        .http
-        .get(format!("{}/authorize", s.base))
-        .query(&authorize_query("dcr-client"))
-        .send()
-        .await
-        .expect("send");
+    let resp = get_authorize(&s, &authorize_query("dcr-client")).await;
     let (upstream, _) = location(&resp);
     let resp = s
         .http
@@ -447,23 +414,17 @@ async fn relayed_clients_are_held_to_their_registration() {
 
     // A code redeemed with a redirect URI the client did not register: refused
     // before the upstream is asked.
-    let resp = s
-        .http
-        .post(format!("{}/token", s.base))
-        .form(&[
+    let resp = post_token(
+        &s,
+        &[
             ("grant_type", "authorization_code"),
             ("code", "upstream-code"),
             ("code_verifier", VERIFIER),
             ("client_id", "dcr-client"),
             ("redirect_uri", "http://127.0.0.1:9/elsewhere"),
-        ])
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(resp.status(), 400);
-    assert_eq!(
-        resp.json::<Value>().await.expect("json")["error"],
-        "invalid_grant"
-    );
+        ],
+    )
+    .await;
+    assert_oauth_error(resp, 400, "invalid_grant").await;
     assert!(s.upstream.token_forms().is_empty());
 }

@@ -138,6 +138,19 @@ fn status_at<S, N: Copy + Into<u64>>(trace: &[(String, S, N)], index: usize) -> 
     trace[index].2.into()
 }
 
+/// The quickstart (embedded dev issuer, consent page on) and its MCP URL.
+async fn start_quickstart() -> (Server, String) {
+    let port = free_port();
+    let mcp_url = format!("http://127.0.0.1:{port}/mcp");
+    let mut server = Server::spawn(
+        env!("CARGO_BIN_EXE_quickstart"),
+        port,
+        &[("MCP_URL", &mcp_url)],
+    );
+    server.wait_ready().await;
+    (server, mcp_url)
+}
+
 // --- MCP TypeScript SDK -----------------------------------------------------------
 
 /// What every TS SDK scenario must show: our 401 first, then our protected-resource
@@ -248,14 +261,7 @@ async fn ts_sdk_proxy_mode_goes_through_our_endpoints() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ts_sdk_logs_in_at_the_quickstart_dev_issuer() {
-    let port = free_port();
-    let mcp_url = format!("http://127.0.0.1:{port}/mcp");
-    let mut server = Server::spawn(
-        env!("CARGO_BIN_EXE_quickstart"),
-        port,
-        &[("MCP_URL", &mcp_url)],
-    );
-    server.wait_ready().await;
+    let (server, mcp_url) = start_quickstart().await;
     let base = server.url("");
     let run = run_ts_client(&mcp_url, "alice");
     let who = assert_ts_flow(&run, &base, &mcp_url, &base);
@@ -348,14 +354,7 @@ async fn rmcp_proxy_mode_goes_through_our_endpoints() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rmcp_logs_in_at_the_quickstart_dev_issuer() {
-    let port = free_port();
-    let mcp_url = format!("http://127.0.0.1:{port}/mcp");
-    let mut server = Server::spawn(
-        env!("CARGO_BIN_EXE_quickstart"),
-        port,
-        &[("MCP_URL", &mcp_url)],
-    );
-    server.wait_ready().await;
+    let (server, mcp_url) = start_quickstart().await;
     let base = server.url("");
     let client = rmcp_client::connect(&mcp_url, "alice").await;
     assert_rmcp_flow(&client, &base, &base);
