@@ -44,7 +44,14 @@ async fn register_authorize_token_then_call_mcp() {
     let client_id = client["client_id"].as_str().expect("client_id").to_owned();
     assert_eq!(tenant.registrations()[0]["client_name"], "Test MCP client");
     // Auth0 knows only our callback; the client is shown the URI it registered.
-    let callback = server.url("/oauth/callback");
+    let callback = tenant.registrations()[0]["redirect_uris"][0]
+        .as_str()
+        .expect("one redirect URI upstream")
+        .to_owned();
+    assert!(
+        callback.starts_with(&server.url("/oauth/callback/")),
+        "{callback}"
+    );
     assert_eq!(
         tenant.registrations()[0]["redirect_uris"],
         json!([callback])

@@ -90,7 +90,7 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
     let q = s.upstream.authorize_queries()[0].clone();
     // A client registered through us is relayed: the upstream sees our callback
     // and a state of ours, the client's own are kept here.
-    let callback = format!("{}/oauth/callback", s.base);
+    let callback = registered_callback(&s, 0);
     assert_eq!(q["redirect_uri"], callback);
     assert_ne!(q["state"], "client state ✓/=");
     assert_eq!(q["audience"], "https://api.example.com");
@@ -313,6 +313,23 @@ async fn the_pre_registered_secret_never_buys_a_client_credentials_token() {
     );
 }
 
+/// The redirect URI the upstream got for the `n`th client registered through
+/// us: a callback of ours, of that client alone.
+fn registered_callback(s: &Setup, n: usize) -> String {
+    let registration = &s.upstream.registrations()[n];
+    let uris = registration["redirect_uris"]
+        .as_array()
+        .expect("redirect_uris");
+    assert_eq!(uris.len(), 1, "{registration}");
+    let callback = uris[0].as_str().expect("a URI").to_owned();
+    let prefix = format!("{}/oauth/callback/", s.base);
+    assert!(
+        callback.starts_with(&prefix) && callback.len() > prefix.len() + 16,
+        "{callback}"
+    );
+    callback
+}
+
 /// POSTs `form` to our `/token`.
 async fn post_token(s: &Setup, form: &[(&str, &str)]) -> reqwest::Response {
     s.http
@@ -361,7 +378,7 @@ async fn relayed_clients_are_held_to_their_registration() {
         .await
         .expect("send");
     assert_eq!(resp.status(), 201);
-    let callback = format!("{}/oauth/callback", s.base);
+    let callback = registered_callback(&s, 0);
     assert_eq!(
         s.upstream.registrations()[0]["redirect_uris"],
         json!([callback])
@@ -425,6 +442,113 @@ async fn relayed_clients_are_held_to_their_registration() {
         ],
     )
     .await;
+    assert_oauth_error(resp, 400, "invalid_grant").await;
+    assert!(s.upstream.token_forms().is_empty());
+}
+
+#[tokio::test]
+async fn a_state_started_by_one_client_never_carries_another_clients_code() {
+    let s = setup(None).await;
+    let register = |client_id: &'static str, uri: &'static str| {
+        s.upstream.set_registered_client_id(client_id);
+        s.http
+            .post(format!("{}/register", s.base))
+            .json(&json!({"redirect_uris": [uri], "token_endpoint_auth_method": "none"}))
+            .send()
+    };
+    assert_eq!(
+        register("victim", REDIRECT).await.expect("send").status(),
+        201
+    );
+    let victim_callback = registered_callback(&s, 0);
+    assert_eq!(
+        register("attacker", "https://attacker.example.com/cb")
+            .await
+            .expect("send")
+            .status(),
+        201
+    );
+    let attacker_callback = registered_callback(&s, 1);
+    assert_ne!(
+        victim_callback, attacker_callback,
+        "one callback per client"
+    );
+
+    // The attacker starts a flow as its own client and keeps our state...
+    let mut q = authorize_query("attacker");
+    q.retain(|(k, _)| *k != "redirect_uri");
+    q.push(("redirect_uri", "https://attacker.example.com/cb".into()));
+    q.push(("response_mode", "fragment".into()));
+    q.push((
+        "request_uri",
+        "https://attacker.example.com/request.jwt".into(),
+    ));
+    let resp = get_authorize(&s, &q).await;
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let (upstream, pairs) = location(&resp);
+    assert_eq!(pairs["response_mode"], "query", "{upstream}");
+    assert!(!pairs.contains_key("request_uri"), "{upstream}");
+    let attackers_state = pairs["state"].clone();
+
+    // ...and lures the victim into an upstream authorization of the victim's
+    // client with that state: the victim's code arrives at the victim's callback
+    // and is not delivered anywhere.
+    let resp = s
+        .http
+        .get(&victim_callback)
+        .query(&[
+            ("code", "victims-code"),
+            ("state", attackers_state.as_str()),
+        ])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 400);
+    assert!(resp.headers().get("location").is_none());
+}
+
+#[tokio::test]
+async fn a_token_request_names_one_client() {
+    let s = setup(None).await;
+    let resp = s
+        .http
+        .post(format!("{}/register", s.base))
+        .json(&json!({"redirect_uris": [REDIRECT]}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 201);
+    // Basic credentials of another client than the form's: refused before the
+    // upstream is asked, so the relay's checks always apply to the right client.
+    let resp = s
+        .http
+        .post(format!("{}/token", s.base))
+        .basic_auth("someone-else", Some("x"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "upstream-code"),
+            ("code_verifier", VERIFIER),
+            ("client_id", "dcr-client"),
+            ("redirect_uri", "http://127.0.0.1:9/elsewhere"),
+        ])
+        .send()
+        .await
+        .expect("send");
+    assert_oauth_error(resp, 401, "invalid_client").await;
+    // The relayed client named by Basic credentials alone is still checked.
+    let resp = s
+        .http
+        .post(format!("{}/token", s.base))
+        .basic_auth("dcr-client", None::<&str>)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", "upstream-code"),
+            ("code_verifier", VERIFIER),
+            ("redirect_uri", "http://127.0.0.1:9/elsewhere"),
+        ])
+        .send()
+        .await
+        .expect("send");
     assert_oauth_error(resp, 400, "invalid_grant").await;
     assert!(s.upstream.token_forms().is_empty());
 }

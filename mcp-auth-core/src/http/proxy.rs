@@ -108,7 +108,7 @@ fn pass_through_routes<S: Clone + Send + Sync + 'static>(proxy: Arc<Proxy>) -> R
     }
     Router::new()
         .route("/authorize", get(authorize_get).post(authorize_post))
-        .route("/oauth/callback", get(relay::callback))
+        .route("/oauth/callback/{callback_id}", get(relay::callback))
         .merge(api.layer(cors))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(proxy)
@@ -192,9 +192,14 @@ async fn authorize(p: &Proxy, params: Vec<(String, String)>) -> Result<Response,
             )
             .into());
         }
-        let state = p.relay.start(redirect_uri, get("state")).await?;
-        ours.push(("redirect_uri", p.relay.callback_url().to_owned()));
+        let state = p.relay.start(&client, redirect_uri, get("state")).await?;
+        ours.push(("redirect_uri", p.relay.callback_url(&client.callback_id)));
         ours.push(("state", state));
+        // Our callback reads a query string: no other response mode, and no
+        // request object that could carry other parameters past this check.
+        ours.push(("response_mode", "query".to_owned()));
+        ours.push(("request", String::new()));
+        ours.push(("request_uri", String::new()));
     }
     for (k, v) in &p.metadata.extra_authorize_params {
         ours.push((k, v.clone()));
@@ -206,11 +211,11 @@ async fn authorize(p: &Proxy, params: Vec<(String, String)>) -> Result<Response,
                 q.append_pair(k, v);
             }
         }
-        for (k, v) in &ours {
+        for (k, v) in ours.iter().filter(|(_, v)| !v.is_empty()) {
             q.append_pair(k, v);
         }
     }
-    Ok(Redirect::to(url.as_str()).into_response())
+    Ok(no_store(Redirect::to(url.as_str()).into_response()))
 }
 
 /// Forwards a token request. A pre-registered client gets its secret injected;
@@ -238,16 +243,27 @@ async fn token(
         return OAuthError::unsupported_grant_type(format!("grant_type must be one of: {allowed}"))
             .into_response();
     }
-    let client_id = match headers.get(http::header::AUTHORIZATION) {
-        Some(basic) => match basic_credentials(basic) {
-            Ok((id, _)) => id,
-            Err(e) => return e.into_response(),
-        },
-        None => form
-            .iter()
-            .find(|(k, _)| k == "client_id")
-            .map(|(_, v)| v.clone()),
+    let form_id = form
+        .iter()
+        .find(|(k, _)| k == "client_id")
+        .map(|(_, v)| v.clone());
+    let basic_id = match headers
+        .get(http::header::AUTHORIZATION)
+        .map(basic_credentials)
+    {
+        Some(Ok((id, _))) => id,
+        Some(Err(e)) => return e.into_response(),
+        None => None,
     };
+    // One client per request: the relay's checks must apply to the client the
+    // upstream will see, whichever way it names itself.
+    if let (Some(a), Some(b)) = (&basic_id, &form_id)
+        && a != b
+    {
+        return OAuthError::invalid_client("client_id differs from the Basic credentials")
+            .into_response();
+    }
+    let client_id = basic_id.or(form_id);
     if grant == Some("authorization_code")
         && let Some(id) = &client_id
         && let Err(refusal) = relayed_redirect_uri(&p.relay, id, &mut form).await
@@ -331,7 +347,10 @@ async fn relayed_redirect_uri(
         )
         .into());
     }
-    form.push(("redirect_uri".into(), relay.callback_url().to_owned()));
+    form.push((
+        "redirect_uri".into(),
+        relay.callback_url(&client.callback_id),
+    ));
     Ok(())
 }
 
@@ -370,13 +389,14 @@ async fn register(
         Ok(json) => json,
         Err(e) => return unavailable("registration endpoint", &e),
     };
-    if let Some(uris) = own_uris
+    if let Some(registration) = own_uris
         && status.is_success()
     {
         let Some(client_id) = json.get("client_id").and_then(Value::as_str) else {
             return unavailable("registration endpoint", &"a registration without client_id");
         };
-        if let Err(e) = p.relay.remember(client_id, uris.clone()).await {
+        let uris = registration.redirect_uris.clone();
+        if let Err(e) = p.relay.remember(client_id, registration).await {
             return e.into_response();
         }
         // The client sees the URIs it registered, not our callback.

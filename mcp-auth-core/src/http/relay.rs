@@ -5,20 +5,22 @@
 //! client, with its own RFC 9207 `iss`: a client that checks `iss` against the
 //! issuer it asked (this server, per our metadata) must then refuse the response,
 //! as `rmcp` does. So a client registered through us is registered upstream with
-//! *our* `/oauth/callback` as its only redirect URI, and its own URIs are kept
-//! here:
+//! a callback of ours as its only redirect URI, `/oauth/callback/{id}` with a
+//! random `id` of its own, and its own URIs are kept here:
 //!
 //! 1. `/authorize` accepts only one of the client's registered URIs (anything else
 //!    is a 400, never a redirect), keeps it with the client's `state` under a
-//!    random single-use state of ours, and sends the browser upstream with our
-//!    callback and our state. The client's PKCE challenge passes through: the
-//!    upstream code stays bound to the client's verifier.
-//! 2. `/oauth/callback` consumes our state, checks the upstream's `iss` when it
-//!    sends one, and returns the upstream's code (or error) to exactly the
-//!    client's URI with the client's state, and no `iss` (our metadata does not
-//!    advertise RFC 9207).
-//! 3. `/token` redeems that code upstream with our callback as `redirect_uri`,
-//!    after checking the client's own URI is one it registered.
+//!    random single-use state of ours, and sends the browser upstream with the
+//!    client's callback and our state. The client's PKCE challenge passes
+//!    through: the upstream code stays bound to the client's verifier.
+//! 2. The callback consumes our state, refuses it at another client's callback
+//!    (the upstream only sends a client's code to that client's callback, so a
+//!    state started for client A cannot carry client B's code to A's URI),
+//!    checks the upstream's `iss` when it sends one, and returns the upstream's
+//!    code (or error) to exactly the client's URI with the client's state, and
+//!    no `iss` (our metadata does not advertise RFC 9207).
+//! 3. `/token` redeems that code upstream with the client's callback as
+//!    `redirect_uri`, after checking the client's own URI is one it registered.
 //!
 //! Clients that did not register through us (an upstream-registered client id)
 //! are passed through unchanged.
@@ -26,7 +28,7 @@
 use std::sync::Arc;
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -45,20 +47,32 @@ use crate::oauth::routes::random_token;
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct RelayedClient {
     pub redirect_uris: Vec<String>,
+    /// The identifier of its callback, `/oauth/callback/{callback_id}`.
+    pub callback_id: String,
 }
 
 /// An authorization request in flight upstream.
 #[derive(Debug, Serialize, Deserialize)]
 struct RelayedFlow {
+    /// The callback of the client that started it.
+    callback_id: String,
     redirect_uri: String,
     state: Option<String>,
     expires_at: u64,
 }
 
+/// A registration request rewritten for the upstream.
+pub(crate) struct UpstreamRegistration {
+    /// The URIs the client asked for.
+    pub redirect_uris: Vec<String>,
+    /// The identifier of the callback registered upstream in their place.
+    pub callback_id: String,
+}
+
 /// The relay's settings and state.
 pub(crate) struct Relay {
-    /// Our callback URL, the only redirect URI the upstream knows for relayed clients.
-    callback: String,
+    /// Our base URL; callbacks are `{base}/oauth/callback/{id}`.
+    base: String,
     /// The upstream's issuer, which its `iss` response parameter must name.
     upstream_issuer: String,
     store: Arc<dyn BrokerStore>,
@@ -67,21 +81,24 @@ pub(crate) struct Relay {
 impl Relay {
     pub(crate) fn new(base: &str, upstream_issuer: &str, store: Arc<dyn BrokerStore>) -> Self {
         Relay {
-            callback: format!("{}/oauth/callback", base.trim_end_matches('/')),
+            base: base.trim_end_matches('/').to_owned(),
             upstream_issuer: upstream_issuer.trim_end_matches('/').to_owned(),
             store,
         }
     }
 
-    /// Our callback URL.
-    pub(crate) fn callback_url(&self) -> &str {
-        &self.callback
+    /// The callback URL registered upstream for the client with `callback_id`.
+    pub(crate) fn callback_url(&self, callback_id: &str) -> String {
+        format!("{}/oauth/callback/{callback_id}", self.base)
     }
 
     /// Rewrites a registration request for the upstream: its `redirect_uris`
-    /// become our callback. Returns the client's own URIs, or `None` when it
-    /// registers none (then nothing is relayed).
-    pub(crate) fn registration_for_upstream(&self, body: &mut Value) -> Option<Vec<String>> {
+    /// become a new callback of ours. Returns the client's own URIs and that
+    /// callback, or `None` when it registers none (then nothing is relayed).
+    pub(crate) fn registration_for_upstream(
+        &self,
+        body: &mut Value,
+    ) -> Option<UpstreamRegistration> {
         let uris: Vec<String> = body
             .get("redirect_uris")?
             .as_array()?
@@ -91,21 +108,28 @@ impl Relay {
         if uris.is_empty() {
             return None;
         }
-        body["redirect_uris"] = Value::from(vec![self.callback.clone()]);
-        Some(uris)
+        let callback_id = random_token(16);
+        body["redirect_uris"] = Value::from(vec![self.callback_url(&callback_id)]);
+        Some(UpstreamRegistration {
+            redirect_uris: uris,
+            callback_id,
+        })
     }
 
     /// Remembers a client the upstream registered, with its own redirect URIs.
     pub(crate) async fn remember(
         &self,
         client_id: &str,
-        redirect_uris: Vec<String>,
+        registration: UpstreamRegistration,
     ) -> Result<(), BrokerError> {
         if client_id.len() > MAX_ID_LEN {
             return Err(BrokerError::Internal("the upstream client id is too long"));
         }
-        let record =
-            serde_json::to_vec(&RelayedClient { redirect_uris }).map_err(BrokerError::Corrupt)?;
+        let record = serde_json::to_vec(&RelayedClient {
+            redirect_uris: registration.redirect_uris,
+            callback_id: registration.callback_id,
+        })
+        .map_err(BrokerError::Corrupt)?;
         Ok(self
             .store
             .put(&key("relayed-client", client_id), record, CLIENT_TTL)
@@ -126,11 +150,13 @@ impl Relay {
     /// Keeps the client's redirect URI and state; returns our state for the upstream.
     pub(crate) async fn start(
         &self,
+        client: &RelayedClient,
         redirect_uri: &str,
         state: Option<&str>,
     ) -> Result<String, StoreError> {
         let ours = random_token(32);
         let flow = RelayedFlow {
+            callback_id: client.callback_id.clone(),
             redirect_uri: redirect_uri.to_owned(),
             state: state.map(str::to_owned),
             expires_at: now() + FLOW_TTL.as_secs(),
@@ -143,7 +169,11 @@ impl Relay {
         Ok(ours)
     }
 
-    async fn finish(&self, pairs: Vec<(String, String)>) -> Result<Response, BrokerError> {
+    async fn finish(
+        &self,
+        callback_id: &str,
+        pairs: Vec<(String, String)>,
+    ) -> Result<Response, BrokerError> {
         let unknown = || OAuthError::invalid_request("unknown, expired or already used state");
         let params = Params::from_pairs(pairs)?;
         let state = params
@@ -154,6 +184,15 @@ impl Relay {
             decode(self.store.take(&key("relayed-flow", state)).await?)?.ok_or_else(unknown)?;
         if flow.expires_at <= now() {
             return Err(unknown().into());
+        }
+        if flow.callback_id != callback_id {
+            // A code issued to one client, arriving with a state started by
+            // another: never delivered (the flow is spent either way).
+            tracing::warn!("authorization response at another client's callback refused");
+            return Err(OAuthError::invalid_request(
+                "this state belongs to another client's authorization",
+            )
+            .into());
         }
         let client_state = flow.state.as_deref();
         if let Some(iss) = params.get("iss")
@@ -202,15 +241,16 @@ impl Relay {
     }
 }
 
-/// `GET /oauth/callback` of pass-through mode.
+/// `GET /oauth/callback/{callback_id}` of pass-through mode.
 pub(crate) async fn callback(
     State(p): State<Arc<Proxy>>,
+    Path(callback_id): Path<String>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
     match query {
         Ok(Query(pairs)) => p
             .relay
-            .finish(pairs)
+            .finish(&callback_id, pairs)
             .await
             .unwrap_or_else(IntoResponse::into_response),
         Err(r) => unreadable(r.status()),
