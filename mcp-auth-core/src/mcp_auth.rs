@@ -11,6 +11,7 @@ use crate::http::discovery::{self, Discovery};
 use crate::http::layer::{AuthLayer, DEFAULT_PUBLIC_PATHS, Policy};
 use crate::http::proxy;
 use crate::http::resource::ResourceUrl;
+use crate::http::store::{BrokerStore, MemoryStore};
 use crate::oidc::IssuerMetadata;
 use crate::provider::{AuthProvider, DynVerifier, ProviderOnly, TokenVerifier, VerifierOnly};
 
@@ -34,6 +35,7 @@ pub struct McpAuth {
     public_paths: Vec<String>,
     max_token_bytes: usize,
     upstream: OnceLock<Arc<IssuerMetadata>>,
+    proxy_store: Option<Arc<dyn BrokerStore>>,
 }
 
 impl std::fmt::Debug for McpAuth {
@@ -72,6 +74,7 @@ impl McpAuth {
                 .collect(),
             max_token_bytes: 8 * 1024,
             upstream: OnceLock::new(),
+            proxy_store: None,
         }
     }
 
@@ -149,6 +152,17 @@ impl McpAuth {
         }))
     }
 
+    /// Where proxy mode keeps its state (clients registered through this server,
+    /// authorization flows in flight, the broker's codes). By default each call
+    /// to [`routes`](Self::routes) gets its own [`MemoryStore`],
+    /// lost on restart: clients registered through the proxy then have to
+    /// register again. A shared, persistent store keeps them across restarts
+    /// and replicas.
+    pub fn proxy_store(mut self, store: impl BrokerStore) -> Self {
+        self.proxy_store = Some(Arc::new(store));
+        self
+    }
+
     /// The discovery routes: protected-resource metadata at the root and
     /// path-scoped, and authorization-server metadata. Merge them outside the layer.
     /// Empty for a plain verifier or without a resource URL.
@@ -183,7 +197,11 @@ impl McpAuth {
         if mode != crate::provider::Mode::Proxy {
             return router;
         }
-        match proxy::routes(proxy_metadata, &base) {
+        let store = self
+            .proxy_store
+            .clone()
+            .unwrap_or_else(|| Arc::new(MemoryStore::default()));
+        match proxy::routes(proxy_metadata, &base, store) {
             Ok(proxy_routes) => router.merge(proxy_routes),
             Err(error) => {
                 tracing::error!(%error, "cannot build the OAuth proxy; /authorize and /token are not served");

@@ -552,3 +552,70 @@ async fn a_token_request_names_one_client() {
     assert_oauth_error(resp, 400, "invalid_grant").await;
     assert!(s.upstream.token_forms().is_empty());
 }
+
+#[tokio::test]
+async fn a_shared_proxy_store_keeps_relayed_clients_for_the_next_server() {
+    use std::sync::Arc;
+
+    use axum::Router;
+    use axum::routing::any;
+    use mcp_auth_core::http::MemoryStore;
+    use mcp_auth_core::{CustomConfig, CustomProvider, McpAuth, Mode};
+    use mcp_auth_testkit::{FakeIdp, McpServer, jwks, no_redirects};
+
+    let upstream = FakeIdp::start(jwks(&[])).await;
+    let store = Arc::new(MemoryStore::default());
+    let serve = |store: Arc<MemoryStore>| {
+        let mut config = CustomConfig::new(upstream.issuer());
+        config.jwks_url = Some(upstream.jwks_url());
+        config.mode = Mode::Proxy;
+        config.authorization_endpoint = Some(upstream.authorize_url());
+        config.token_endpoint = Some(upstream.token_url());
+        config.registration_endpoint = Some(upstream.register_url());
+        let provider = CustomProvider::new(config).expect("provider");
+        McpServer::start(move |resource| {
+            let auth = McpAuth::new(provider)
+                .resource_url(resource)
+                .expect("resource")
+                .proxy_store(store);
+            Router::new()
+                .route("/mcp", any(|| async { "mcp" }))
+                .layer(auth.layer())
+                .merge(auth.routes())
+        })
+    };
+    let http = no_redirects();
+    let first = serve(Arc::clone(&store)).await;
+    let resp = http
+        .post(format!("{}/register", first.base))
+        .json(&json!({"redirect_uris": [REDIRECT]}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 201);
+
+    // Another server on the same store (a restart, a replica) knows the client:
+    // its redirect URIs are enforced here rather than passed upstream.
+    let second = serve(store).await;
+    let mut q = authorize_query("dcr-client");
+    q.retain(|(k, _)| *k != "redirect_uri");
+    q.push(("redirect_uri", "http://127.0.0.1:9/elsewhere".into()));
+    let resp = http
+        .get(format!("{}/authorize", second.base))
+        .query(&q)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 400);
+    let resp = http
+        .get(format!("{}/authorize", second.base))
+        .query(&authorize_query("dcr-client"))
+        .send()
+        .await
+        .expect("send");
+    let (upstream_url, pairs) = location(&resp);
+    assert!(
+        pairs["redirect_uri"].contains("/oauth/callback/"),
+        "relayed: {upstream_url}"
+    );
+}

@@ -26,7 +26,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use super::broker::token::basic_credentials;
 use super::broker::{self, Broker, BrokerError};
 use super::relay::{self, Relay};
-use super::store::{BrokerStore, MemoryStore};
+use super::store::BrokerStore;
 use crate::oauth::routes::{MAX_BODY_BYTES, is_acceptable_redirect_uri};
 use crate::oauth::{OAuthError, no_store, pkce};
 use crate::provider::ProviderMetadata;
@@ -67,15 +67,15 @@ pub(crate) fn upstream_http_client() -> Result<reqwest::Client, crate::ConfigErr
         .map_err(|e| crate::ConfigError::invalid("HTTP client", e.to_string()))
 }
 
-/// The proxy routes for `metadata`, for a server at `base`, with their state in a
-/// [`MemoryStore`]: the callback broker when the provider has one pre-registered
-/// client and no upstream registration endpoint, else pass-through (with the
-/// callback relay for clients registered through us).
+/// The proxy routes for `metadata`, for a server at `base`, with their state in
+/// `store`: the callback broker when the provider has one pre-registered client
+/// and no upstream registration endpoint, else pass-through (with the callback
+/// relay for clients registered through us).
 pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
     metadata: ProviderMetadata,
     base: &str,
+    store: Arc<dyn BrokerStore>,
 ) -> Result<Router<S>, crate::ConfigError> {
-    let store = Arc::new(MemoryStore::default());
     if broker::applies(&metadata) {
         let broker = Broker::new(&metadata, base, store)?;
         return Ok(broker::routes(Arc::new(broker)));

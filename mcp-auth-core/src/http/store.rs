@@ -144,6 +144,27 @@ impl BrokerStore for MemoryStore {
     }
 }
 
+/// A shared store: one store behind several servers (or several
+/// [`McpAuth::routes`](crate::McpAuth::routes) calls) is one state.
+impl<T: BrokerStore + ?Sized> BrokerStore for std::sync::Arc<T> {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+        (**self).get(key)
+    }
+
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: Vec<u8>,
+        ttl: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        (**self).put(key, value, ttl)
+    }
+
+    fn take<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
+        (**self).take(key)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
