@@ -176,6 +176,30 @@ where
     }
 }
 
+/// The `whoami` tool of every example: the authenticated caller as JSON.
+pub fn whoami(who: &mcp_auth::AuthContext) -> Result<rmcp::model::CallToolResult, rmcp::ErrorData> {
+    let user = serde_json::to_value(who.user()).map_err(|e| {
+        rmcp::ErrorData::internal_error(format!("cannot serialize the user: {e}"), None)
+    })?;
+    Ok(rmcp::model::CallToolResult::structured(user))
+}
+
+/// Fails with a JSON-RPC error naming the missing role (and the caller's roles)
+/// unless the caller holds `role`.
+pub fn require_role(who: &mcp_auth::AuthContext, role: &str) -> Result<(), rmcp::ErrorData> {
+    if who.user().roles.iter().any(|r| r == role) {
+        return Ok(());
+    }
+    Err(rmcp::ErrorData::invalid_request(
+        format!("this tool requires the role {role:?}"),
+        Some(serde_json::json!({
+            "error": "insufficient_role",
+            "required_role": role,
+            "roles": who.user().roles,
+        })),
+    ))
+}
+
 /// A tool-level error: the caller sees `message`.
 pub fn tool_error(message: impl Into<String>) -> rmcp::model::CallToolResult {
     rmcp::model::CallToolResult::error(vec![rmcp::model::ContentBlock::text(message)])

@@ -35,10 +35,7 @@ struct BearerServer;
 impl BearerServer {
     #[tool(description = "Returns the authenticated caller as JSON")]
     fn whoami(&self, Auth(who): Auth) -> Result<CallToolResult, ErrorData> {
-        let user = serde_json::to_value(who.user()).map_err(|e| {
-            ErrorData::internal_error(format!("cannot serialize the user: {e}"), None)
-        })?;
-        Ok(CallToolResult::structured(user))
+        mcp_auth_examples::whoami(&who)
     }
 }
 

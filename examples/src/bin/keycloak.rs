@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
 
 use mcp_auth::rmcp::Auth;
-use mcp_auth::{AuthContext, KeycloakClaims, McpAuth, keycloak_provider};
+use mcp_auth::{KeycloakClaims, McpAuth, keycloak_provider};
 use rmcp::model::CallToolResult;
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, tool, tool_router};
@@ -37,30 +37,11 @@ struct KeycloakServer {
     client_id: Option<String>,
 }
 
-/// Fails with a JSON-RPC error naming the missing role unless the caller holds
-/// `role` (as a realm role or a role of the configured client).
-fn require_role(who: &AuthContext, role: &str) -> Result<(), ErrorData> {
-    if who.user().roles.iter().any(|r| r == role) {
-        return Ok(());
-    }
-    Err(ErrorData::invalid_request(
-        format!("this tool requires the role {role:?}"),
-        Some(json!({
-            "error": "insufficient_role",
-            "required_role": role,
-            "roles": who.user().roles,
-        })),
-    ))
-}
-
 #[tool_router(server_handler)]
 impl KeycloakServer {
     #[tool(description = "Returns the authenticated caller as JSON")]
     fn whoami(&self, Auth(who): Auth) -> Result<CallToolResult, ErrorData> {
-        let user = serde_json::to_value(who.user()).map_err(|e| {
-            ErrorData::internal_error(format!("cannot serialize the user: {e}"), None)
-        })?;
-        Ok(CallToolResult::structured(user))
+        mcp_auth_examples::whoami(&who)
     }
 
     #[tool(
@@ -92,7 +73,7 @@ impl KeycloakServer {
     )]
     fn admin_action(&self, ctx: RequestContext<RoleServer>) -> Result<String, ErrorData> {
         let who = mcp_auth::rmcp::auth_context(&ctx)?;
-        require_role(&who, ADMIN_ROLE)?;
+        mcp_auth_examples::require_role(&who, ADMIN_ROLE)?;
         tracing::info!(user = %who.user().user_id, "admin action performed");
         Ok(format!(
             "admin action performed by {}",

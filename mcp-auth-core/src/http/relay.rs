@@ -39,7 +39,7 @@ use super::broker::{
     unreadable,
 };
 use super::proxy::Proxy;
-use super::store::{BrokerStore, StoreError};
+use super::store::BrokerStore;
 use crate::oauth::OAuthError;
 use crate::oauth::routes::random_token;
 
@@ -153,7 +153,7 @@ impl Relay {
         client: &RelayedClient,
         redirect_uri: &str,
         state: Option<&str>,
-    ) -> Result<String, StoreError> {
+    ) -> Result<String, BrokerError> {
         let ours = random_token(32);
         let flow = RelayedFlow {
             callback_id: client.callback_id.clone(),
@@ -161,8 +161,7 @@ impl Relay {
             state: state.map(str::to_owned),
             expires_at: now() + FLOW_TTL.as_secs(),
         };
-        // A struct of strings and an integer always serializes.
-        let bytes = serde_json::to_vec(&flow).unwrap_or_default();
+        let bytes = serde_json::to_vec(&flow).map_err(BrokerError::Corrupt)?;
         self.store
             .put(&key("relayed-flow", &ours), bytes, FLOW_TTL)
             .await?;
