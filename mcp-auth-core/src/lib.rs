@@ -35,6 +35,7 @@ pub mod mcp_auth;
 pub mod oauth;
 pub mod oidc;
 pub mod provider;
+pub mod proxy;
 #[cfg(feature = "rmcp")]
 pub mod rmcp;
 pub mod user;

@@ -9,11 +9,10 @@ use crate::fetch::{FetchLimits, Fetcher};
 use crate::http::challenge::Challenges;
 use crate::http::discovery::{self, Discovery};
 use crate::http::layer::{AuthLayer, DEFAULT_PUBLIC_PATHS, Policy};
-use crate::http::proxy;
 use crate::http::resource::ResourceUrl;
-use crate::http::store::{BrokerStore, MemoryStore};
 use crate::oidc::IssuerMetadata;
 use crate::provider::{AuthProvider, DynVerifier, ProviderOnly, TokenVerifier, VerifierOnly};
+use crate::proxy::{self, MemoryStore, ProxySettings, ProxyStore};
 
 /// Protection for an MCP server: the [`layer`](Self::layer) that verifies every
 /// request and the [`routes`](Self::routes) that let clients discover how to log in.
@@ -35,7 +34,7 @@ pub struct McpAuth {
     public_paths: Vec<String>,
     max_token_bytes: usize,
     upstream: OnceLock<Arc<IssuerMetadata>>,
-    proxy_store: Option<Arc<dyn BrokerStore>>,
+    proxy_store: Option<Arc<dyn ProxyStore>>,
 }
 
 impl std::fmt::Debug for McpAuth {
@@ -153,12 +152,12 @@ impl McpAuth {
     }
 
     /// Where proxy mode keeps its state (clients registered through this server,
-    /// authorization flows in flight, the broker's codes). By default each call
-    /// to [`routes`](Self::routes) gets its own [`MemoryStore`],
-    /// lost on restart: clients registered through the proxy then have to
-    /// register again. A shared, persistent store keeps them across restarts
-    /// and replicas.
-    pub fn proxy_store(mut self, store: impl BrokerStore) -> Self {
+    /// consents, authorization flows in flight, codes, refresh handles). By
+    /// default each call to [`routes`](Self::routes) gets its own
+    /// [`MemoryStore`] with the default budgets, lost on restart: clients then
+    /// get `invalid_client` and register again. A shared, persistent store keeps
+    /// them across restarts and replicas.
+    pub fn proxy_store(mut self, store: impl ProxyStore) -> Self {
         self.proxy_store = Some(Arc::new(store));
         self
     }
@@ -187,12 +186,13 @@ impl McpAuth {
         };
         let mode = metadata.mode;
         let proxy_metadata = metadata.clone();
-        let base = resource.base().to_owned();
+        let issuer = resource.base().to_owned();
+        let resource_url = resource.as_str().to_owned();
         let router = discovery::routes(Arc::new(Discovery {
             resource,
             resource_name: self.resource_name.clone(),
             metadata: metadata.clone(),
-            upstream,
+            upstream: Arc::clone(&upstream),
         }));
         if mode != crate::provider::Mode::Proxy {
             return router;
@@ -201,7 +201,14 @@ impl McpAuth {
             .proxy_store
             .clone()
             .unwrap_or_else(|| Arc::new(MemoryStore::default()));
-        match proxy::routes(proxy_metadata, &base, store) {
+        let settings = ProxySettings {
+            metadata: proxy_metadata,
+            issuer,
+            resource: resource_url,
+            store,
+            upstream_metadata: upstream,
+        };
+        match proxy::routes(settings) {
             Ok(proxy_routes) => router.merge(proxy_routes),
             Err(error) => {
                 tracing::error!(%error, "cannot build the OAuth proxy; /authorize and /token are not served");

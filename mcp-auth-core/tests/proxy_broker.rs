@@ -60,6 +60,14 @@ fn cookies(resp: &reqwest::Response) -> Vec<String> {
         .collect()
 }
 
+/// The browser binding cookie (`name=value`) a response sets.
+fn binding_cookie(resp: &reqwest::Response) -> String {
+    cookies(resp)
+        .into_iter()
+        .find(|c| c.starts_with("mcp-auth-binding="))
+        .expect("a binding cookie comes with every redirect upstream")
+}
+
 /// A hidden input's value in the consent page.
 fn hidden(html: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
@@ -106,7 +114,7 @@ impl Setup {
                 ("code_challenge_method", "S256"),
                 ("state", CLIENT_STATE),
                 ("scope", "read write"),
-                ("resource", "https://ignored.example.com/mcp"),
+                ("resource", &format!("{}/mcp", self.base)),
             ])
             .send()
             .await
@@ -168,10 +176,21 @@ impl Setup {
     async fn code_for(&self, client_id: &str) -> String {
         let page = self.consent_page(client_id, "").await;
         let resp = self.approve(&page).await;
+        let binding = binding_cookie(&resp);
         let callback = self.through_upstream(&location(&resp)).await;
-        let resp = self.http.get(&callback).send().await.expect("callback");
+        let resp = self.in_browser(&callback, &binding).await;
         let back = query_of(&location(&resp));
         back["code"].clone()
+    }
+
+    /// A GET from the browser that holds `cookie`.
+    async fn in_browser(&self, url: &str, cookie: &str) -> reqwest::Response {
+        self.http
+            .get(url)
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("request")
     }
 
     async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
@@ -248,6 +267,7 @@ async fn full_code_flow_through_the_broker_then_refresh() {
     // Approval sends the browser upstream with our client, callback and PKCE.
     let resp = s.approve(&page).await;
     assert_eq!(resp.status(), 303);
+    let binding = binding_cookie(&resp);
     let consent_cookie = cookies(&resp)
         .into_iter()
         .find(|c| c.starts_with("mcp-auth-consent="))
@@ -268,16 +288,21 @@ async fn full_code_flow_through_the_broker_then_refresh() {
     assert!(up["state"].len() >= 27, "at least 160 bits");
     assert_eq!(up["audience"], "https://api.example.com");
     assert_eq!(up["scope"], "read write");
-    assert_eq!(up["resource"], "https://ignored.example.com/mcp");
+    assert_eq!(
+        up["resource"],
+        format!("{}/mcp", s.base),
+        "pinned to this server"
+    );
 
     // The callback exchanges the upstream code and gives the client ours.
     let callback = s.through_upstream(&upstream_url).await;
-    let resp = s.http.get(&callback).send().await.expect("callback");
+    let resp = s.in_browser(&callback, &binding).await;
     assert_eq!(resp.status(), 303);
     let back = location(&resp);
     assert!(back.starts_with(&format!("{REDIRECT}?")), "{back}");
     let back = query_of(&back);
     assert_eq!(back["state"], CLIENT_STATE, "state unchanged");
+    assert_eq!(back["iss"], s.base, "RFC 9207: our issuer");
     let code = back["code"].clone();
     assert!(code.len() >= 27, "at least 160 bits");
     let form = s.upstream.token_forms()[0].clone();
@@ -433,8 +458,9 @@ async fn tampered_unknown_and_reused_states_are_refused_at_the_callback() {
     let s = setup(None).await;
     let client_id = s.register(&[REDIRECT]).await;
     let page = s.consent_page(&client_id, "").await;
-    let upstream_url = location(&s.approve(&page).await);
-    let callback = s.through_upstream(&upstream_url).await;
+    let approved = s.approve(&page).await;
+    let binding = binding_cookie(&approved);
+    let callback = s.through_upstream(&location(&approved)).await;
     let q = query_of(&callback);
     let state = q["state"].clone();
     let code = q["code"].clone();
@@ -454,15 +480,15 @@ async fn tampered_unknown_and_reused_states_are_refused_at_the_callback() {
         callback_with(""),
         format!("{}/oauth/callback?code={code}", s.base),
     ] {
-        let resp = s.http.get(&url).send().await.expect("callback");
+        let resp = s.in_browser(&url, &binding).await;
         assert_eq!(resp.status(), 400, "{url}");
         assert!(resp.headers().get("location").is_none());
         assert_eq!(error_of(resp).await.1, "invalid_request");
     }
     // The genuine state works once, then never again.
-    let resp = s.http.get(&callback).send().await.expect("callback");
+    let resp = s.in_browser(&callback, &binding).await;
     assert_eq!(resp.status(), 303);
-    let resp = s.http.get(&callback).send().await.expect("callback");
+    let resp = s.in_browser(&callback, &binding).await;
     assert_eq!(resp.status(), 400);
     assert!(resp.headers().get("location").is_none());
 }
@@ -628,8 +654,10 @@ async fn an_upstream_error_goes_to_the_client_with_its_state() {
     s.upstream.set_deny_authorizations(true);
     let client_id = s.register(&[REDIRECT]).await;
     let page = s.consent_page(&client_id, "").await;
-    let callback = s.through_upstream(&location(&s.approve(&page).await)).await;
-    let resp = s.http.get(&callback).send().await.expect("callback");
+    let approved = s.approve(&page).await;
+    let binding = binding_cookie(&approved);
+    let callback = s.through_upstream(&location(&approved)).await;
+    let resp = s.in_browser(&callback, &binding).await;
     assert_eq!(resp.status(), 303);
     let back = location(&resp);
     assert!(back.starts_with(&format!("{REDIRECT}?")));
@@ -683,11 +711,12 @@ async fn upstream_token_endpoint_down_at_the_callback_is_502_json() {
     let s = setup(Some(dead)).await;
     let client_id = s.register(&[REDIRECT]).await;
     let page = s.consent_page(&client_id, "").await;
-    let callback = s.through_upstream(&location(&s.approve(&page).await)).await;
-    let resp = tokio::time::timeout(Duration::from_secs(20), s.http.get(&callback).send())
+    let approved = s.approve(&page).await;
+    let binding = binding_cookie(&approved);
+    let callback = s.through_upstream(&location(&approved)).await;
+    let resp = tokio::time::timeout(Duration::from_secs(20), s.in_browser(&callback, &binding))
         .await
-        .expect("no hang")
-        .expect("callback");
+        .expect("no hang");
     assert_eq!(resp.status(), 502);
     assert!(resp.headers().get("location").is_none());
     assert_eq!(resp.headers()["cache-control"], "no-store");

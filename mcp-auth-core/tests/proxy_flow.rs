@@ -64,7 +64,7 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
     );
     assert_eq!(
         asm["authorization_response_iss_parameter_supported"],
-        json!(false)
+        json!(true)
     );
 
     let reg: Value = s
@@ -82,6 +82,7 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
     // Our /authorize sends the browser upstream with the client's parameters plus the provider's.
     let resp = get_authorize(&s, &authorize_query("dcr-client")).await;
     assert_eq!(resp.status(), 303);
+    let browser = binding(&resp);
     let upstream_url = resp.headers()["location"]
         .to_str()
         .expect("ascii")
@@ -101,7 +102,7 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
         .expect("ascii")
         .to_owned();
     assert!(relayed.starts_with(&callback), "{relayed}");
-    let resp = s.http.get(&relayed).send().await.expect("callback");
+    let resp = in_browser(&s, &relayed, &browser).await;
     let back = url::Url::parse(resp.headers()["location"].to_str().expect("ascii")).expect("a URL");
     assert!(back.as_str().starts_with(REDIRECT), "{back}");
     let pairs: Vec<(String, String)> = back.query_pairs().into_owned().collect();
@@ -109,12 +110,13 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
         pairs,
         [
             ("code".to_owned(), "upstream-code".to_owned()),
-            ("state".to_owned(), "client state ✓/=".to_owned())
+            ("state".to_owned(), "client state ✓/=".to_owned()),
+            ("iss".to_owned(), s.base.clone()),
         ],
-        "the client's state comes back unchanged, without the upstream's iss"
+        "the client's state comes back unchanged, with our iss (RFC 9207)"
     );
     // The state was single-use.
-    let again = s.http.get(&relayed).send().await.expect("callback");
+    let again = in_browser(&s, &relayed, &browser).await;
     assert_eq!(again.status(), 400);
 
     let resp = post_token(
@@ -175,38 +177,40 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
 }
 
 #[tokio::test]
-async fn pre_registered_secret_is_injected_and_auth_failures_become_invalid_client() {
+async fn a_client_unknown_here_is_told_to_register_again_and_never_passed_upstream() {
+    // After a restart with the in-memory store, or for a client registered
+    // upstream directly (even the pre-registered one): /authorize shows an
+    // error, /token answers invalid_client, and the upstream is never asked, so
+    // no client receives the upstream's iss under our metadata.
     let s = setup(None).await;
-    let resp = get_authorize(&s, &authorize_query("pre-registered")).await;
-    let _ = s
-        .http
-        .get(resp.headers()["location"].to_str().expect("ascii"))
-        .send()
-        .await
-        .expect("upstream");
-    let resp = post_token(
-        &s,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", "upstream-code"),
-            ("code_verifier", VERIFIER),
-            ("client_id", "pre-registered"),
-        ],
-    )
-    .await;
-    assert_eq!(resp.status(), 200);
-    assert_eq!(s.upstream.token_forms()[0]["client_secret"], "s3cret");
-    // unauthorized_client from the upstream is invalid_client (401) here.
-    let resp = post_token(
-        &s,
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", "r1"),
-            ("client_id", "stale-client"),
-        ],
-    )
-    .await;
-    assert_oauth_error(resp, 401, "invalid_client").await;
+    for client in ["pre-registered", "registered-before-restart"] {
+        let resp = get_authorize(&s, &authorize_query(client)).await;
+        assert_eq!(resp.status(), 400, "{client}");
+        assert!(resp.headers().get("location").is_none(), "never redirected");
+        let resp = post_token(
+            &s,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", "upstream-code"),
+                ("code_verifier", VERIFIER),
+                ("client_id", client),
+            ],
+        )
+        .await;
+        assert_oauth_error(resp, 401, "invalid_client").await;
+        let resp = post_token(
+            &s,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", "r1"),
+                ("client_id", client),
+            ],
+        )
+        .await;
+        assert_oauth_error(resp, 401, "invalid_client").await;
+    }
+    assert!(s.upstream.authorize_queries().is_empty());
+    assert!(s.upstream.token_forms().is_empty());
 }
 
 #[tokio::test]
@@ -266,6 +270,7 @@ async fn bad_requests_are_refused_here() {
 async fn upstream_down_is_502_json_without_hanging() {
     let dead = unreachable_url("/token").await;
     let s = setup(Some(dead)).await;
+    register(&s, "c").await;
     let resp = tokio::time::timeout(
         Duration::from_secs(20),
         s.http
@@ -306,11 +311,7 @@ async fn the_pre_registered_secret_never_buys_a_client_credentials_token() {
     .await;
     assert_oauth_error(resp, 401, "invalid_client").await;
     let forms = s.upstream.token_forms();
-    assert_eq!(forms.len(), 1);
-    assert!(
-        !forms[0].contains_key("client_secret"),
-        "our secret was injected: {forms:?}"
-    );
+    assert!(forms.is_empty(), "forwarded: {forms:?}");
 }
 
 /// The redirect URI the upstream got for the `n`th client registered through
@@ -328,6 +329,41 @@ fn registered_callback(s: &Setup, n: usize) -> String {
         "{callback}"
     );
     callback
+}
+
+/// Registers a relayed client that the upstream will call `client_id`.
+async fn register(s: &Setup, client_id: &str) {
+    s.upstream.set_registered_client_id(client_id);
+    let resp = s
+        .http
+        .post(format!("{}/register", s.base))
+        .json(&json!({"redirect_uris": [REDIRECT]}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 201);
+}
+
+/// The browser binding cookie (`name=value`) a redirect upstream sets.
+fn binding(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .find(|c| c.starts_with("mcp-auth-binding="))
+        .expect("a binding cookie comes with every redirect upstream")
+        .to_owned()
+}
+
+/// A GET from the browser holding `cookie`.
+async fn in_browser(s: &Setup, url: &str, cookie: &str) -> reqwest::Response {
+    s.http
+        .get(url)
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("GET")
 }
 
 /// POSTs `form` to our `/token`.
@@ -394,10 +430,12 @@ async fn relayed_clients_are_held_to_their_registration() {
 
     // A response naming another issuer is refused (RFC 9207 mix-up defence).
     let resp = get_authorize(&s, &authorize_query("dcr-client")).await;
+    let browser = binding(&resp);
     let state = location(&resp).1["state"].clone();
     let resp = s
         .http
         .get(&callback)
+        .header("cookie", &browser)
         .query(&[
             ("code", "c"),
             ("state", state.as_str()),
@@ -415,6 +453,7 @@ async fn relayed_clients_are_held_to_their_registration() {
     // The upstream's refusal reaches the client with its state.
     s.upstream.set_deny_authorizations(true);
     let resp = get_authorize(&s, &authorize_query("dcr-client")).await;
+    let browser = binding(&resp);
     let (upstream, _) = location(&resp);
     let resp = s
         .http
@@ -423,7 +462,7 @@ async fn relayed_clients_are_held_to_their_registration() {
         .await
         .expect("upstream");
     let (relayed, _) = location(&resp);
-    let resp = s.http.get(relayed.as_str()).send().await.expect("callback");
+    let resp = in_browser(&s, relayed.as_str(), &browser).await;
     let (url, pairs) = location(&resp);
     assert!(url.as_str().starts_with(REDIRECT));
     assert_eq!(pairs["error"], "access_denied");
@@ -559,7 +598,7 @@ async fn a_shared_proxy_store_keeps_relayed_clients_for_the_next_server() {
 
     use axum::Router;
     use axum::routing::any;
-    use mcp_auth_core::http::MemoryStore;
+    use mcp_auth_core::proxy::MemoryStore;
     use mcp_auth_core::{CustomConfig, CustomProvider, McpAuth, Mode};
     use mcp_auth_testkit::{FakeIdp, McpServer, jwks, no_redirects};
 

@@ -67,18 +67,18 @@ impl Discovery {
             "response_modes_supported": ["query"],
             "grant_types_supported": self.metadata.grant_types_supported,
             "code_challenge_methods_supported": ["S256"],
-            // A client registered upstream directly is answered by the upstream,
-            // whose `iss` (if any) is not ours; relayed and brokered answers carry
-            // none. So RFC 9207 is not advertised.
-            "authorization_response_iss_parameter_supported": false,
+            // Every authorization response of the relay and the broker carries
+            // our `iss`; clients that did not register here are refused.
+            "authorization_response_iss_parameter_supported": true,
             "token_endpoint_auth_methods_supported": ["none", "client_secret_post", "client_secret_basic"],
         });
         self.add_scopes(&mut doc);
         // Registration is forwarded upstream, or answered here by the broker.
-        if self.metadata.registration_endpoint.is_some() || super::broker::applies(&self.metadata) {
+        let strategy = crate::proxy::strategy(&self.metadata);
+        if strategy.is_some() {
             doc["registration_endpoint"] = json!(format!("{base}/register"));
         }
-        if super::broker::applies(&self.metadata) {
+        if strategy == Some(crate::proxy::Strategy::Broker) {
             // The broker registers public clients only and serves the code and
             // refresh grants: advertise exactly that.
             doc["token_endpoint_auth_methods_supported"] = json!(["none"]);

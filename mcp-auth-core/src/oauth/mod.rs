@@ -4,7 +4,12 @@
 //! rules no implementation may get wrong: PKCE with S256, exact redirect URIs,
 //! single-use short-lived codes, RFC 6749 §5.2 errors and `Cache-Control: no-store`.
 
+pub mod authorization_request;
+pub mod client_auth;
+pub mod params;
 pub mod pkce;
+pub mod registration;
+pub mod response;
 pub mod routes;
 
 use std::future::Future;
@@ -183,6 +188,16 @@ impl OAuthError {
     /// `invalid_redirect_uri` (registration).
     pub fn invalid_redirect_uri(d: impl Into<String>) -> Self {
         Self::new("invalid_redirect_uri", d)
+    }
+
+    /// `access_denied`.
+    pub fn access_denied(d: impl Into<String>) -> Self {
+        Self::new("access_denied", d)
+    }
+
+    /// `invalid_target` (RFC 8707: a resource this server does not serve).
+    pub fn invalid_target(d: impl Into<String>) -> Self {
+        Self::new("invalid_target", d)
     }
 
     /// `server_error`.

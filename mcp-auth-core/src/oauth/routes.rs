@@ -2,22 +2,25 @@
 //! `/token`, `/register` (RFC 7591) and `/revoke` (RFC 7009), driving any
 //! [`AuthorizationServer`].
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use base64::Engine as _;
-use http::header::AUTHORIZATION;
 use http::{HeaderMap, Method, StatusCode};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
+use super::authorization_request::{AuthorizationRequest, echoed_state, redirect_target};
+use super::client_auth::client_credentials;
+use super::params::{Params, unreadable};
+use super::registration::{self, RegistrationRequest};
+use super::response::{authorization_response_url, error_response};
 use super::{
     AuthorizationParams, AuthorizationServer, AuthorizeOutcome, ClientInfo, OAuthError, no_store,
     pkce,
@@ -109,103 +112,61 @@ async fn metadata<A: AuthorizationServer>(State(s): State<Arc<Shared<A>>>) -> Js
     Json(metadata_document(&s.settings))
 }
 
-#[derive(Debug, Deserialize)]
-struct AuthorizeRequest {
-    response_type: Option<String>,
-    client_id: Option<String>,
-    redirect_uri: Option<String>,
-    code_challenge: Option<String>,
-    code_challenge_method: Option<String>,
-    state: Option<String>,
-    scope: Option<String>,
-    resource: Option<String>,
-}
-
 async fn authorize_get<A: AuthorizationServer>(
     State(s): State<Arc<Shared<A>>>,
-    Query(req): Query<AuthorizeRequest>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Response {
-    authorize(&s, req).await
+    match query {
+        Ok(Query(pairs)) => authorize(&s, pairs).await,
+        Err(r) => unreadable(r.status()),
+    }
 }
 
 async fn authorize_post<A: AuthorizationServer>(
     State(s): State<Arc<Shared<A>>>,
-    Form(req): Form<AuthorizeRequest>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
-    authorize(&s, req).await
+    match form {
+        Ok(Form(pairs)) => authorize(&s, pairs).await,
+        Err(r) => unreadable(r.status()),
+    }
 }
 
 /// The client's redirect URI with OAuth response parameters (and RFC 9207 `iss`).
+/// An unparsable URI is returned unchanged.
 pub fn redirect_with(redirect_uri: &str, params: &[(&str, &str)], issuer: &str) -> String {
-    match url::Url::parse(redirect_uri) {
-        Ok(mut url) => {
-            {
-                let mut q = url.query_pairs_mut();
-                for (k, v) in params {
-                    q.append_pair(k, v);
-                }
-                q.append_pair("iss", issuer);
-            }
-            url.to_string()
-        }
-        Err(_) => redirect_uri.to_owned(),
-    }
+    authorization_response_url(redirect_uri, params, None, issuer)
+        .unwrap_or_else(|| redirect_uri.to_owned())
 }
 
-fn error_redirect(
-    redirect_uri: &str,
-    error: &OAuthError,
-    state: Option<&str>,
-    issuer: &str,
+async fn authorize<A: AuthorizationServer>(
+    s: &Shared<A>,
+    pairs: Vec<(String, String)>,
 ) -> Response {
-    let mut params = vec![
-        ("error", error.code),
-        ("error_description", error.description.as_str()),
-    ];
-    if let Some(state) = state {
-        params.push(("state", state));
-    }
-    Redirect::to(&redirect_with(redirect_uri, &params, issuer)).into_response()
-}
-
-async fn authorize<A: AuthorizationServer>(s: &Shared<A>, req: AuthorizeRequest) -> Response {
+    let params = match Params::from_pairs(pairs) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
     // Until the client and its redirect URI are known good, errors cannot be
     // redirected: they are shown here (no open redirect).
-    let Some(client_id) = req.client_id.as_deref().filter(|c| !c.is_empty()) else {
+    let Some(client_id) = params.get("client_id") else {
         return OAuthError::invalid_request("client_id is required").into_response();
     };
     let Some(client) = s.server.get_client(client_id).await else {
         return OAuthError::invalid_request("unknown client_id").into_response();
     };
-    let redirect_uri = match req.redirect_uri.as_deref() {
-        Some(uri) if client.redirect_uris.iter().any(|r| r == uri) => uri.to_owned(),
-        Some(_) => {
-            return OAuthError::invalid_request("redirect_uri is not registered for this client")
-                .into_response();
-        }
-        None if client.redirect_uris.len() == 1 => client.redirect_uris[0].clone(),
-        None => return OAuthError::invalid_request("redirect_uri is required").into_response(),
+    let redirect_uri = match redirect_target(&params, &client.redirect_uris) {
+        Ok(uri) => uri,
+        Err(e) => return e.into_response(),
     };
-    let state = req.state.as_deref();
-    let fail = |e: OAuthError| error_redirect(&redirect_uri, &e, state, &s.settings.issuer);
-    if req.response_type.as_deref() != Some("code") {
-        return fail(OAuthError::new(
-            "unsupported_response_type",
-            "only response_type=code is supported",
-        ));
-    }
-    let Some(challenge) = req.code_challenge.filter(|c| pkce::is_valid_challenge(c)) else {
-        return fail(OAuthError::invalid_request(
-            "a valid S256 code_challenge is required (PKCE)",
-        ));
+    let issuer = s.settings.issuer.as_str();
+    let fail = |e: OAuthError| error_response(&redirect_uri, &e, echoed_state(&params), issuer);
+    let request = match AuthorizationRequest::validate(&params, client_id, redirect_uri.clone()) {
+        Ok(request) => request,
+        Err(e) => return fail(e),
     };
-    if req.code_challenge_method.as_deref() != Some("S256") {
-        return fail(OAuthError::invalid_request(
-            "code_challenge_method must be S256",
-        ));
-    }
-    let scopes: Vec<String> = match &req.scope {
-        Some(scope) => scope.split_whitespace().map(str::to_owned).collect(),
+    let scopes = match request.scope {
+        Some(_) => request.scopes(),
         None => client
             .scope
             .as_deref()
@@ -223,11 +184,11 @@ async fn authorize<A: AuthorizationServer>(s: &Shared<A>, req: AuthorizeRequest)
         )));
     }
     let params = AuthorizationParams {
-        state: req.state.clone(),
+        state: request.state.clone(),
         scopes,
-        code_challenge: challenge,
-        redirect_uri: redirect_uri.clone(),
-        resource: req.resource.clone(),
+        code_challenge: request.code_challenge,
+        redirect_uri: request.redirect_uri,
+        resource: request.resource,
     };
     match s.server.authorize(&client, params).await {
         Ok(AuthorizeOutcome::Redirect(url)) => Redirect::to(&url).into_response(),
@@ -251,61 +212,20 @@ pub(crate) fn framing_blocked(mut resp: Response) -> Response {
     resp
 }
 
-/// Client credentials from `client_secret_basic` or the form (`client_secret_post`).
-fn presented_credentials(
-    headers: &HeaderMap,
-    form: &HashMap<String, String>,
-) -> Result<(Option<String>, Option<String>), OAuthError> {
-    if let Some(value) = headers.get(AUTHORIZATION) {
-        let value = value
-            .to_str()
-            .map_err(|_| OAuthError::invalid_client("malformed Authorization header"))?;
-        let Some(encoded) = value
-            .strip_prefix("Basic ")
-            .or_else(|| value.strip_prefix("basic "))
-        else {
-            return Err(OAuthError::invalid_client(
-                "unsupported client authentication scheme",
-            ));
-        };
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(encoded.trim())
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
-        let (id, secret) = decoded
-            .split_once(':')
-            .ok_or_else(|| OAuthError::invalid_client("malformed Basic credentials"))?;
-        let unescape = |s: &str| {
-            url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-        };
-        return Ok((unescape(id), unescape(secret)));
-    }
-    Ok((
-        form.get("client_id").cloned(),
-        form.get("client_secret").cloned(),
-    ))
-}
-
 /// Authenticates the client of a token or revocation request (RFC 6749 §2.3):
 /// an unknown client or a wrong secret is `invalid_client` (401).
 async fn authenticate<A: AuthorizationServer>(
     s: &Shared<A>,
     headers: &HeaderMap,
-    form: &HashMap<String, String>,
+    params: &Params,
 ) -> Result<ClientInfo, OAuthError> {
-    let (id, secret) = presented_credentials(headers, form)?;
-    let id = id
-        .filter(|i| !i.is_empty())
-        .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
+    let presented = client_credentials(headers, params)?;
     let client = s
         .server
-        .get_client(&id)
+        .get_client(&presented.client_id)
         .await
         .ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
-    match (&client.client_secret, secret) {
+    match (&client.client_secret, presented.secret) {
         (None, None) => Ok(client),
         (None, Some(_)) => Err(OAuthError::invalid_client(
             "this public client has no secret",
@@ -329,8 +249,13 @@ async fn authenticate<A: AuthorizationServer>(
 async fn token<A: AuthorizationServer>(
     State(s): State<Arc<Shared<A>>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
+    let form = match form.map(|Form(pairs)| Params::from_pairs(pairs)) {
+        Ok(Ok(params)) => params,
+        Ok(Err(e)) => return e.into_response(),
+        Err(r) => return unreadable(r.status()),
+    };
     match token_inner(&s, &headers, &form).await {
         Ok(resp) => no_store(Json(resp).into_response()),
         Err(e) => {
@@ -343,13 +268,10 @@ async fn token<A: AuthorizationServer>(
 async fn token_inner<A: AuthorizationServer>(
     s: &Shared<A>,
     headers: &HeaderMap,
-    form: &HashMap<String, String>,
+    form: &Params,
 ) -> Result<super::TokenResponse, OAuthError> {
     let client = authenticate(s, headers, form).await?;
-    let grant = form
-        .get("grant_type")
-        .map(String::as_str)
-        .unwrap_or_default();
+    let grant = form.get("grant_type").unwrap_or_default();
     if !s.settings.grant_types_supported.iter().any(|g| g == grant)
         || !client.grant_types.iter().any(|g| g == grant)
     {
@@ -384,7 +306,7 @@ async fn token_inner<A: AuthorizationServer>(
             }
             if form
                 .get("redirect_uri")
-                .is_some_and(|r| *r != code.redirect_uri)
+                .is_some_and(|r| r != code.redirect_uri)
             {
                 return Err(OAuthError::invalid_grant(
                     "redirect_uri does not match the authorization request",
@@ -454,29 +376,7 @@ async fn token_inner<A: AuthorizationServer>(
     }
 }
 
-/// Whether a redirect URI is acceptable: https, or http on a loopback host; no fragment.
-pub fn is_acceptable_redirect_uri(uri: &str) -> bool {
-    let Ok(url) = url::Url::parse(uri) else {
-        return false;
-    };
-    if url.fragment().is_some() {
-        return false;
-    }
-    match url.scheme() {
-        "https" => url.host_str().is_some(),
-        "http" => matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")),
-        _ => false,
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct RegistrationRequest {
-    redirect_uris: Option<Vec<String>>,
-    grant_types: Option<Vec<String>>,
-    token_endpoint_auth_method: Option<String>,
-    client_name: Option<String>,
-    scope: Option<String>,
-}
+pub use super::registration::is_acceptable_redirect_uri;
 
 /// A fresh random identifier: `bytes` random bytes, base64url.
 ///
@@ -504,20 +404,17 @@ async fn register<A: AuthorizationServer>(
         )
         .into_response();
     };
-    let redirect_uris = req.redirect_uris.unwrap_or_default();
-    if redirect_uris.is_empty() {
-        return OAuthError::invalid_redirect_uri("at least one redirect_uri is required")
-            .into_response();
-    }
-    if let Some(bad) = redirect_uris
-        .iter()
-        .find(|u| !is_acceptable_redirect_uri(u))
-    {
-        return OAuthError::invalid_redirect_uri(format!(
-            "{bad:?} is neither https nor loopback http"
-        ))
-        .into_response();
-    }
+    let redirect_uris = match registration::redirect_uris(req.redirect_uris.as_deref()) {
+        Ok(uris) => uris,
+        Err(e) => return e.into_response(),
+    };
+    let (client_name, scope) = match (
+        registration::client_name(req.client_name.as_deref()),
+        registration::scope(req.scope.as_deref()),
+    ) {
+        (Ok(name), Ok(scope)) => (name, scope),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
     let method = req
         .token_endpoint_auth_method
         .unwrap_or_else(|| "client_secret_basic".into());
@@ -537,7 +434,7 @@ async fn register<A: AuthorizationServer>(
         return OAuthError::invalid_client_metadata(format!("grant type {bad:?} is not supported"))
             .into_response();
     }
-    if let Some(scope) = &req.scope
+    if let Some(scope) = &scope
         && let Some(bad) = scope
             .split_whitespace()
             .find(|sc| !s.settings.scopes_supported.iter().any(|x| x == sc))
@@ -551,8 +448,8 @@ async fn register<A: AuthorizationServer>(
         redirect_uris,
         grant_types,
         token_endpoint_auth_method: method,
-        client_name: req.client_name,
-        scope: req.scope,
+        client_name,
+        scope,
         client_id_issued_at: now(),
     };
     match s.server.register_client(client.clone()).await {
@@ -564,8 +461,13 @@ async fn register<A: AuthorizationServer>(
 async fn revoke<A: AuthorizationServer>(
     State(s): State<Arc<Shared<A>>>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
 ) -> Response {
+    let form = match form.map(|Form(pairs)| Params::from_pairs(pairs)) {
+        Ok(Ok(params)) => params,
+        Ok(Err(e)) => return e.into_response(),
+        Err(r) => return unreadable(r.status()),
+    };
     let client = match authenticate(&s, &headers, &form).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),
@@ -580,23 +482,6 @@ async fn revoke<A: AuthorizationServer>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redirect_uri_policy() {
-        assert!(is_acceptable_redirect_uri(
-            "https://claude.ai/api/mcp/auth_callback"
-        ));
-        assert!(is_acceptable_redirect_uri(
-            "http://127.0.0.1:33418/callback"
-        ));
-        assert!(is_acceptable_redirect_uri(
-            "http://localhost:6274/oauth/callback"
-        ));
-        assert!(!is_acceptable_redirect_uri("http://evil.example.com/cb"));
-        assert!(!is_acceptable_redirect_uri("https://x.example.com/cb#frag"));
-        assert!(!is_acceptable_redirect_uri("javascript:alert(1)"));
-        assert!(!is_acceptable_redirect_uri("/relative"));
-    }
 
     #[test]
     fn redirect_carries_state_and_iss() {

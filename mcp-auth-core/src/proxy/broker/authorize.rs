@@ -1,0 +1,292 @@
+//! `/authorize` and the consent form it shows (`/oauth/consent`): a registered
+//! client with one of its registered redirect URIs, the user's consent for that
+//! client, then the browser is bound to the flow and goes upstream with our
+//! client, our callback, a PKCE pair of our own and our resource.
+
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use http::header::SET_COOKIE;
+use http::{HeaderMap, HeaderValue};
+use serde::{Deserialize, Serialize};
+
+use super::Broker;
+use super::consent_page::{ConsentView, page};
+use crate::oauth::authorization_request::{AuthorizationRequest, echoed_state, redirect_target};
+use crate::oauth::params::{Params, unreadable};
+use crate::oauth::response::error_response;
+use crate::oauth::routes::{framing_blocked, random_token};
+use crate::oauth::{ClientInfo, OAuthError, no_store, pkce};
+use crate::proxy::state_key::same;
+use crate::proxy::{FLOW_TTL, ProxyError, RecordKind};
+
+/// A consent page waiting for its answer.
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingConsent {
+    request: AuthorizationRequest,
+    /// The CSRF token of the browser the page was shown to.
+    csrf: String,
+}
+
+/// An authorization in flight upstream, under our upstream `state`.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct Flow {
+    /// What the client asked for.
+    pub request: AuthorizationRequest,
+    /// Our PKCE verifier toward the upstream.
+    pub upstream_verifier: String,
+    /// MAC of the browser binding cookie.
+    pub binding: String,
+}
+
+/// `GET /authorize`.
+pub(super) async fn authorize_get(
+    State(b): State<Arc<Broker>>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    match query {
+        Ok(Query(pairs)) => respond(authorize(&b, &headers, pairs).await),
+        Err(r) => unreadable(r.status()),
+    }
+}
+
+/// `POST /authorize` (form).
+pub(super) async fn authorize_post(
+    State(b): State<Arc<Broker>>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    match form {
+        Ok(Form(pairs)) => respond(authorize(&b, &headers, pairs).await),
+        Err(r) => unreadable(r.status()),
+    }
+}
+
+fn respond(result: Result<Response, ProxyError>) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn authorize(
+    b: &Broker,
+    headers: &HeaderMap,
+    pairs: Vec<(String, String)>,
+) -> Result<Response, ProxyError> {
+    let params = Params::from_pairs(pairs)?;
+    // Until client and redirect URI are known good, errors are shown here:
+    // redirecting them anywhere would be an open redirect.
+    let client_id = params
+        .get("client_id")
+        .ok_or_else(|| OAuthError::invalid_request("client_id is required"))?;
+    let client: ClientInfo = b
+        .core
+        .records
+        .load(RecordKind::Client, client_id)
+        .await?
+        .ok_or_else(|| {
+            OAuthError::invalid_request("unknown client_id: the application must register again")
+        })?;
+    let redirect_uri = redirect_target(&params, &client.redirect_uris)?;
+    let fail = |e: OAuthError| {
+        Ok(error_response(
+            &redirect_uri,
+            &e,
+            echoed_state(&params),
+            &b.core.issuer,
+        ))
+    };
+    let mut request =
+        match AuthorizationRequest::validate(&params, &client.client_id, redirect_uri.clone()) {
+            Ok(request) => request,
+            Err(e) => return fail(e),
+        };
+    if !client.grant_types.iter().any(|g| g == "authorization_code") {
+        return fail(OAuthError::new(
+            "unauthorized_client",
+            "this client did not register the authorization_code grant",
+        ));
+    }
+    // The upstream token is for this server and nothing else (RFC 8707).
+    if request
+        .resource
+        .as_deref()
+        .is_some_and(|r| r.trim_end_matches('/') != b.core.resource.trim_end_matches('/'))
+    {
+        return fail(OAuthError::invalid_target(format!(
+            "this server serves only the resource {}",
+            b.core.resource
+        )));
+    }
+    request.resource = Some(b.core.resource.clone());
+    if request.scope.is_none() {
+        request.scope.clone_from(&client.scope);
+    }
+    if b.core
+        .cookies
+        .approves(&b.core.key, headers, &client.client_id)
+    {
+        return b.start_upstream(request, headers).await;
+    }
+    ask_consent(b, &client, request, headers).await
+}
+
+/// Stores the request under a fresh consent id and shows the consent page.
+async fn ask_consent(
+    b: &Broker,
+    client: &ClientInfo,
+    request: AuthorizationRequest,
+    headers: &HeaderMap,
+) -> Result<Response, ProxyError> {
+    let (csrf, set_csrf) = b.core.cookies.csrf_token(headers)?;
+    let consent_id = random_token(32);
+    let html = page(&ConsentView {
+        client_name: client.client_name.as_deref(),
+        client_id: &client.client_id,
+        redirect_uri: &request.redirect_uri,
+        scope: request.scope.as_deref(),
+        server: &b.core.issuer,
+        consent_id: &consent_id,
+        csrf_token: &csrf,
+    });
+    let pending = PendingConsent { request, csrf };
+    b.core
+        .records
+        .save(RecordKind::Consent, &consent_id, &pending, FLOW_TTL)
+        .await?;
+    let mut response = framing_blocked(Html(html).into_response());
+    let h = response.headers_mut();
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    if let Some(cookie) = set_csrf {
+        h.append(SET_COOKIE, cookie);
+    }
+    Ok(response)
+}
+
+/// `POST /oauth/consent`: the user's answer.
+pub(super) async fn consent(
+    State(b): State<Arc<Broker>>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    match form {
+        Ok(Form(pairs)) => respond(decide(&b, &headers, pairs).await),
+        Err(r) => unreadable(r.status()),
+    }
+}
+
+/// Checks the form (single-use consent id, CSRF token repeated in the form, the
+/// pending record and the browser's cookie), then goes upstream or tells the
+/// client the user said no.
+async fn decide(
+    b: &Broker,
+    headers: &HeaderMap,
+    pairs: Vec<(String, String)>,
+) -> Result<Response, ProxyError> {
+    let refused = || {
+        OAuthError::invalid_request(
+            "this consent form is invalid, expired or already answered; start again from the application",
+        )
+    };
+    let params = Params::from_pairs(pairs)?;
+    let consent_id = params.get("consent_id").ok_or_else(refused)?;
+    let token = params.get("csrf_token").ok_or_else(refused)?;
+    let pending: PendingConsent = b
+        .core
+        .records
+        .take(RecordKind::Consent, consent_id)
+        .await?
+        .ok_or_else(refused)?;
+    if !same(&pending.csrf, token) || !b.core.cookies.csrf_matches(headers, token) {
+        tracing::warn!(client_id = %pending.request.client_id, "consent refused: CSRF check failed");
+        return Err(refused().into());
+    }
+    let request = pending.request;
+    match params.get("decision") {
+        Some("approve") => {
+            let cookie = b
+                .core
+                .cookies
+                .remember(&b.core.key, headers, &request.client_id)?;
+            let mut response = b.start_upstream(request, headers).await?;
+            response.headers_mut().append(SET_COOKIE, cookie);
+            Ok(response)
+        }
+        Some("deny") => Ok(error_response(
+            &request.redirect_uri,
+            &OAuthError::access_denied("the user denied access"),
+            request.state.as_deref(),
+            &b.core.issuer,
+        )),
+        _ => Err(OAuthError::invalid_request("decision must be approve or deny").into()),
+    }
+}
+
+impl Broker {
+    /// Records the flow under a fresh single-use state, bound to this browser,
+    /// and sends the browser to the upstream authorization endpoint with our
+    /// client and callback.
+    async fn start_upstream(
+        &self,
+        request: AuthorizationRequest,
+        headers: &HeaderMap,
+    ) -> Result<Response, ProxyError> {
+        let (binding, set_cookie) = self.core.cookies.bind(&self.core.key, headers)?;
+        let state = random_token(32);
+        let verifier = random_token(48);
+        let url = self.upstream_authorize_url(&request, &state, &pkce::s256_challenge(&verifier));
+        let flow = Flow {
+            request,
+            upstream_verifier: verifier,
+            binding,
+        };
+        self.core
+            .records
+            .save(RecordKind::Flow, &state, &flow, FLOW_TTL)
+            .await?;
+        let mut response = no_store(Redirect::to(url.as_str()).into_response());
+        response.headers_mut().append(SET_COOKIE, set_cookie);
+        Ok(response)
+    }
+
+    fn upstream_authorize_url(
+        &self,
+        request: &AuthorizationRequest,
+        state: &str,
+        challenge: &str,
+    ) -> url::Url {
+        let mut url = self.authorization_endpoint.clone();
+        let callback = self.callback_url();
+        let forwarded = [
+            ("scope", request.scope.as_deref()),
+            ("resource", request.resource.as_deref()),
+        ];
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("response_type", "code")
+                .append_pair("client_id", &self.upstream_client_id)
+                .append_pair("redirect_uri", &callback)
+                .append_pair("state", state)
+                .append_pair("code_challenge", challenge)
+                .append_pair("code_challenge_method", "S256");
+            for (k, v) in forwarded {
+                let overridden = self.extra_authorize_params.iter().any(|(ek, _)| ek == k);
+                if let (Some(v), false) = (v, overridden) {
+                    q.append_pair(k, v);
+                }
+            }
+            for (k, v) in &self.extra_authorize_params {
+                q.append_pair(k, v);
+            }
+        }
+        url
+    }
+}

@@ -1,0 +1,161 @@
+//! `/oauth/callback`: the upstream sends the browser back here. The state is
+//! consumed (unknown, expired or reused: an error page, no redirect); a browser
+//! other than the one that started the flow is refused before the upstream code
+//! is redeemed; the upstream's `iss` is checked; then the upstream code is
+//! exchanged with our client's credentials and verifier, and the client gets a
+//! code of ours at exactly its registered redirect URI.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use http::HeaderMap;
+use serde::{Deserialize, Serialize};
+
+use super::Broker;
+use super::authorize::Flow;
+use crate::oauth::OAuthError;
+use crate::oauth::params::{Params, unreadable};
+use crate::oauth::response::{authorization_response, error_response, relayed_error};
+use crate::oauth::routes::random_token;
+use crate::proxy::state_key::hashed_id;
+use crate::proxy::{ProxyError, RecordKind};
+
+/// How long one of our authorization codes stays redeemable.
+const CODE_TTL: Duration = Duration::from_secs(120);
+/// Context of the sealed tokens of an issued code.
+pub(super) const SEALED_TOKENS: &str = "broker code tokens";
+
+/// An authorization code of ours, redeemable once at `/token`, stored under
+/// the code's hash.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct IssuedCode {
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The redirect URI it was delivered to.
+    pub redirect_uri: String,
+    /// The client's S256 challenge.
+    pub code_challenge: String,
+    /// The upstream's token response, sealed under the state key.
+    pub sealed_tokens: String,
+}
+
+/// `GET /oauth/callback`.
+pub(super) async fn callback(
+    State(b): State<Arc<Broker>>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    match query {
+        Ok(Query(pairs)) => finish(&b, &headers, pairs)
+            .await
+            .unwrap_or_else(IntoResponse::into_response),
+        Err(r) => unreadable(r.status()),
+    }
+}
+
+async fn finish(
+    b: &Broker,
+    headers: &HeaderMap,
+    pairs: Vec<(String, String)>,
+) -> Result<Response, ProxyError> {
+    let unknown = || OAuthError::invalid_request("unknown, expired or already used state");
+    let params = Params::from_pairs(pairs)?;
+    let state = params.get("state").ok_or_else(unknown)?;
+    let flow: Flow = b
+        .core
+        .records
+        .take(RecordKind::Flow, state)
+        .await?
+        .ok_or_else(unknown)?;
+    let request = &flow.request;
+    if !b.core.cookies.is_bound(&b.core.key, headers, &flow.binding) {
+        // The consent bypass: a flow started (and consented) in one browser,
+        // completed by another. The upstream code is never redeemed.
+        tracing::warn!(client_id = %request.client_id, "authorization response refused: the browser is not the one that started the flow");
+        return Err(OAuthError::access_denied(
+            "this authorization was started in another browser; start again from the application",
+        )
+        .into());
+    }
+    let issuer = b.core.issuer.as_str();
+    let client_state = request.state.as_deref();
+    if let Err(reason) = b.core.check_upstream_iss(&params).await {
+        tracing::warn!(reason, "authorization response refused (RFC 9207)");
+        let error = OAuthError::server_error("the authorization response failed the issuer check");
+        return Ok(error_response(
+            &request.redirect_uri,
+            &error,
+            client_state,
+            issuer,
+        ));
+    }
+    if let Some(error) = params.get("error") {
+        return Ok(relayed_error(
+            &request.redirect_uri,
+            error,
+            params.get("error_description"),
+            client_state,
+            issuer,
+        ));
+    }
+    let Some(upstream_code) = params.get("code") else {
+        let error = OAuthError::server_error("the identity provider returned no code");
+        return Ok(error_response(
+            &request.redirect_uri,
+            &error,
+            client_state,
+            issuer,
+        ));
+    };
+    let callback = b.callback_url();
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", upstream_code),
+        ("redirect_uri", callback.as_str()),
+        ("code_verifier", flow.upstream_verifier.as_str()),
+    ];
+    b.with_upstream_credentials(&mut form);
+    let reply = b
+        .core
+        .upstream
+        .post_form(&b.token_endpoint, &form, None)
+        .await
+        .map_err(ProxyError::upstream("token endpoint"))?;
+    if !reply.has_tokens() {
+        tracing::warn!(status = reply.status, error = ?reply.error(), "upstream refused the code exchange");
+        let error =
+            OAuthError::server_error("the identity provider refused the authorization code");
+        return Ok(error_response(
+            &request.redirect_uri,
+            &error,
+            client_state,
+            issuer,
+        ));
+    }
+    let tokens = serde_json::to_vec(&reply.body).map_err(ProxyError::Corrupt)?;
+    let sealed_tokens = b
+        .core
+        .key
+        .seal(SEALED_TOKENS, &tokens)
+        .ok_or(ProxyError::Internal("cannot seal the upstream tokens"))?;
+    let code = random_token(32);
+    let issued = IssuedCode {
+        client_id: request.client_id.clone(),
+        redirect_uri: request.redirect_uri.clone(),
+        code_challenge: request.code_challenge.clone(),
+        sealed_tokens,
+    };
+    b.core
+        .records
+        .save(RecordKind::Code, &hashed_id(&code), &issued, CODE_TTL)
+        .await?;
+    Ok(authorization_response(
+        &request.redirect_uri,
+        &[("code", &code)],
+        client_state,
+        issuer,
+    ))
+}

@@ -1,0 +1,283 @@
+//! Proxy mode: this server is the authorization server MCP clients see, in
+//! front of the upstream identity provider. The access tokens clients get are
+//! still the provider's, verified on every MCP request.
+//!
+//! One of two strategies serves the OAuth routes, chosen from the provider's
+//! settings:
+//!
+//! - the **relay** ([`relay`]), when the upstream offers dynamic registration:
+//!   a client registering here is registered upstream with a callback of ours,
+//!   its authorization responses come back through that callback and go on to
+//!   the client with our `iss`, and its token requests are forwarded upstream by
+//!   [`pass_through`];
+//! - the **broker** ([`broker`]), when the upstream has one pre-registered
+//!   client and no registration: clients register here, consent here, and get
+//!   codes and refresh handles of ours for the upstream's tokens.
+//!
+//! A client this server does not know (never registered here, or registered
+//! before a restart with an in-memory store) gets an error page at
+//! `/authorize` and 401 `invalid_client` at `/token`, on which MCP clients
+//! register again: no client ever receives an authorization response carrying
+//! another issuer's `iss` under our metadata.
+//!
+//! Shared by both: the store with per-kind budgets ([`store`]), the upstream
+//! HTTP client ([`upstream`]), the browser binding and consent cookies
+//! ([`cookies`]) under a per-process key ([`state_key`]); request parsing,
+//! client authentication, validation and error responses come from
+//! [`crate::oauth`], shared with the dev issuer.
+
+mod broker;
+mod clock;
+mod cookies;
+mod pass_through;
+mod relay;
+mod state_key;
+pub mod store;
+mod upstream;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::response::{IntoResponse, Response};
+use http::Method;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tower_http::cors::{Any, CorsLayer};
+
+pub use store::{Budget, MemoryStore, ProxyStore, RecordKind, StoreError};
+
+use crate::error::ConfigError;
+use crate::oauth::OAuthError;
+use crate::oauth::params::Params;
+use crate::oidc::IssuerMetadata;
+use crate::provider::ProviderMetadata;
+use cookies::Cookies;
+use state_key::StateKey;
+use upstream::{Upstream, UpstreamError};
+
+/// How long a client that registered but never obtained a token is remembered.
+const UNUSED_CLIENT_TTL: Duration = Duration::from_secs(3600);
+/// How long a client that obtained a token is remembered (renewed on every token).
+const CLIENT_TTL: Duration = Duration::from_secs(90 * 86_400);
+/// How long the user may take to consent, or to log in upstream.
+const FLOW_TTL: Duration = Duration::from_secs(10 * 60);
+/// Identifiers longer than this (codes, states, client ids) are never looked up.
+const MAX_ID_LEN: usize = 256;
+
+/// What proxy mode needs to serve its routes.
+pub(crate) struct ProxySettings {
+    /// The provider's description (endpoints, pre-registered client, ...).
+    pub metadata: ProviderMetadata,
+    /// This server's base URL: the issuer MCP clients see.
+    pub issuer: String,
+    /// This server's resource URL (RFC 8707 / RFC 9728).
+    pub resource: String,
+    /// Where state is kept.
+    pub store: Arc<dyn ProxyStore>,
+    /// The upstream's metadata document.
+    pub upstream_metadata: Arc<IssuerMetadata>,
+}
+
+/// How proxy mode serves a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Strategy {
+    /// The upstream registers clients: they are relayed.
+    Relay,
+    /// One pre-registered upstream client, no upstream registration: the broker.
+    Broker,
+}
+
+/// The strategy for `metadata`: the relay when the upstream has a registration
+/// endpoint, else the broker when a client id is configured, else none (proxy
+/// mode cannot serve clients).
+pub(crate) fn strategy(metadata: &ProviderMetadata) -> Option<Strategy> {
+    match (&metadata.registration_endpoint, &metadata.client_id) {
+        (Some(_), _) => Some(Strategy::Relay),
+        (None, Some(_)) => Some(Strategy::Broker),
+        (None, None) => None,
+    }
+}
+
+/// The proxy routes of the [`strategy`] for the provider; none is a
+/// configuration error.
+pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
+    settings: ProxySettings,
+) -> Result<Router<S>, ConfigError> {
+    let Some(strategy) = strategy(&settings.metadata) else {
+        return Err(ConfigError::invalid(
+            "proxy mode",
+            "needs an upstream registration endpoint (clients are relayed) or a pre-registered upstream client id (the broker)",
+        ));
+    };
+    let core = Core::new(&settings)?;
+    Ok(match strategy {
+        Strategy::Broker => broker::routes(broker::Broker::new(core, &settings.metadata)?),
+        Strategy::Relay => relay::routes(relay::Relay::new(core, &settings.metadata)?),
+    })
+}
+
+/// What every strategy shares.
+pub(crate) struct Core {
+    /// This server's issuer (its base URL), sent as RFC 9207 `iss`.
+    issuer: String,
+    /// This server's resource URL.
+    resource: String,
+    upstream: Upstream,
+    records: Records,
+    cookies: Cookies,
+    key: StateKey,
+}
+
+impl Core {
+    fn new(settings: &ProxySettings) -> Result<Self, ConfigError> {
+        let issuer = settings.issuer.trim_end_matches('/').to_owned();
+        Ok(Core {
+            cookies: Cookies::new(&issuer),
+            issuer,
+            resource: settings.resource.clone(),
+            upstream: Upstream::new(
+                &settings.metadata.issuer,
+                Arc::clone(&settings.upstream_metadata),
+            )?,
+            records: Records(Arc::clone(&settings.store)),
+            key: StateKey::random()?,
+        })
+    }
+}
+
+impl Core {
+    /// RFC 9207 on an upstream authorization response: an `iss` must name the
+    /// upstream, and an upstream that advertises the parameter must send it.
+    async fn check_upstream_iss(&self, params: &Params) -> Result<(), &'static str> {
+        match params.get("iss") {
+            Some(iss) if iss.trim_end_matches('/') == self.upstream.issuer => Ok(()),
+            Some(_) => Err("the response names another issuer"),
+            None if self.upstream.sends_iss().await => {
+                Err("the upstream advertises RFC 9207 but sent no iss")
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+/// CORS for the endpoints a browser-based client calls from script (`/token`,
+/// `/register`): any origin, no credentials (these endpoints read no cookie).
+fn api_cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::POST, Method::OPTIONS])
+        .allow_headers(Any)
+}
+
+/// Typed access to the store: JSON records, identifiers capped in length.
+struct Records(Arc<dyn ProxyStore>);
+
+impl Records {
+    async fn save<T: Serialize>(
+        &self,
+        kind: RecordKind,
+        id: &str,
+        value: &T,
+        ttl: Duration,
+    ) -> Result<(), ProxyError> {
+        let bytes = serde_json::to_vec(value).map_err(ProxyError::Corrupt)?;
+        Ok(self.0.put(kind, id, bytes, ttl).await?)
+    }
+
+    async fn load<T: DeserializeOwned>(
+        &self,
+        kind: RecordKind,
+        id: &str,
+    ) -> Result<Option<T>, ProxyError> {
+        if id.len() > MAX_ID_LEN {
+            return Ok(None);
+        }
+        decode(self.0.get(kind, id).await?)
+    }
+
+    /// Removes and returns a record: the single-use read.
+    async fn take<T: DeserializeOwned>(
+        &self,
+        kind: RecordKind,
+        id: &str,
+    ) -> Result<Option<T>, ProxyError> {
+        if id.len() > MAX_ID_LEN {
+            return Ok(None);
+        }
+        decode(self.0.take(kind, id).await?)
+    }
+}
+
+fn decode<T: DeserializeOwned>(bytes: Option<Vec<u8>>) -> Result<Option<T>, ProxyError> {
+    bytes
+        .map(|b| serde_json::from_slice(&b).map_err(ProxyError::Corrupt))
+        .transpose()
+}
+
+/// Why a proxy request failed; each variant decides its response.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ProxyError {
+    /// An OAuth error for the caller (400, 401, ...), as JSON.
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
+    /// The store failed: 503 `temporarily_unavailable`.
+    #[error("proxy store: {0}")]
+    Store(#[from] StoreError),
+    /// A stored record could not be (de)serialized: 500 `server_error`.
+    #[error("proxy record cannot be (de)serialized: {0}")]
+    Corrupt(#[source] serde_json::Error),
+    /// An upstream endpoint cannot be used: 502 `temporarily_unavailable`.
+    #[error("upstream {what}: {source}")]
+    Upstream {
+        /// Which endpoint.
+        what: &'static str,
+        /// Why.
+        source: UpstreamError,
+    },
+    /// A response could not be built: 500 `server_error`.
+    #[error("{0}")]
+    Internal(&'static str),
+}
+
+impl ProxyError {
+    fn upstream(what: &'static str) -> impl FnOnce(UpstreamError) -> ProxyError {
+        move |source| ProxyError::Upstream { what, source }
+    }
+}
+
+impl IntoResponse for ProxyError {
+    fn into_response(self) -> Response {
+        match self {
+            ProxyError::OAuth(e) => {
+                tracing::info!(error = %e, "proxy request refused");
+                e.into_response()
+            }
+            ProxyError::Store(error) => {
+                tracing::error!(%error, "proxy store unavailable");
+                let mut response = OAuthError::new(
+                    "temporarily_unavailable",
+                    "the authorization state cannot be stored now; retry later",
+                )
+                .into_response();
+                response.headers_mut().insert(
+                    http::header::RETRY_AFTER,
+                    http::HeaderValue::from_static("5"),
+                );
+                response
+            }
+            ProxyError::Upstream { what, source } => upstream::unavailable(what, &source),
+            error @ (ProxyError::Corrupt(_) | ProxyError::Internal(_)) => {
+                tracing::error!(%error, "proxy failure");
+                OAuthError::server_error("internal error").into_response()
+            }
+        }
+    }
+}
+
+/// Removes what no MCP client may receive from an upstream token response:
+/// the upstream's `id_token` (an identity assertion for our upstream client,
+/// not for the MCP client).
+fn strip_upstream_only(tokens: &mut serde_json::Map<String, serde_json::Value>) {
+    tokens.remove("id_token");
+}

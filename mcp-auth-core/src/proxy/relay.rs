@@ -1,0 +1,462 @@
+//! The callback relay, for an upstream that offers dynamic registration.
+//!
+//! Without it the upstream would answer an authorization request straight to
+//! the client, with its own RFC 9207 `iss`, and a client that checks `iss`
+//! against the issuer it asked (this server) must refuse it. So:
+//!
+//! 1. `/register` registers the client upstream with a callback of ours as its
+//!    only redirect URI, `/oauth/callback/{id}` with a random id of its own, and
+//!    keeps the client's own URIs here.
+//! 2. `/authorize` accepts only a client registered here, with one of its
+//!    registered URIs (anything else is an error page, never a redirect), binds
+//!    the flow to the browser (a cookie), keeps the client's URI and `state`
+//!    under a single-use state of ours, and sends the browser upstream. The
+//!    client's PKCE challenge passes through: the upstream code stays bound to
+//!    the client's verifier.
+//! 3. The callback consumes our state, refuses a browser other than the one
+//!    that started the flow and a state started at another client's callback,
+//!    checks the upstream's `iss`, and returns the upstream's code (or error) to
+//!    exactly the client's URI with the client's state and our `iss`.
+//! 4. `/token` redeems that code upstream for the client that received it,
+//!    with the redirect URI of its request, through [`pass_through`](super::pass_through).
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use http::header::SET_COOKIE;
+use http::{HeaderMap, StatusCode};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::pass_through::{check_grant, forward_registration, forward_token};
+use super::state_key::hashed_id;
+use super::{CLIENT_TTL, Core, FLOW_TTL, MAX_ID_LEN, ProxyError, RecordKind, UNUSED_CLIENT_TTL};
+use crate::error::ConfigError;
+use crate::oauth::authorization_request::{AuthorizationRequest, echoed_state, redirect_target};
+use crate::oauth::client_auth::client_credentials;
+use crate::oauth::params::{Params, unreadable};
+use crate::oauth::registration::{self, RegistrationRequest};
+use crate::oauth::response::{authorization_response, error_response, relayed_error};
+use crate::oauth::routes::{MAX_BODY_BYTES, random_token};
+use crate::oauth::{OAuthError, no_store};
+use crate::provider::ProviderMetadata;
+
+/// A client registered upstream through us.
+#[derive(Debug, Serialize, Deserialize)]
+struct RelayedClient {
+    /// The redirect URIs it asked for.
+    redirect_uris: Vec<String>,
+    /// Its callback, `/oauth/callback/{callback_id}`.
+    callback_id: String,
+}
+
+/// An authorization request in flight upstream, under our state.
+#[derive(Debug, Serialize, Deserialize)]
+struct RelayedFlow {
+    client_id: String,
+    callback_id: String,
+    redirect_uri: String,
+    state: Option<String>,
+    /// MAC of the browser binding cookie.
+    binding: String,
+}
+
+/// An upstream code relayed to a client, under the code's hash.
+#[derive(Debug, Serialize, Deserialize)]
+struct RelayedCode {
+    client_id: String,
+    redirect_uri: String,
+}
+
+/// The relay's settings and state.
+pub(super) struct Relay {
+    core: Core,
+    authorization_endpoint: url::Url,
+    token_endpoint: String,
+    registration_endpoint: String,
+    extra_authorize_params: Vec<(String, String)>,
+    grant_types: Vec<String>,
+}
+
+impl Relay {
+    pub(super) fn new(core: Core, metadata: &ProviderMetadata) -> Result<Self, ConfigError> {
+        let endpoint = |value: &Option<String>, name: &str| {
+            value
+                .clone()
+                .ok_or_else(|| ConfigError::invalid(name, "proxy mode needs it"))
+        };
+        let authorization_endpoint =
+            endpoint(&metadata.authorization_endpoint, "authorization endpoint")?;
+        Ok(Relay {
+            authorization_endpoint: url::Url::parse(&authorization_endpoint)
+                .map_err(|e| ConfigError::invalid("authorization endpoint", e.to_string()))?,
+            token_endpoint: endpoint(&metadata.token_endpoint, "token endpoint")?,
+            registration_endpoint: endpoint(
+                &metadata.registration_endpoint,
+                "registration endpoint",
+            )?,
+            extra_authorize_params: metadata.extra_authorize_params.clone(),
+            grant_types: metadata.grant_types_supported.clone(),
+            core,
+        })
+    }
+
+    fn callback_url(&self, callback_id: &str) -> String {
+        format!("{}/oauth/callback/{callback_id}", self.core.issuer)
+    }
+
+    async fn client(&self, client_id: &str) -> Result<Option<RelayedClient>, ProxyError> {
+        self.core.records.load(RecordKind::Client, client_id).await
+    }
+
+    async fn register(&self, request: Value) -> Result<Response, ProxyError> {
+        let parsed: RegistrationRequest =
+            serde_json::from_value(request.clone()).map_err(|_| {
+                OAuthError::invalid_client_metadata("the body is not a client metadata document")
+            })?;
+        let redirect_uris = registration::redirect_uris(parsed.redirect_uris.as_deref())?;
+        registration::client_name(parsed.client_name.as_deref())?;
+        registration::scope(parsed.scope.as_deref())?;
+        let callback_id = random_token(16);
+        let mut upstream_request = request;
+        upstream_request["redirect_uris"] = Value::from(vec![self.callback_url(&callback_id)]);
+        let reply =
+            forward_registration(&self.core, &self.registration_endpoint, &upstream_request)
+                .await?;
+        let status = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::BAD_GATEWAY);
+        let mut body = reply.body;
+        if status.is_success() {
+            let client_id = body
+                .get("client_id")
+                .and_then(Value::as_str)
+                .filter(|id| id.len() <= MAX_ID_LEN)
+                .ok_or(ProxyError::Internal("the upstream client id is too long"))?
+                .to_owned();
+            let client = RelayedClient {
+                redirect_uris: redirect_uris.clone(),
+                callback_id,
+            };
+            self.core
+                .records
+                .save(RecordKind::Client, &client_id, &client, UNUSED_CLIENT_TTL)
+                .await?;
+            // The client sees the URIs it registered, not our callback, and no
+            // handle to manage its upstream registration behind our back.
+            body.insert("redirect_uris".into(), Value::from(redirect_uris));
+            body.remove("registration_access_token");
+            body.remove("registration_client_uri");
+            tracing::info!(%client_id, "client registered upstream through the relay");
+        }
+        Ok(no_store(
+            (status, Json(Value::Object(body))).into_response(),
+        ))
+    }
+
+    async fn authorize(
+        &self,
+        headers: &HeaderMap,
+        pairs: Vec<(String, String)>,
+    ) -> Result<Response, ProxyError> {
+        let params = Params::from_pairs(pairs)?;
+        let client_id = params
+            .get("client_id")
+            .ok_or_else(|| OAuthError::invalid_request("client_id is required"))?;
+        let client = self.client(client_id).await?.ok_or_else(|| {
+            OAuthError::invalid_request("unknown client_id: the application must register again")
+        })?;
+        let redirect_uri = redirect_target(&params, &client.redirect_uris)?;
+        let request = match AuthorizationRequest::validate(&params, client_id, redirect_uri) {
+            Ok(request) => request,
+            Err(e) => {
+                let target = redirect_target(&params, &client.redirect_uris)?;
+                return Ok(error_response(
+                    &target,
+                    &e,
+                    echoed_state(&params),
+                    &self.core.issuer,
+                ));
+            }
+        };
+        let (binding, set_cookie) = self.core.cookies.bind(&self.core.key, headers)?;
+        let state = random_token(32);
+        let flow = RelayedFlow {
+            client_id: request.client_id.clone(),
+            callback_id: client.callback_id.clone(),
+            redirect_uri: request.redirect_uri.clone(),
+            state: request.state.clone(),
+            binding,
+        };
+        self.core
+            .records
+            .save(RecordKind::Flow, &state, &flow, FLOW_TTL)
+            .await?;
+        let url = self.upstream_authorize_url(&params, &client.callback_id, &state);
+        let mut response = no_store(Redirect::to(url.as_str()).into_response());
+        response.headers_mut().append(SET_COOKIE, set_cookie);
+        Ok(response)
+    }
+
+    /// The upstream authorization URL: the client's parameters, with our
+    /// callback and state in place of its own, a query response mode, no
+    /// request object (which could carry other parameters past our checks),
+    /// and the provider's extra parameters.
+    fn upstream_authorize_url(&self, params: &Params, callback_id: &str, state: &str) -> url::Url {
+        let callback = self.callback_url(callback_id);
+        let ours: Vec<(&str, &str)> = [
+            ("redirect_uri", callback.as_str()),
+            ("state", state),
+            ("response_mode", "query"),
+        ]
+        .into_iter()
+        .chain(
+            self.extra_authorize_params
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str())),
+        )
+        .collect();
+        let dropped = ["request", "request_uri"];
+        let mut url = self.authorization_endpoint.clone();
+        {
+            let mut q = url.query_pairs_mut();
+            let mut theirs: Vec<(&str, &str)> = params
+                .iter()
+                .filter(|(k, _)| !dropped.contains(k) && !ours.iter().any(|(ok, _)| ok == k))
+                .collect();
+            theirs.sort_unstable();
+            for (k, v) in theirs.into_iter().chain(ours.iter().copied()) {
+                q.append_pair(k, v);
+            }
+        }
+        url
+    }
+
+    async fn callback(
+        &self,
+        callback_id: &str,
+        headers: &HeaderMap,
+        pairs: Vec<(String, String)>,
+    ) -> Result<Response, ProxyError> {
+        let unknown = || OAuthError::invalid_request("unknown, expired or already used state");
+        let params = Params::from_pairs(pairs)?;
+        let state = params.get("state").ok_or_else(unknown)?;
+        let flow: RelayedFlow = self
+            .core
+            .records
+            .take(RecordKind::Flow, state)
+            .await?
+            .ok_or_else(unknown)?;
+        if flow.callback_id != callback_id {
+            // A code issued to one client, arriving with a state started by
+            // another: never delivered (the flow is spent either way).
+            tracing::warn!("authorization response at another client's callback refused");
+            return Err(OAuthError::invalid_request(
+                "this state belongs to another client's authorization",
+            )
+            .into());
+        }
+        if !self
+            .core
+            .cookies
+            .is_bound(&self.core.key, headers, &flow.binding)
+        {
+            tracing::warn!(client_id = %flow.client_id, "authorization response refused: the browser is not the one that started the flow");
+            return Err(OAuthError::access_denied(
+                "this authorization was started in another browser; start again from the application",
+            )
+            .into());
+        }
+        let issuer = self.core.issuer.as_str();
+        let client_state = flow.state.as_deref();
+        if let Err(reason) = self.core.check_upstream_iss(&params).await {
+            tracing::warn!(reason, "authorization response refused (RFC 9207)");
+            let error =
+                OAuthError::server_error("the authorization response failed the issuer check");
+            return Ok(error_response(
+                &flow.redirect_uri,
+                &error,
+                client_state,
+                issuer,
+            ));
+        }
+        if let Some(error) = params.get("error") {
+            return Ok(relayed_error(
+                &flow.redirect_uri,
+                error,
+                params.get("error_description"),
+                client_state,
+                issuer,
+            ));
+        }
+        let Some(code) = params.get("code") else {
+            let error = OAuthError::server_error("the identity provider returned no code");
+            return Ok(error_response(
+                &flow.redirect_uri,
+                &error,
+                client_state,
+                issuer,
+            ));
+        };
+        let relayed = RelayedCode {
+            client_id: flow.client_id,
+            redirect_uri: flow.redirect_uri.clone(),
+        };
+        self.core
+            .records
+            .save(RecordKind::Code, &hashed_id(code), &relayed, FLOW_TTL)
+            .await?;
+        Ok(authorization_response(
+            &flow.redirect_uri,
+            &[("code", code)],
+            client_state,
+            issuer,
+        ))
+    }
+
+    async fn token(
+        &self,
+        headers: &HeaderMap,
+        pairs: Vec<(String, String)>,
+    ) -> Result<Response, ProxyError> {
+        let params = Params::from_pairs(pairs)?;
+        let grant = check_grant(params.get("grant_type"), &self.grant_types)?;
+        let presented = client_credentials(headers, &params)?;
+        let Some(client) = self.client(&presented.client_id).await? else {
+            return Err(OAuthError::invalid_client("unknown client: register again").into());
+        };
+        let callback = self.callback_url(&client.callback_id);
+        let redirect_uri = if grant == "authorization_code" {
+            let code = params
+                .get("code")
+                .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+            let relayed: RelayedCode = self
+                .core
+                .records
+                .take(RecordKind::Code, &hashed_id(code))
+                .await?
+                .filter(|r: &RelayedCode| r.client_id == presented.client_id)
+                .ok_or_else(|| {
+                    OAuthError::invalid_grant(
+                        "authorization code is invalid, expired or already used",
+                    )
+                })?;
+            if params
+                .get("redirect_uri")
+                .is_some_and(|r| r != relayed.redirect_uri)
+            {
+                return Err(OAuthError::invalid_grant(
+                    "redirect_uri does not match the authorization request",
+                )
+                .into());
+            }
+            Some(callback.as_str())
+        } else {
+            None
+        };
+        let (response, success) = forward_token(
+            &self.core,
+            &self.token_endpoint,
+            headers,
+            &params,
+            &grant,
+            redirect_uri,
+        )
+        .await?;
+        if success {
+            // A client that obtained a token is kept for the long term.
+            self.core
+                .records
+                .save(
+                    RecordKind::Client,
+                    &presented.client_id,
+                    &client,
+                    CLIENT_TTL,
+                )
+                .await?;
+        }
+        Ok(response)
+    }
+}
+
+/// The relay's routes, with body limits, and CORS on the two a browser-based
+/// client calls from script.
+pub(super) fn routes<S: Clone + Send + Sync + 'static>(relay: Relay) -> Router<S> {
+    let api = Router::new()
+        .route("/token", post(token))
+        .route("/register", post(register))
+        .layer(super::api_cors());
+    Router::new()
+        .route("/authorize", get(authorize_get).post(authorize_post))
+        .route("/oauth/callback/{callback_id}", get(callback))
+        .merge(api)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_BODY_BYTES,
+        ))
+        .with_state(Arc::new(relay))
+}
+
+fn respond(result: Result<Response, ProxyError>) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn register(
+    State(r): State<Arc<Relay>>,
+    body: Result<Json<Value>, JsonRejection>,
+) -> Response {
+    match body {
+        Ok(Json(body)) => respond(r.register(body).await),
+        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => unreadable(e.status()),
+        Err(_) => {
+            OAuthError::invalid_client_metadata("the body must be a JSON client metadata document")
+                .into_response()
+        }
+    }
+}
+
+async fn authorize_get(
+    State(r): State<Arc<Relay>>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    match query {
+        Ok(Query(pairs)) => respond(r.authorize(&headers, pairs).await),
+        Err(e) => unreadable(e.status()),
+    }
+}
+
+async fn authorize_post(
+    State(r): State<Arc<Relay>>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    match form {
+        Ok(Form(pairs)) => respond(r.authorize(&headers, pairs).await),
+        Err(e) => unreadable(e.status()),
+    }
+}
+
+async fn callback(
+    State(r): State<Arc<Relay>>,
+    Path(callback_id): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Response {
+    match query {
+        Ok(Query(pairs)) => respond(r.callback(&callback_id, &headers, pairs).await),
+        Err(e) => unreadable(e.status()),
+    }
+}
+
+async fn token(
+    State(r): State<Arc<Relay>>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    match form {
+        Ok(Form(pairs)) => respond(r.token(&headers, pairs).await),
+        Err(e) => unreadable(e.status()),
+    }
+}
