@@ -7,7 +7,7 @@ mod common;
 use common::{AUDIENCE, FakeAuth0, serve};
 use mcp_auth_auth0::Auth0Provider;
 use mcp_auth_core::provider::ClientSecret;
-use mcp_auth_testkit::no_redirects;
+use mcp_auth_testkit::{Browser, ProxyClient, no_redirects};
 use serde_json::{Value, json};
 
 /// The RFC 7636 example challenge (S256).
@@ -78,6 +78,14 @@ async fn register_authorize_token_then_call_mcp() {
         .await
         .expect("GET /authorize");
     assert!(resp.status().is_redirection(), "{}", resp.status());
+    let binding = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next())
+        .find(|c| c.starts_with("mcp-auth-binding="))
+        .expect("the flow is bound to this browser")
+        .to_owned();
     let location = resp
         .headers()
         .get("location")
@@ -111,9 +119,10 @@ async fn register_authorize_token_then_call_mcp() {
     }
 
     // Auth0 answers our callback, which hands the code to the client's URI with
-    // the client's state (and Auth0's `iss` checked, not passed on).
+    // the client's state (and Auth0's `iss` checked, ours sent instead).
     let resp = http
         .get(&callback)
+        .header("cookie", &binding)
         .query(&[
             ("code", "auth0-code-123"),
             ("state", upstream_state.as_str()),
@@ -134,7 +143,8 @@ async fn register_authorize_token_then_call_mcp() {
         pairs,
         [
             ("code".to_owned(), "auth0-code-123".to_owned()),
-            ("state".to_owned(), "st-42".to_owned())
+            ("state".to_owned(), "st-42".to_owned()),
+            ("iss".to_owned(), server.base.clone()),
         ]
     );
 
@@ -180,25 +190,17 @@ async fn register_authorize_token_then_call_mcp() {
 }
 
 #[tokio::test]
-async fn pre_registered_clients_secret_is_added_upstream() {
+async fn a_pre_registered_client_makes_the_broker_and_its_secret_stays_here() {
     let tenant = FakeAuth0::start().await;
     let config = tenant
         .config()
         .with_client("preRegistered123", Some(ClientSecret::new("the-secret")));
     let server = serve(Auth0Provider::new(config).expect("provider")).await;
-    let resp = no_redirects()
-        .post(server.url("/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", "auth0-code-123"),
-            ("client_id", "preRegistered123"),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .expect("POST /token");
-    assert_eq!(resp.status(), 200);
+    let client = ProxyClient::register(&server.base, REDIRECT).await;
+    let back = client.log_in(&mut Browser::default(), &[]).await;
+    let query = &tenant.authorize_queries()[0];
+    assert_eq!(query["client_id"], "preRegistered123");
+    assert_eq!(query["audience"], AUDIENCE);
     let forwarded = &tenant.token_forms()[0];
     assert!(
         forwarded
@@ -206,25 +208,22 @@ async fn pre_registered_clients_secret_is_added_upstream() {
             .any(|(k, v)| k == "client_secret" && v == "the-secret"),
         "{forwarded:?}"
     );
+    let (status, tokens) = client.redeem(&back["code"]).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert!(!tokens.to_string().contains("the-secret"));
 }
 
 #[tokio::test]
 async fn auth0s_refusal_comes_back_as_an_oauth_error() {
     let tenant = FakeAuth0::start().await;
     let server = serve(Auth0Provider::new(tenant.config()).expect("provider")).await;
-    let resp = no_redirects()
-        .post(server.url("/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", "stale-code"),
-            ("client_id", "c1"),
-            ("redirect_uri", REDIRECT),
-            ("code_verifier", VERIFIER),
+    let client = ProxyClient::register(&server.base, REDIRECT).await;
+    let (status, body) = client
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "stale-token"),
         ])
-        .send()
-        .await
-        .expect("POST /token");
-    assert_eq!(resp.status(), 403);
-    let body: Value = resp.json().await.expect("JSON");
+        .await;
+    assert_eq!(status, 403, "{body}");
     assert_eq!(body["error"], "invalid_grant");
 }

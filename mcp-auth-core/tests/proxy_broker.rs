@@ -26,7 +26,7 @@ const UPSTREAM_SECRET: &str = "s3cret";
 async fn setup(token_endpoint_override: Option<String>) -> Setup {
     common::setup(
         "brokered-user",
-        (UPSTREAM_CLIENT, UPSTREAM_SECRET),
+        Some((UPSTREAM_CLIENT, UPSTREAM_SECRET)),
         token_endpoint_override,
         |_, config| config.registration_endpoint = None,
     )

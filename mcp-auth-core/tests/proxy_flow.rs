@@ -18,7 +18,7 @@ const VERIFIER: &str = "proxy-test-verifier-0123456789-abcdefghijklmnopqrstuv";
 async fn setup(token_endpoint_override: Option<String>) -> Setup {
     common::setup(
         "proxied-user",
-        ("pre-registered", "s3cret"),
+        None,
         token_endpoint_override,
         |upstream, config| {
             upstream.set_codes(Codes::Fixed("upstream-code".into()));

@@ -1,20 +1,19 @@
-//! Proxy mode against the fake Keycloak over real HTTP: `/authorize`, `/token` and
-//! `/register` of this server land on the realm's `openid-connect/auth`,
-//! `openid-connect/token` and `clients-registrations/openid-connect`, the
-//! confidential client's secret is added, and the token obtained opens `/mcp`.
+//! Proxy mode against the fake Keycloak over real HTTP: with a confidential
+//! client configured, the broker logs in at the realm's `openid-connect/auth`
+//! and `openid-connect/token` with that client's secret, and the token obtained
+//! opens `/mcp`; without one, `/register` lands on the realm's
+//! `clients-registrations/openid-connect`.
 
 mod common;
 
 use axum::routing::{MethodRouter, post};
 use common::{CLIENT, CLIENT_SECRET, REALM, access_token_claims, serve, start_keycloak};
 use mcp_auth_core::AuthContext;
-use mcp_auth_core::oauth::pkce::s256_challenge;
 use mcp_auth_keycloak::KeycloakConfig;
-use mcp_auth_testkit::{Algorithm, TestKey, jwks, no_redirects};
+use mcp_auth_testkit::{Algorithm, Browser, ProxyClient, TestKey, jwks, no_redirects};
 use serde_json::{Value, json};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
-const VERIFIER: &str = "keycloak-proxy-verifier-0123456789-abcdefghijklmnopq";
 
 /// `/mcp` answers with the caller's user id.
 fn user_id() -> MethodRouter {
@@ -34,65 +33,30 @@ async fn the_code_flow_goes_through_the_realm_with_the_clients_secret() {
     )
     .await
     .base;
-    let http = no_redirects();
 
-    // /authorize sends the browser to the realm's auth endpoint, parameters intact.
-    let resp = http
-        .get(format!("{base}/authorize"))
-        .query(&[
-            ("response_type", "code"),
-            ("client_id", CLIENT),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid roles"),
-            ("state", "st-1"),
-            ("code_challenge", &s256_challenge(VERIFIER)),
-            ("code_challenge_method", "S256"),
-        ])
-        .send()
-        .await
-        .expect("GET /authorize");
-    assert!(resp.status().is_redirection(), "{}", resp.status());
-    let location = resp
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    let auth_endpoint = format!("{}/protocol/openid-connect/auth?", kc.issuer());
-    assert!(location.starts_with(&auth_endpoint), "{location}");
-    let upstream = no_redirects()
-        .get(&location)
-        .send()
-        .await
-        .expect("follow to Keycloak");
-    assert!(upstream.status().is_redirection());
+    // A pre-registered client makes the broker: MCP clients register and consent
+    // here, and the realm sees only our client, at its auth endpoint.
+    let client = ProxyClient::register(&base, REDIRECT).await;
+    let back = client
+        .log_in(&mut Browser::default(), &[("scope", "openid roles")])
+        .await;
+    assert_eq!(back["state"], "client-state");
+    assert_eq!(back["iss"], base);
     let query = &kc.authorize_queries()[0];
     assert_eq!(query["client_id"], CLIENT);
-    assert_eq!(query["state"], "st-1");
     assert_eq!(query["scope"], "openid roles");
+    assert_eq!(query["redirect_uri"], format!("{base}/oauth/callback"));
 
-    // /token reaches the realm's token endpoint with the secret added.
-    let resp = http
-        .post(format!("{base}/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", "kc-code"),
-            ("redirect_uri", REDIRECT),
-            ("client_id", CLIENT),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .expect("POST /token");
-    assert_eq!(resp.status(), 200);
-    let tokens: Value = resp.json().await.expect("JSON");
+    // The realm's token endpoint got the code with the secret added.
     let form = &kc.token_forms()[0];
     assert_eq!(form["client_secret"], CLIENT_SECRET);
-    assert_eq!(form["code_verifier"], VERIFIER);
+    assert_eq!(form["client_id"], CLIENT);
+    let (status, tokens) = client.redeem(&back["code"]).await;
+    assert_eq!(status, 200, "{tokens}");
 
     // The realm's token opens /mcp.
     let access = tokens["access_token"].as_str().expect("access_token");
-    let resp = http
+    let resp = no_redirects()
         .post(format!("{base}/mcp"))
         .bearer_auth(access)
         .send()
@@ -106,31 +70,21 @@ async fn the_code_flow_goes_through_the_realm_with_the_clients_secret() {
 }
 
 #[tokio::test]
-async fn a_wrong_client_secret_is_invalid_client() {
+async fn a_wrong_client_secret_fails_the_login_as_a_server_error() {
     let kc = start_keycloak(jwks(&[])).await;
-    let addr = serve(
+    let base = serve(
         KeycloakConfig::new(kc.base(), REALM)
             .client_id(CLIENT)
             .client_secret("not-the-secret"),
         user_id(),
     )
     .await
-    .addr;
-    let resp = no_redirects()
-        .post(format!("http://{addr}/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", "kc-code"),
-            ("redirect_uri", REDIRECT),
-            ("client_id", CLIENT),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .expect("POST /token");
-    assert_eq!(resp.status(), 401);
-    let body: Value = resp.json().await.expect("JSON");
-    assert_eq!(body["error"], "invalid_client");
+    .base;
+    let client = ProxyClient::register(&base, REDIRECT).await;
+    let back = client.log_in(&mut Browser::default(), &[]).await;
+    // Our misconfiguration, not the MCP client's: no invalid_client for it.
+    assert_eq!(back["error"], "server_error");
+    assert!(!back.contains_key("code"));
 }
 
 #[tokio::test]

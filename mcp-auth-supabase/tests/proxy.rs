@@ -7,13 +7,11 @@ mod common;
 use axum::routing::{MethodRouter, post};
 use common::{serve, start_project, user_claims};
 use mcp_auth_core::AuthContext;
-use mcp_auth_core::oauth::pkce::s256_challenge;
 use mcp_auth_supabase::SupabaseConfig;
-use mcp_auth_testkit::{TestKey, jwks, no_redirects};
+use mcp_auth_testkit::{Browser, ProxyClient, TestKey, jwks, no_redirects};
 use serde_json::{Value, json};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
-const VERIFIER: &str = "supabase-proxy-verifier-0123456789-abcdefghijklmnopq";
 
 /// `/mcp` answers with the caller's user id.
 fn user_id() -> MethodRouter {
@@ -28,58 +26,25 @@ async fn the_code_flow_goes_through_the_projects_oauth_server() {
     let base = serve(SupabaseConfig::for_url(project.base()), user_id())
         .await
         .base;
-    let http = no_redirects();
 
-    let resp = http
-        .get(format!("{base}/authorize"))
-        .query(&[
-            ("response_type", "code"),
-            ("client_id", "9a1f0c6e-dcr-client"),
-            ("redirect_uri", REDIRECT),
-            ("scope", "openid email"),
-            ("state", "st-1"),
-            ("code_challenge", &s256_challenge(VERIFIER)),
-            ("code_challenge_method", "S256"),
-        ])
-        .send()
-        .await
-        .expect("GET /authorize");
-    assert!(resp.status().is_redirection(), "{}", resp.status());
-    let location = resp
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    assert!(
-        location.starts_with(&format!("{}/oauth/authorize?", project.issuer())),
-        "{location}"
-    );
-    let upstream = http
-        .get(&location)
-        .send()
-        .await
-        .expect("follow to Supabase");
-    assert!(upstream.status().is_redirection());
-    assert_eq!(project.authorize_queries()[0]["state"], "st-1");
+    // Registered through us, the client is relayed: Supabase's answer comes
+    // back through our callback, with our iss.
+    let client = ProxyClient::register(&base, REDIRECT).await;
+    assert_eq!(client.client_id, "9a1f0c6e-dcr-client");
+    let back = client
+        .log_in(&mut Browser::default(), &[("scope", "openid email")])
+        .await;
+    assert_eq!(back["state"], "client-state");
+    assert_eq!(back["iss"], base);
+    let query = &project.authorize_queries()[0];
+    assert!(query["redirect_uri"].starts_with(&format!("{base}/oauth/callback/")));
+    assert_eq!(query["scope"], "openid email");
 
-    let resp = http
-        .post(format!("{base}/token"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", "sb-code"),
-            ("redirect_uri", REDIRECT),
-            ("client_id", "9a1f0c6e-dcr-client"),
-            ("code_verifier", VERIFIER),
-        ])
-        .send()
-        .await
-        .expect("POST /token");
-    assert_eq!(resp.status(), 200);
-    let tokens: Value = resp.json().await.expect("JSON");
-    assert_eq!(project.token_forms()[0]["code_verifier"], VERIFIER);
+    let (status, tokens) = client.redeem(&back["code"]).await;
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(project.token_forms()[0]["code_verifier"], client.verifier);
 
-    let resp = http
+    let resp = no_redirects()
         .post(format!("{base}/mcp"))
         .bearer_auth(tokens["access_token"].as_str().expect("access_token"))
         .send()

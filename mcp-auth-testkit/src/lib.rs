@@ -8,12 +8,14 @@
 #![allow(clippy::missing_panics_doc)]
 
 mod auth_server;
+mod browser;
 mod keys;
 mod serve;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use auth_server::{Behavior, Codes, FakeAuthServer, FakeIdp, Layout, RefreshTokens};
+pub use browser::{Browser, ProxyClient, hidden_input, location, query_of};
 pub use jsonwebtoken::Algorithm;
 pub use keys::{TestKey, assemble, jwks, sign_hmac};
 use serde_json::{Value, json};

@@ -5,14 +5,15 @@
 //! One of two strategies serves the OAuth routes, chosen from the provider's
 //! settings:
 //!
-//! - the **relay** ([`relay`]), when the upstream offers dynamic registration:
+//! - the **relay** ([`relay`]), when the upstream offers dynamic registration
+//!   and no pre-registered client is configured:
 //!   a client registering here is registered upstream with a callback of ours,
 //!   its authorization responses come back through that callback and go on to
 //!   the client with our `iss`, and its token requests are forwarded upstream by
 //!   [`pass_through`];
-//! - the **broker** ([`broker`]), when the upstream has one pre-registered
-//!   client and no registration: clients register here, consent here, and get
-//!   codes and refresh handles of ours for the upstream's tokens.
+//! - the **broker** ([`broker`]), when a pre-registered upstream client is
+//!   configured: clients register here, consent here, and get codes and refresh
+//!   handles of ours for the upstream's tokens.
 //!
 //! A client this server does not know (never registered here, or registered
 //! before a restart with an in-memory store) gets an error page at
@@ -88,13 +89,14 @@ pub(crate) enum Strategy {
     Broker,
 }
 
-/// The strategy for `metadata`: the relay when the upstream has a registration
-/// endpoint, else the broker when a client id is configured, else none (proxy
-/// mode cannot serve clients).
+/// The strategy for `metadata`: the broker when a pre-registered upstream
+/// client is configured (its tokens are the ones the verifier expects, and its
+/// secret never leaves this server), else the relay when the upstream has a
+/// registration endpoint, else none (proxy mode cannot serve clients).
 pub(crate) fn strategy(metadata: &ProviderMetadata) -> Option<Strategy> {
-    match (&metadata.registration_endpoint, &metadata.client_id) {
-        (Some(_), _) => Some(Strategy::Relay),
-        (None, Some(_)) => Some(Strategy::Broker),
+    match (&metadata.client_id, &metadata.registration_endpoint) {
+        (Some(_), _) => Some(Strategy::Broker),
+        (None, Some(_)) => Some(Strategy::Relay),
         (None, None) => None,
     }
 }

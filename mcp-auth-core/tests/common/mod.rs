@@ -13,21 +13,24 @@ pub struct Setup {
     pub http: reqwest::Client,
 }
 
-/// Starts the upstream, which knows only `client` (a confidential client) and
-/// what registers with it, and hands out a token for `user`; then, in front of it,
-/// `/mcp` (answering the caller's user id) behind a proxy-mode provider with
-/// `client` as its pre-registered upstream client, an `audience` authorize
-/// parameter, and `token_endpoint` instead of the upstream's if given. `tweak`
-/// sets up the upstream and the provider's configuration further.
+/// Starts the upstream, which knows `client` (a confidential client) if given
+/// and what registers with it, and hands out a token for `user`; then, in front
+/// of it, `/mcp` (answering the caller's user id) behind a proxy-mode provider
+/// with `client` as its pre-registered upstream client (the broker; without one,
+/// the relay), an `audience` authorize parameter, and `token_endpoint` instead
+/// of the upstream's if given. `tweak` sets up the upstream and the provider's
+/// configuration further.
 pub async fn setup(
     user: &str,
-    (client_id, secret): (&str, &str),
+    client: Option<(&str, &str)>,
     token_endpoint: Option<String>,
     tweak: impl FnOnce(&FakeIdp, &mut CustomConfig),
 ) -> Setup {
     let key = TestKey::rsa("k", Algorithm::RS256);
     let upstream = FakeIdp::start(jwks(&[key.jwk()])).await;
-    upstream.add_confidential_client(client_id, secret);
+    if let Some((client_id, secret)) = client {
+        upstream.add_confidential_client(client_id, secret);
+    }
     upstream.set_refuse_unknown_clients(true);
     let mut config = CustomConfig::new(upstream.issuer());
     config.jwks_url = Some(upstream.jwks_url());
@@ -40,10 +43,12 @@ pub async fn setup(
         "client_credentials".into(),
     ];
     tweak(&upstream, &mut config);
-    let provider = CustomProvider::new(config)
+    let mut provider = CustomProvider::new(config)
         .expect("provider")
-        .with_proxy_client(client_id, Some(ClientSecret::new(secret)))
         .with_authorize_param("audience", "https://api.example.com");
+    if let Some((client_id, secret)) = client {
+        provider = provider.with_proxy_client(client_id, Some(ClientSecret::new(secret)));
+    }
     let user_id = any(|who: AuthContext| async move { who.user().user_id.clone() });
     let server = McpServer::protected(provider, user_id).await;
     upstream.set_access_token(key.sign(&claims(&upstream.issuer(), &server.resource, user)));

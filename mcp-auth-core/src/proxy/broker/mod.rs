@@ -1,6 +1,6 @@
-//! The broker: proxy mode for a provider with one pre-registered upstream
-//! client (WorkOS `CLIENT_ID`, a Keycloak or custom client id and secret) and
-//! no upstream dynamic registration.
+//! The broker: proxy mode with one pre-registered upstream client (WorkOS
+//! `CLIENT_ID`, an Auth0, Keycloak or custom client id and secret), which every
+//! provider without dynamic registration (GitHub-like) needs.
 //!
 //! Every MCP client then shares that one upstream client, so this server acts
 //! as the authorization server the MCP clients see, in full:

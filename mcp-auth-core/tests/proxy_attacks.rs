@@ -1,0 +1,504 @@
+//! Attacks on proxy mode, reproduced end to end over HTTP against a local fake
+//! upstream, each with the browsers it needs (one cookie jar per browser):
+//! the cross-browser consent bypass (broker and relay), repeated parameters,
+//! a missing RFC 9207 `iss`, a foreign `resource`, the upstream's `id_token`,
+//! refresh-token replay, and oversized stored fields.
+
+mod common;
+
+use common::Setup;
+use mcp_auth_core::oauth::pkce::s256_challenge;
+use mcp_auth_testkit::{
+    Browser, FakeIdp, RefreshTokens, hidden_input as hidden, location, query_of,
+};
+use serde_json::{Value, json};
+
+const VERIFIER: &str = "attack-test-verifier-0123456789-abcdefghijklmnopqrstuv";
+const ATTACKER_REDIRECT: &str = "https://attacker.example.com/cb";
+const CLIENT_REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+async fn broker(tweak: impl FnOnce(&FakeIdp)) -> Setup {
+    common::setup(
+        "victim-user",
+        Some(("pre-registered", "s3cret")),
+        None,
+        |up, config| {
+            config.registration_endpoint = None;
+            tweak(up);
+        },
+    )
+    .await
+}
+
+async fn relay() -> Setup {
+    common::setup("victim-user", None, None, |up, config| {
+        config.registration_endpoint = Some(up.register_url());
+    })
+    .await
+}
+
+async fn register(s: &Setup, redirect: &str) -> String {
+    let resp = s
+        .http
+        .post(format!("{}/register", s.base))
+        .json(&json!({"client_name": "Some App", "redirect_uris": [redirect]}))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 201);
+    let body: Value = resp.json().await.expect("json");
+    body["client_id"].as_str().expect("client_id").to_owned()
+}
+
+fn authorize_url(s: &Setup, client_id: &str, redirect: &str, extra: &[(&str, &str)]) -> String {
+    let mut url = url::Url::parse(&format!("{}/authorize", s.base)).expect("url");
+    url.query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", client_id)
+        .append_pair("redirect_uri", redirect)
+        .append_pair("code_challenge", &s256_challenge(VERIFIER))
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("state", "client-state")
+        .extend_pairs(extra);
+    url.into()
+}
+
+/// In `browser`: /authorize, consent approved; returns the upstream URL.
+async fn consent_in(browser: &mut Browser, s: &Setup, client_id: &str, redirect: &str) -> String {
+    let resp = browser
+        .get(&authorize_url(s, client_id, redirect, &[]))
+        .await;
+    assert_eq!(resp.status(), 200, "consent page");
+    let html = resp.text().await.expect("html");
+    let form = [
+        ("consent_id", hidden(&html, "consent_id")),
+        ("csrf_token", hidden(&html, "csrf_token")),
+        ("decision", "approve".to_owned()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let resp = browser
+        .post_form(&format!("{}/oauth/consent", s.base), &form)
+        .await;
+    assert_eq!(resp.status(), 303);
+    location(&resp)
+}
+
+/// In `browser`: the upstream (which approves at once) then our callback.
+async fn through_upstream(
+    browser: &mut Browser,
+    s: &Setup,
+    upstream_url: &str,
+) -> reqwest::Response {
+    let resp = browser.get(upstream_url).await;
+    let callback = location(&resp);
+    assert!(
+        callback.starts_with(&format!("{}/oauth/callback", s.base)),
+        "{callback}"
+    );
+    browser.get(&callback).await
+}
+
+async fn token(s: &Setup, form: &[(&str, &str)]) -> (u16, Value) {
+    let resp = s
+        .http
+        .post(format!("{}/token", s.base))
+        .form(form)
+        .send()
+        .await
+        .expect("token");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.expect("json"))
+}
+
+/// A legitimate browser's full broker flow; the client's token response.
+async fn broker_tokens(s: &Setup, client_id: &str) -> Value {
+    let mut browser = Browser::default();
+    let upstream_url = consent_in(&mut browser, s, client_id, CLIENT_REDIRECT).await;
+    let resp = through_upstream(&mut browser, s, &upstream_url).await;
+    let code = query_of(&location(&resp))["code"].clone();
+    let (status, tokens) = token(
+        s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("client_id", client_id),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    tokens
+}
+
+#[tokio::test]
+async fn broker_consent_bypass_across_browsers_is_refused_before_the_code_is_redeemed() {
+    let s = broker(|_| {}).await;
+    let attackers_client = register(&s, ATTACKER_REDIRECT).await;
+    // The attacker approves its own client in its own browser and keeps the
+    // upstream authorization URL instead of following it.
+    let mut attacker = Browser::default();
+    let upstream_url = consent_in(&mut attacker, &s, &attackers_client, ATTACKER_REDIRECT).await;
+
+    // The victim, signed in upstream, opens the link: the upstream sends the
+    // victim's browser back to our callback with a code for the victim. The
+    // victim's browser has a binding of its own from an earlier flow.
+    let mut victim = Browser::default();
+    let own_client = register(&s, CLIENT_REDIRECT).await;
+    consent_in(&mut victim, &s, &own_client, CLIENT_REDIRECT).await;
+    assert!(victim.has_cookie("mcp-auth-binding"));
+    let resp = through_upstream(&mut victim, &s, &upstream_url).await;
+    assert_eq!(resp.status(), 400);
+    assert!(
+        resp.headers().get("location").is_none(),
+        "no redirect to the attacker"
+    );
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["error"], "access_denied");
+    assert!(
+        s.upstream.token_forms().is_empty(),
+        "the victim's code was never redeemed"
+    );
+
+    // The flow is spent: the attacker cannot finish it in its own browser either.
+    let callback = location(&attacker.get(&upstream_url).await);
+    let resp = attacker.get(&callback).await;
+    assert_eq!(resp.status(), 400);
+    assert!(s.upstream.token_forms().is_empty());
+}
+
+#[tokio::test]
+async fn relay_flows_are_bound_to_the_browser_that_started_them() {
+    let s = relay().await;
+    s.upstream.set_registered_client_id("attacker-client");
+    let attackers_client = register(&s, ATTACKER_REDIRECT).await;
+    let mut attacker = Browser::default();
+    let resp = attacker
+        .get(&authorize_url(
+            &s,
+            &attackers_client,
+            ATTACKER_REDIRECT,
+            &[],
+        ))
+        .await;
+    assert_eq!(resp.status(), 303);
+    let upstream_url = location(&resp);
+    let mut victim = Browser::default();
+    let resp = through_upstream(&mut victim, &s, &upstream_url).await;
+    assert_eq!(resp.status(), 400);
+    assert!(
+        resp.headers().get("location").is_none(),
+        "the code goes nowhere"
+    );
+
+    // The same flow, started and finished in one browser, works.
+    let resp = attacker
+        .get(&authorize_url(
+            &s,
+            &attackers_client,
+            ATTACKER_REDIRECT,
+            &[],
+        ))
+        .await;
+    let resp = through_upstream(&mut attacker, &s, &location(&resp)).await;
+    assert_eq!(resp.status(), 303);
+    let back = query_of(&location(&resp));
+    assert!(back.contains_key("code"));
+    assert_eq!(back["iss"], s.base);
+}
+
+#[tokio::test]
+async fn repeated_parameters_are_refused_and_never_forwarded() {
+    let s = relay().await;
+    s.upstream.set_registered_client_id("dcr-client");
+    register(&s, CLIENT_REDIRECT).await;
+    // An upstream that reads the last grant_type would issue a service token.
+    let (status, body) = token(
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("grant_type", "client_credentials"),
+            ("refresh_token", "r1"),
+            ("client_id", "dcr-client"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+    assert!(s.upstream.token_forms().is_empty());
+    let url = authorize_url(&s, "dcr-client", CLIENT_REDIRECT, &[("state", "second")]);
+    let resp = Browser::default().get(&url).await;
+    assert_eq!(resp.status(), 400);
+    assert!(resp.headers().get("location").is_none());
+    assert!(s.upstream.authorize_queries().is_empty());
+
+    let b = broker(|_| {}).await;
+    let client = register(&b, CLIENT_REDIRECT).await;
+    let (status, body) = token(
+        &b,
+        &[
+            ("grant_type", "authorization_code"),
+            ("grant_type", "refresh_token"),
+            ("client_id", &client),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+}
+
+#[tokio::test]
+async fn an_upstream_that_advertises_rfc9207_must_send_its_iss() {
+    let s = broker(|up| {
+        up.set_discovery_fields(json!({"authorization_response_iss_parameter_supported": true}));
+    })
+    .await;
+    let client = register(&s, CLIENT_REDIRECT).await;
+    let mut browser = Browser::default();
+    let upstream_url = consent_in(&mut browser, &s, &client, CLIENT_REDIRECT).await;
+    // The fake upstream sends no iss.
+    let resp = through_upstream(&mut browser, &s, &upstream_url).await;
+    let back = query_of(&location(&resp));
+    assert_eq!(back["error"], "server_error");
+    assert_eq!(back["iss"], s.base, "our own error carries our iss");
+    assert!(!back.contains_key("code"));
+    assert!(s.upstream.token_forms().is_empty());
+}
+
+#[tokio::test]
+async fn the_broker_pins_resource_and_never_hands_out_the_id_token() {
+    let s = broker(|up| up.set_token_fields(json!({"id_token": "upstream.id.token"}))).await;
+    let client = register(&s, CLIENT_REDIRECT).await;
+    let foreign = authorize_url(
+        &s,
+        &client,
+        CLIENT_REDIRECT,
+        &[("resource", "https://other.example.com/mcp")],
+    );
+    let resp = Browser::default().get(&foreign).await;
+    let back = query_of(&location(&resp));
+    assert_eq!(back["error"], "invalid_target");
+    assert_eq!(back["iss"], s.base);
+    assert!(s.upstream.authorize_queries().is_empty());
+
+    let tokens = broker_tokens(&s, &client).await;
+    assert!(tokens.get("id_token").is_none(), "{tokens}");
+    assert_eq!(
+        s.upstream.authorize_queries()[0]["resource"],
+        format!("{}/mcp", s.base)
+    );
+    let handle = tokens["refresh_token"].as_str().expect("handle");
+    let (_, refreshed) = token(
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", handle),
+            ("client_id", &client),
+        ],
+    )
+    .await;
+    assert!(refreshed["access_token"].is_string() && refreshed.get("id_token").is_none());
+}
+
+#[tokio::test]
+async fn the_relay_never_hands_out_the_id_token() {
+    let s = relay().await;
+    s.upstream
+        .set_token_fields(json!({"id_token": "upstream.id.token"}));
+    s.upstream.set_registered_client_id("dcr-client");
+    register(&s, CLIENT_REDIRECT).await;
+    let mut browser = Browser::default();
+    let resp = browser
+        .get(&authorize_url(&s, "dcr-client", CLIENT_REDIRECT, &[]))
+        .await;
+    let resp = through_upstream(&mut browser, &s, &location(&resp)).await;
+    let code = query_of(&location(&resp))["code"].clone();
+    let (status, tokens) = token(
+        &s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("code_verifier", VERIFIER),
+            ("client_id", "dcr-client"),
+            ("redirect_uri", CLIENT_REDIRECT),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    assert!(tokens.get("id_token").is_none(), "{tokens}");
+}
+
+#[tokio::test]
+async fn broker_refresh_handles_rotate_even_when_the_upstream_does_not_and_a_replay_revokes_the_chain()
+ {
+    let s =
+        broker(|up| up.set_refresh_tokens(RefreshTokens::Fixed("same-upstream-rt".into()))).await;
+    let client = register(&s, CLIENT_REDIRECT).await;
+    let tokens = broker_tokens(&s, &client).await;
+    let first = tokens["refresh_token"].as_str().expect("handle").to_owned();
+    assert_ne!(first, "same-upstream-rt", "the upstream token stays here");
+    let refresh = |handle: String| {
+        let s = &s;
+        let client = client.clone();
+        async move {
+            token(
+                s,
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &handle),
+                    ("client_id", &client),
+                ],
+            )
+            .await
+        }
+    };
+    let (status, second) = refresh(first.clone()).await;
+    assert_eq!(status, 200, "{second}");
+    let second = second["refresh_token"]
+        .as_str()
+        .expect("rotated")
+        .to_owned();
+    assert_ne!(second, first);
+    let (_, third) = refresh(second.clone()).await;
+    let third = third["refresh_token"].as_str().expect("rotated").to_owned();
+    // A thief replays the first handle: refused, and the chain is revoked, so
+    // the newest handle stops working too.
+    let (status, body) = refresh(first).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, body) = refresh(third).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    assert_eq!(
+        s.upstream.token_forms().len(),
+        3,
+        "the code and two refreshes reached the upstream, nothing after the replay"
+    );
+}
+
+#[tokio::test]
+async fn oversized_fields_are_refused_before_anything_is_stored() {
+    let s = broker(|_| {}).await;
+    let client = register(&s, CLIENT_REDIRECT).await;
+    let long = "x".repeat(2049);
+    for field in ["state", "scope", "resource"] {
+        let mut url =
+            url::Url::parse(&authorize_url(&s, &client, CLIENT_REDIRECT, &[])).expect("url");
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .into_owned()
+            .filter(|(k, _)| k != field)
+            .collect();
+        url.query_pairs_mut()
+            .clear()
+            .extend_pairs(pairs)
+            .append_pair(field, &long);
+        let resp = Browser::default().get(url.as_str()).await;
+        let back = query_of(&location(&resp));
+        assert_eq!(back["error"], "invalid_request", "{field}");
+        assert!(
+            !back.contains_key("state") || back["state"].len() < 2049,
+            "{field}"
+        );
+    }
+    for body in [
+        json!({"client_name": long, "redirect_uris": [CLIENT_REDIRECT]}),
+        json!({"redirect_uris": [format!("https://a.example.com/{long}")]}),
+    ] {
+        let resp = s
+            .http
+            .post(format!("{}/register", s.base))
+            .json(&body)
+            .send()
+            .await
+            .expect("register");
+        assert_eq!(resp.status(), 400);
+    }
+}
+
+/// A token endpoint on loopback that answers every POST with `status` and `body`.
+async fn odd_token_endpoint(status: u16, body: String) -> String {
+    let app = axum::Router::new().route(
+        "/token",
+        axum::routing::post(move || {
+            let body = body.clone();
+            async move {
+                (
+                    axum::http::StatusCode::from_u16(status).expect("status"),
+                    [("content-type", "application/json")],
+                    body,
+                )
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/token")
+}
+
+#[tokio::test]
+async fn odd_upstream_token_answers_are_502_json_and_the_server_keeps_serving() {
+    for (status, body) in [
+        (400, "[1, 2]".to_owned()),
+        (400, "\"oops\"".to_owned()),
+        (200, "not json".to_owned()),
+        (
+            200,
+            format!("{{\"access_token\": \"{}\"}}", "a".repeat(70 * 1024)),
+        ),
+    ] {
+        let endpoint = odd_token_endpoint(status, body).await;
+        // The relay's pass-through.
+        let s = common::setup("u", None, Some(endpoint.clone()), |up, config| {
+            config.registration_endpoint = Some(up.register_url());
+        })
+        .await;
+        s.upstream.set_registered_client_id("dcr-client");
+        register(&s, CLIENT_REDIRECT).await;
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "r1"),
+            ("client_id", "dcr-client"),
+        ];
+        let (code, answer) = token(&s, &form).await;
+        assert_eq!(
+            (code, answer["error"].as_str()),
+            (502, Some("temporarily_unavailable"))
+        );
+        // The broker's callback.
+        let b = common::setup(
+            "u",
+            Some(("pre-registered", "s3cret")),
+            Some(endpoint),
+            |_, config| {
+                config.registration_endpoint = None;
+            },
+        )
+        .await;
+        let client = register(&b, CLIENT_REDIRECT).await;
+        let mut browser = Browser::default();
+        let upstream_url = consent_in(&mut browser, &b, &client, CLIENT_REDIRECT).await;
+        let resp = through_upstream(&mut browser, &b, &upstream_url).await;
+        assert_eq!(resp.status(), 502);
+        let answer: Value = resp.json().await.expect("json");
+        assert_eq!(answer["error"], "temporarily_unavailable");
+        // Still serving.
+        let resp = b
+            .http
+            .get(format!("{}/.well-known/oauth-authorization-server", b.base))
+            .send()
+            .await
+            .expect("metadata");
+        assert_eq!(resp.status(), 200);
+    }
+}
