@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Server, challenge, free_port};
-use mcp_auth_testkit::{Algorithm, FakeIdp, TestKey, claims, jwks};
+use mcp_auth_testkit::{Algorithm, Browser, FakeIdp, ProxyClient, TestKey, claims, jwks};
 use serde_json::{Value, json};
 
 #[test]
@@ -161,4 +161,74 @@ async fn issuer_down_before_any_key_is_cached_is_503_with_retry_after() {
     let resp = s.server.mcp(Some(&token), "tools/list", json!({})).await;
     assert_eq!(resp.status(), 503, "stderr:\n{}", s.server.stderr());
     assert!(resp.headers().contains_key("retry-after"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn proxy_mode_with_a_pre_registered_client_runs_the_broker_from_the_environment() {
+    let key = TestKey::rsa("k1", Algorithm::RS256);
+    let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
+    idp.add_confidential_client("mcp-server", "upstream-secret");
+    idp.set_refuse_unknown_clients(true);
+    let port = free_port();
+    let (authorize, token) = (idp.authorize_url(), idp.token_url());
+    let mut server = Server::spawn(
+        env!("CARGO_BIN_EXE_custom"),
+        port,
+        &[
+            ("MCP_USE_OAUTH_CUSTOM_ISSUER", &idp.issuer()),
+            ("MCP_USE_OAUTH_CUSTOM_MODE", "proxy"),
+            ("MCP_USE_OAUTH_CUSTOM_AUTH_ENDPOINT", &authorize),
+            ("MCP_USE_OAUTH_CUSTOM_TOKEN_ENDPOINT", &token),
+            ("MCP_USE_OAUTH_CUSTOM_CLIENT_ID", "mcp-server"),
+            ("MCP_USE_OAUTH_CUSTOM_CLIENT_SECRET", "upstream-secret"),
+        ],
+    );
+    server.wait_ready().await;
+    let base = format!("http://localhost:{port}");
+    idp.set_access_token(key.sign(&claims(&idp.issuer(), &format!("{base}/mcp"), "bob")));
+
+    let metadata: Value = reqwest::get(format!("{base}/.well-known/oauth-authorization-server"))
+        .await
+        .expect("GET metadata")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(metadata["issuer"], base);
+    assert_eq!(
+        metadata["token_endpoint_auth_methods_supported"],
+        json!(["none"])
+    );
+    assert_eq!(
+        metadata["authorization_response_iss_parameter_supported"],
+        true
+    );
+
+    let client = ProxyClient::register(&base, "http://127.0.0.1:9/callback").await;
+    let back = client.log_in(&mut Browser::default(), &[]).await;
+    assert_eq!(back["iss"], base);
+    assert_eq!(idp.authorize_queries()[0]["client_id"], "mcp-server");
+    assert_eq!(idp.token_forms()[0]["client_secret"], "upstream-secret");
+    let (status, tokens) = client.redeem(&back["code"]).await;
+    assert_eq!(status, 200, "{tokens}\n{}", server.stderr());
+    let access = tokens["access_token"].as_str().expect("access token");
+    let answer = server.call_tool(access, "whoami").await;
+    assert_eq!(
+        answer["result"]["structuredContent"]["user_id"], "bob",
+        "{answer}"
+    );
+}
+
+#[test]
+fn a_client_secret_without_a_client_id_exits_2_naming_the_variable() {
+    let env = [
+        ("MCP_USE_OAUTH_CUSTOM_ISSUER", "https://auth.example.com"),
+        ("MCP_USE_OAUTH_CUSTOM_CLIENT_SECRET", "s"),
+    ];
+    let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), free_port(), &env);
+    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("MCP_USE_OAUTH_CUSTOM_CLIENT_SECRET"),
+        "stderr:\n{stderr}"
+    );
 }

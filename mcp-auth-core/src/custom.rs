@@ -40,6 +40,12 @@ pub struct CustomConfig {
     pub grant_types_supported: Vec<String>,
     /// Direct (the default: clients log in at the issuer) or proxy.
     pub mode: Mode,
+    /// A client pre-registered at the provider. In proxy mode it makes the
+    /// broker: MCP clients register and consent here, and this server logs in
+    /// upstream as this client (what providers without dynamic registration need).
+    pub client_id: Option<String>,
+    /// The secret of [`client_id`](Self::client_id), for a confidential client.
+    pub client_secret: Option<ClientSecret>,
     /// JWT rules beyond issuer and audience: leeway, algorithms, strict `typ`.
     /// `issuer` and `audience` here are overwritten from the fields above.
     pub jwt: JwtConfig,
@@ -62,13 +68,16 @@ impl CustomConfig {
             scopes_supported: Vec::new(),
             grant_types_supported: vec!["authorization_code".into(), "refresh_token".into()],
             mode: Mode::Direct,
+            client_id: None,
+            client_secret: None,
             jwks: JwksConfig::default(),
         }
     }
 
     /// Reads `MCP_USE_OAUTH_CUSTOM_ISSUER` (required), `_AUDIENCE`, `_JWKS_URL`,
     /// `_AUTH_ENDPOINT`, `_TOKEN_ENDPOINT`, `_REGISTRATION_ENDPOINT`, `_SCOPES`
-    /// (space-separated) and `_MODE` (`direct` or `proxy`), after loading `.env`.
+    /// (space-separated), `_MODE` (`direct` or `proxy`), `_CLIENT_ID` and
+    /// `_CLIENT_SECRET` (a pre-registered upstream client), after loading `.env`.
     /// The error names every variable that is missing or malformed.
     pub fn from_env() -> Result<Self, ConfigError> {
         load_dotenv();
@@ -99,8 +108,18 @@ impl CustomConfig {
                 Mode::Direct
             }
         };
+        let client_id = env.optional("MCP_USE_OAUTH_CUSTOM_CLIENT_ID");
+        let client_secret = env.optional("MCP_USE_OAUTH_CUSTOM_CLIENT_SECRET");
+        if client_secret.is_some() && client_id.is_none() {
+            env.invalid(
+                "MCP_USE_OAUTH_CUSTOM_CLIENT_SECRET",
+                "is set without MCP_USE_OAUTH_CUSTOM_CLIENT_ID: a secret belongs to a client",
+            );
+        }
         env.finish()?;
         let mut config = CustomConfig::new(issuer.unwrap_or_default());
+        config.client_id = client_id;
+        config.client_secret = client_secret.map(ClientSecret::new);
         config.audience = audience;
         config.jwks_url = jwks_url;
         config.authorization_endpoint = authorization_endpoint;
@@ -181,6 +200,8 @@ impl CustomProvider {
         metadata.jwks_uri = config.jwks_url.clone();
         metadata.scopes_supported = config.scopes_supported.clone();
         metadata.grant_types_supported = config.grant_types_supported.clone();
+        metadata.client_id = config.client_id.clone();
+        metadata.client_secret = config.client_secret.clone();
         Ok(CustomProvider {
             metadata,
             config,
