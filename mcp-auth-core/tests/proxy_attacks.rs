@@ -502,3 +502,125 @@ async fn odd_upstream_token_answers_are_502_json_and_the_server_keeps_serving() 
         assert_eq!(resp.status(), 200);
     }
 }
+
+type Shared<T> = std::sync::Arc<std::sync::Mutex<T>>;
+
+/// A token endpoint that forwards to the URL in `upstream`, or answers 503
+/// while `down` holds.
+async fn flaky_token_endpoint(upstream: Shared<String>, down: Shared<bool>) -> String {
+    let app = axum::Router::new().route(
+        "/token",
+        axum::routing::post(move |body: String| {
+            let target = upstream.lock().expect("lock").clone();
+            let is_down = *down.lock().expect("lock");
+            async move {
+                if is_down {
+                    return (axum::http::StatusCode::SERVICE_UNAVAILABLE, String::new());
+                }
+                let resp = reqwest::Client::new()
+                    .post(&target)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("upstream");
+                let status =
+                    axum::http::StatusCode::from_u16(resp.status().as_u16()).expect("status");
+                (status, resp.text().await.expect("body"))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/token")
+}
+
+#[tokio::test]
+async fn an_upstream_outage_during_a_refresh_keeps_the_chain_for_the_retry() {
+    let target: Shared<String> = Shared::default();
+    let down: Shared<bool> = Shared::default();
+    let flaky = flaky_token_endpoint(target.clone(), down.clone()).await;
+    let s = common::setup(
+        "victim-user",
+        Some(("pre-registered", "s3cret")),
+        Some(flaky),
+        |_, config| config.registration_endpoint = None,
+    )
+    .await;
+    *target.lock().expect("lock") = s.upstream.token_url();
+    let client = register(&s, CLIENT_REDIRECT).await;
+    let tokens = broker_tokens(&s, &client).await;
+    let handle = tokens["refresh_token"].as_str().expect("handle").to_owned();
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("refresh_token", handle.as_str()),
+        ("client_id", client.as_str()),
+    ];
+    *down.lock().expect("lock") = true;
+    let (status, _) = token(&s, &form).await;
+    assert_eq!(status, 502);
+    *down.lock().expect("lock") = false;
+    let (status, body) = token(&s, &form).await;
+    assert_eq!(status, 200, "the retry is not a replay: {body}");
+}
+
+#[tokio::test]
+async fn the_relay_forwards_only_client_metadata_and_never_replaces_a_client() {
+    let s = relay().await;
+    s.upstream.set_registered_client_id("victim-client");
+    let resp = s
+        .http
+        .post(format!("{}/register", s.base))
+        .json(&json!({
+            "redirect_uris": [CLIENT_REDIRECT],
+            "client_name": "App",
+            "client_id": "chosen-id",
+            "jwks_uri": "https://attacker.example.com/jwks",
+            "software_statement": "eyJ...",
+        }))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 201);
+    let upstream = &s.upstream.registrations()[0];
+    assert_eq!(upstream["client_name"], "App");
+    for field in ["client_id", "jwks_uri", "software_statement"] {
+        assert!(
+            upstream.get(field).is_none(),
+            "{field} forwarded: {upstream}"
+        );
+    }
+    // The upstream hands out the same id again: the relayed client keeps its URIs.
+    let resp = s
+        .http
+        .post(format!("{}/register", s.base))
+        .json(&json!({"redirect_uris": [ATTACKER_REDIRECT]}))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 502);
+    let url = authorize_url(&s, "victim-client", ATTACKER_REDIRECT, &[]);
+    let resp = Browser::default().get(&url).await;
+    assert_eq!(
+        resp.status(),
+        400,
+        "the attacker's URI is not the victim client's"
+    );
+    // And the code grant needs the client's PKCE verifier here, not only upstream.
+    let (status, body) = token(
+        &s,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", "c"),
+            ("client_id", "victim-client"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request"))
+    );
+}

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 const OTHER_REDIRECT: &str = "https://app.example.com/oauth/callback";
 const VERIFIER: &str = "broker-test-verifier-0123456789-abcdefghijklmnopqrstuv";
-const CLIENT_STATE: &str = "client state ✓/=&x";
+const CLIENT_STATE: &str = "client state ~/=&x";
 const UPSTREAM_CLIENT: &str = "pre-registered";
 const UPSTREAM_SECRET: &str = "s3cret";
 
@@ -249,6 +249,14 @@ async fn full_code_flow_through_the_broker_then_refresh() {
             .expect("ascii")
             .contains("frame-ancestors 'none'")
     );
+    // form-action would block the redirects that follow the form (upstream and
+    // back) in Chrome and Safari.
+    assert!(
+        !resp.headers()["content-security-policy"]
+            .to_str()
+            .expect("ascii")
+            .contains("form-action")
+    );
     assert_eq!(resp.headers()["cache-control"], "no-store");
     let csrf_cookie = cookies(&resp).join("; ");
     assert!(csrf_cookie.starts_with("mcp-auth-csrf="), "{csrf_cookie}");
@@ -379,6 +387,23 @@ async fn full_code_flow_through_the_broker_then_refresh() {
     assert!(query_of(&location(&resp))["client_id"] == UPSTREAM_CLIENT);
     let resp = s.authorize(&other, REDIRECT, &consent_cookie).await;
     assert_eq!(resp.status(), 200, "consent is per client");
+    // A scope the user did not approve asks again.
+    let broader = s
+        .http
+        .get(format!("{}/authorize", s.base))
+        .header("cookie", &consent_cookie)
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", client_id.as_str()),
+            ("redirect_uri", REDIRECT),
+            ("code_challenge", &s256_challenge(VERIFIER)),
+            ("code_challenge_method", "S256"),
+            ("scope", "read write admin"),
+        ])
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(broader.status(), 200, "consent is per scope");
     // A forged consent cookie is ignored.
     let forged = format!("{consent_cookie}x");
     let resp = s.authorize(&client_id, REDIRECT, &forged).await;

@@ -43,10 +43,14 @@ pub fn redirect_target(params: &Params, registered: &[String]) -> Result<String,
     }
 }
 
-/// The `state` to echo in an error response: the client's, unless too long to
-/// have been accepted.
+/// The `state` to echo in an error response: the client's, unless it could
+/// not have been accepted (too long, not printable ASCII).
 pub fn echoed_state(params: &Params) -> Option<&str> {
-    params.stored("state").ok().flatten()
+    params
+        .stored("state")
+        .ok()
+        .flatten()
+        .filter(|s| s.bytes().all(|b| (0x20..=0x7e).contains(&b)))
 }
 
 impl AuthorizationRequest {
@@ -73,12 +77,28 @@ impl AuthorizationRequest {
                 "code_challenge_method must be S256",
             ));
         }
+        let state = params.stored("state")?;
+        if state.is_some_and(|s| !s.bytes().all(|b| (0x20..=0x7e).contains(&b))) {
+            return Err(OAuthError::invalid_request(
+                "state must be printable ASCII (RFC 6749 Appendix A)",
+            ));
+        }
+        let scope = params.stored("scope")?;
+        if scope.is_some_and(|s| {
+            !s.bytes().all(|b| {
+                b == b' ' || (b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b))
+            })
+        }) {
+            return Err(OAuthError::invalid_scope(
+                "scope tokens must be printable ASCII without quotes or backslashes (RFC 6749 §3.3)",
+            ));
+        }
         Ok(AuthorizationRequest {
             client_id: client_id.to_owned(),
             redirect_uri,
-            state: params.stored("state")?.map(str::to_owned),
+            state: state.map(str::to_owned),
             code_challenge: code_challenge.to_owned(),
-            scope: params.stored("scope")?.map(str::to_owned),
+            scope: scope.map(str::to_owned),
             resource: params.stored("resource")?.map(str::to_owned),
         })
     }
@@ -149,6 +169,12 @@ mod tests {
         let err =
             AuthorizationRequest::validate(&params(&token), "c", "u".into()).expect_err("token");
         assert_eq!(err.code, "unsupported_response_type");
+        let unicode = [good[0], good[1], good[2], ("state", "caf\u{e9}")];
+        assert!(AuthorizationRequest::validate(&params(&unicode), "c", "u".into()).is_err());
+        let quoted = [good[0], good[1], good[2], ("scope", "read \"x\"")];
+        let err =
+            AuthorizationRequest::validate(&params(&quoted), "c", "u".into()).expect_err("quote");
+        assert_eq!(err.code, "invalid_scope");
         let long = "s".repeat(3000);
         let big = [good[0], good[1], good[2], ("state", long.as_str())];
         assert!(AuthorizationRequest::validate(&params(&big), "c", "u".into()).is_err());

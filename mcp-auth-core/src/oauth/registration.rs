@@ -58,6 +58,13 @@ pub fn redirect_uris(uris: Option<&[String]>) -> Result<Vec<String>, OAuthError>
             "at most {MAX_REDIRECT_URIS} redirect_uris are accepted"
         )));
     }
+    if let Some(bad) = uris.iter().find(|u| !u.is_ascii()) {
+        // Shown on consent pages: a homograph host or a bidi override could
+        // pass for another application's URI.
+        return Err(OAuthError::invalid_redirect_uri(format!(
+            "{bad:?} is not ASCII: use punycode hosts and percent-encoded paths"
+        )));
+    }
     if uris.iter().any(|u| u.len() > MAX_STORED_PARAM_BYTES) {
         return Err(OAuthError::invalid_redirect_uri(format!(
             "a redirect_uri is longer than {MAX_STORED_PARAM_BYTES} bytes"
@@ -71,8 +78,8 @@ pub fn redirect_uris(uris: Option<&[String]>) -> Result<Vec<String>, OAuthError>
     Ok(uris.to_vec())
 }
 
-/// The name to store and show: at most 2 KiB, control characters removed,
-/// `None` when nothing is left.
+/// The name to store and show: at most 2 KiB, control and format characters
+/// (bidi overrides, zero-width joiners) removed, `None` when nothing is left.
 pub fn client_name(name: Option<&str>) -> Result<Option<String>, OAuthError> {
     let Some(name) = name else {
         return Ok(None);
@@ -82,9 +89,18 @@ pub fn client_name(name: Option<&str>) -> Result<Option<String>, OAuthError> {
             "client_name is longer than {MAX_STORED_PARAM_BYTES} bytes"
         )));
     }
-    let cleaned: String = name.chars().filter(|c| !c.is_control()).collect();
+    let cleaned: String = name
+        .chars()
+        .filter(|c| !c.is_control() && !is_format_char(*c))
+        .collect();
     let trimmed = cleaned.trim();
     Ok((!trimmed.is_empty()).then(|| trimmed.to_owned()))
+}
+
+/// Unicode format characters (general category Cf) that can disguise text:
+/// bidi embeddings, overrides and isolates, zero-width characters, the BOM.
+fn is_format_char(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}' | '\u{00AD}')
 }
 
 /// The scope to store: at most 2 KiB.
@@ -132,6 +148,14 @@ mod tests {
             client_name(Some(" a\u{7}b ")).expect("name").as_deref(),
             Some("ab")
         );
+        assert_eq!(
+            client_name(Some("App\u{202E}moc.evil"))
+                .expect("name")
+                .as_deref(),
+            Some("Appmoc.evil"),
+            "no bidi override on the consent page"
+        );
+        assert!(redirect_uris(Some(&["https://\u{441}laude.ai/cb".to_owned()])).is_err());
         assert!(scope(Some(&"s ".repeat(MAX_STORED_PARAM_BYTES))).is_err());
     }
 }

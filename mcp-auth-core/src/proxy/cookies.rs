@@ -29,13 +29,16 @@ const BINDING_MAX_AGE: u64 = 86_400;
 /// How many approved clients one cookie remembers (the most recent ones).
 const MAX_REMEMBERED: usize = 16;
 
-/// One approved client.
+/// One approved client, for the scopes the user saw.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Approval {
     /// Client id.
     c: String,
     /// Expiry, seconds since the epoch.
     e: u64,
+    /// The scopes approved.
+    #[serde(default)]
+    s: Vec<String>,
 }
 
 /// Reads and writes proxy mode's cookies.
@@ -80,20 +83,39 @@ impl Cookies {
             .any(|v| key.verify("browser binding", v, stored_mac))
     }
 
-    /// Whether this browser approved `client_id` and the approval has not expired.
-    pub(crate) fn approves(&self, key: &StateKey, headers: &HeaderMap, client_id: &str) -> bool {
+    /// Whether this browser approved `client_id` for at least `scopes`, and the
+    /// approval has not expired. A request for a scope the user did not see
+    /// asks again.
+    pub(crate) fn approves(
+        &self,
+        key: &StateKey,
+        headers: &HeaderMap,
+        client_id: &str,
+        scopes: &[String],
+    ) -> bool {
         self.approvals(key, headers)
             .iter()
-            .any(|a| a.c == client_id)
+            .any(|a| a.c == client_id && scopes.iter().all(|s| a.s.contains(s)))
     }
 
-    /// The `Set-Cookie` value that adds `client_id` to this browser's approvals.
+    /// The `Set-Cookie` value that records this browser's approval of
+    /// `client_id` for `scopes` (with the scopes it approved before).
     pub(crate) fn remember(
         &self,
         key: &StateKey,
         headers: &HeaderMap,
         client_id: &str,
+        scopes: &[String],
     ) -> Result<HeaderValue, ProxyError> {
+        let mut approved: Vec<String> = self
+            .approvals(key, headers)
+            .into_iter()
+            .filter(|a| a.c == client_id)
+            .flat_map(|a| a.s)
+            .collect();
+        approved.extend(scopes.iter().cloned());
+        approved.sort_unstable();
+        approved.dedup();
         let mut approvals: Vec<Approval> = self
             .approvals(key, headers)
             .into_iter()
@@ -102,6 +124,7 @@ impl Cookies {
         approvals.push(Approval {
             c: client_id.to_owned(),
             e: now() + CONSENT_MAX_AGE,
+            s: approved,
         });
         let excess = approvals.len().saturating_sub(MAX_REMEMBERED);
         approvals.drain(..excess);
@@ -234,19 +257,25 @@ mod tests {
     fn a_signed_approval_is_read_back_and_a_forged_one_is_not() {
         let key = StateKey::random().expect("key");
         let cookies = Cookies::new("http://localhost:3000");
+        let read = vec!["read".to_owned()];
         let set = cookies
-            .remember(&key, &HeaderMap::new(), "client-a")
+            .remember(&key, &HeaderMap::new(), "client-a", &read)
             .expect("cookie");
         let headers = with_cookie(&cookie_pair(&set));
-        assert!(cookies.approves(&key, &headers, "client-a"));
-        assert!(!cookies.approves(&key, &headers, "client-b"));
+        assert!(cookies.approves(&key, &headers, "client-a", &read));
+        assert!(cookies.approves(&key, &headers, "client-a", &[]));
+        assert!(
+            !cookies.approves(&key, &headers, "client-a", &["read".into(), "admin".into()]),
+            "a scope the user did not see asks again"
+        );
+        assert!(!cookies.approves(&key, &headers, "client-b", &[]));
         let other = StateKey::random().expect("key");
-        assert!(!cookies.approves(&other, &headers, "client-a"));
+        assert!(!cookies.approves(&other, &headers, "client-a", &[]));
         let forged_payload = URL_SAFE_NO_PAD.encode(r#"[{"c":"client-b","e":99999999999}]"#);
         let pair = cookie_pair(&set);
         let (_, tag) = pair.split_once('.').expect("dot");
         let forged = with_cookie(&format!("mcp-auth-consent={forged_payload}.{tag}"));
-        assert!(!cookies.approves(&key, &forged, "client-b"));
+        assert!(!cookies.approves(&key, &forged, "client-b", &[]));
     }
 
     #[test]
@@ -256,14 +285,17 @@ mod tests {
         let mut headers = HeaderMap::new();
         for i in 0..(MAX_REMEMBERED + 2) {
             let set = cookies
-                .remember(&key, &headers, &format!("c{i}"))
+                .remember(&key, &headers, &format!("c{i}"), &[])
                 .expect("cookie");
             let text = set.to_str().expect("ascii").to_owned();
             assert!(text.starts_with("__Host-mcp-auth-consent=") && text.ends_with("; Secure"));
             headers = with_cookie(&cookie_pair(&set));
         }
-        assert!(!cookies.approves(&key, &headers, "c0"), "oldest dropped");
-        assert!(cookies.approves(&key, &headers, &format!("c{}", MAX_REMEMBERED + 1)));
+        assert!(
+            !cookies.approves(&key, &headers, "c0", &[]),
+            "oldest dropped"
+        );
+        assert!(cookies.approves(&key, &headers, &format!("c{}", MAX_REMEMBERED + 1), &[]));
     }
 
     #[test]

@@ -45,6 +45,22 @@ use crate::oauth::routes::{MAX_BODY_BYTES, random_token};
 use crate::oauth::{OAuthError, no_store};
 use crate::provider::ProviderMetadata;
 
+/// The client metadata (RFC 7591 §2) the relay forwards upstream.
+const FORWARDED_METADATA: &[&str] = &[
+    "client_name",
+    "client_uri",
+    "logo_uri",
+    "tos_uri",
+    "policy_uri",
+    "contacts",
+    "scope",
+    "grant_types",
+    "response_types",
+    "token_endpoint_auth_method",
+    "software_id",
+    "software_version",
+];
+
 /// A client registered upstream through us.
 #[derive(Debug, Serialize, Deserialize)]
 struct RelayedClient {
@@ -122,8 +138,20 @@ impl Relay {
         registration::client_name(parsed.client_name.as_deref())?;
         registration::scope(parsed.scope.as_deref())?;
         let callback_id = random_token(16);
-        let mut upstream_request = request;
-        upstream_request["redirect_uris"] = Value::from(vec![self.callback_url(&callback_id)]);
+        // Only client metadata of RFC 7591 §2 goes upstream; never an id, a
+        // key set or a software statement the client chose.
+        let mut upstream_request: serde_json::Map<String, Value> = request
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| FORWARDED_METADATA.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        upstream_request.insert(
+            "redirect_uris".into(),
+            Value::from(vec![self.callback_url(&callback_id)]),
+        );
+        let upstream_request = Value::Object(upstream_request);
         let reply =
             forward_registration(&self.core, &self.registration_endpoint, &upstream_request)
                 .await?;
@@ -136,6 +164,14 @@ impl Relay {
                 .filter(|id| id.len() <= MAX_ID_LEN)
                 .ok_or(ProxyError::Internal("the upstream client id is too long"))?
                 .to_owned();
+            if self.client(&client_id).await?.is_some() {
+                // Never replace a client we relay (its URIs would be the
+                // newcomer's): the upstream reused an id.
+                return Err(ProxyError::Upstream {
+                    what: "registration endpoint",
+                    source: super::upstream::UpstreamError::Incomplete("a new client_id"),
+                });
+            }
             let client = RelayedClient {
                 redirect_uris: redirect_uris.clone(),
                 callback_id,
@@ -332,6 +368,9 @@ impl Relay {
             let code = params
                 .get("code")
                 .ok_or_else(|| OAuthError::invalid_request("code is required"))?;
+            if params.get("code_verifier").is_none() {
+                return Err(OAuthError::invalid_request("code_verifier is required (PKCE)").into());
+            }
             let relayed: RelayedCode = self
                 .core
                 .records

@@ -126,7 +126,7 @@ async fn authorize(
     }
     if b.core
         .cookies
-        .approves(&b.core.key, headers, &client.client_id)
+        .approves(&b.core.key, headers, &client.client_id, &request.scopes())
     {
         return b.start_upstream(request, headers).await;
     }
@@ -158,10 +158,12 @@ async fn ask_consent(
         .await?;
     let mut response = framing_blocked(Html(html).into_response());
     let h = response.headers_mut();
+    // No `form-action`: browsers apply it to every redirect that follows the
+    // form's submission, which would block the way upstream (and back).
     h.insert(
         "content-security-policy",
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
@@ -212,10 +214,12 @@ async fn decide(
     let request = pending.request;
     match params.get("decision") {
         Some("approve") => {
-            let cookie = b
-                .core
-                .cookies
-                .remember(&b.core.key, headers, &request.client_id)?;
+            let cookie = b.core.cookies.remember(
+                &b.core.key,
+                headers,
+                &request.client_id,
+                &request.scopes(),
+            )?;
             let mut response = b.start_upstream(request, headers).await?;
             response.headers_mut().append(SET_COOKIE, cookie);
             Ok(response)

@@ -2,12 +2,15 @@
 //! (OAuth 2.1 §4.3.1: refresh tokens of public clients MUST rotate or be
 //! sender-constrained) whether or not the upstream rotates its own.
 //!
-//! A client receives a random single-use handle; the store keeps, under the
-//! handle's hash, the client it belongs to, its chain and the upstream refresh
-//! token sealed under the state key. Using a handle spends it (a marker
-//! remembers its chain) and yields the next one of the chain. A spent handle
-//! presented again is a replay: it is refused and its whole chain is revoked,
-//! so whichever of thief and client holds the newest handle, it stops working.
+//! A handle is `{chain}.{secret}`. The store keeps one record per chain, under
+//! the chain's hash: the client, the hash of the chain's current secret, and
+//! the upstream refresh token sealed under the state key. Using the current
+//! handle takes the record (atomically: of two concurrent uses one wins),
+//! refreshes upstream, and writes the record back with a new secret and a
+//! renewed lifetime. A handle of the chain that is not the current one is a
+//! replay: the record is not written back, so the chain is revoked and
+//! whichever of thief and client holds the newest handle, it stops working. An
+//! upstream that cannot be reached leaves the chain as it was, so a retry works.
 
 use std::time::Duration;
 
@@ -22,31 +25,22 @@ use crate::proxy::state_key::{hashed_id, same};
 use crate::proxy::upstream::Reply;
 use crate::proxy::{ProxyError, RecordKind};
 
-/// How long a refresh handle lives unused, unless the upstream says how long its
-/// refresh token lives (`refresh_expires_in`).
+/// How long a chain lives unused, unless the upstream says how long its refresh
+/// token lives (`refresh_expires_in`, at most [`MAX_REFRESH_TTL`]).
 const REFRESH_TTL: Duration = Duration::from_secs(30 * 86_400);
+/// The longest lifetime of a chain, whatever the upstream says.
+const MAX_REFRESH_TTL: Duration = Duration::from_secs(365 * 86_400);
 /// Context of sealed upstream refresh tokens.
 const SEALED_REFRESH: &str = "broker upstream refresh token";
 
-/// A live refresh handle.
+/// A refresh chain: one record, whatever the number of rotations.
 #[derive(Debug, Serialize, Deserialize)]
-struct Handle {
+struct Chain {
     client_id: String,
-    chain: String,
+    /// Hash of the current handle's secret.
+    current: String,
     /// The upstream refresh token, sealed.
     upstream: String,
-}
-
-fn handle_id(handle: &str) -> String {
-    format!("h:{}", hashed_id(handle))
-}
-
-fn spent_id(handle: &str) -> String {
-    format!("s:{}", hashed_id(handle))
-}
-
-fn chain_id(chain: &str) -> String {
-    format!("c:{chain}")
 }
 
 fn ttl(tokens: &Map<String, Value>) -> Duration {
@@ -54,29 +48,17 @@ fn ttl(tokens: &Map<String, Value>) -> Duration {
         .get("refresh_expires_in")
         .and_then(Value::as_u64)
         .filter(|s| *s > 0)
-        .map_or(REFRESH_TTL, Duration::from_secs)
+        .map_or(REFRESH_TTL, |s| Duration::from_secs(s).min(MAX_REFRESH_TTL))
 }
 
-/// A new handle for `upstream_refresh`, in `chain` (a new chain when `None`).
-pub(super) async fn issue(
+/// Writes `chain` with a fresh secret for `upstream_refresh`; returns the handle.
+async fn rotate(
     b: &Broker,
+    chain: &str,
     client_id: &str,
-    chain: Option<String>,
     upstream_refresh: &str,
     tokens: &Map<String, Value>,
 ) -> Result<String, ProxyError> {
-    let ttl = ttl(tokens);
-    let records = &b.core.records;
-    let chain = match chain {
-        Some(chain) => chain,
-        None => {
-            let chain = random_token(16);
-            records
-                .save(RecordKind::Refresh, &chain_id(&chain), &true, ttl)
-                .await?;
-            chain
-        }
-    };
     let upstream = b
         .core
         .key
@@ -84,75 +66,68 @@ pub(super) async fn issue(
         .ok_or(ProxyError::Internal(
             "cannot seal the upstream refresh token",
         ))?;
-    let handle = random_token(32);
-    let record = Handle {
+    let secret = random_token(32);
+    let record = Chain {
         client_id: client_id.to_owned(),
-        chain,
+        current: hashed_id(&secret),
         upstream,
     };
-    records
-        .save(RecordKind::Refresh, &handle_id(&handle), &record, ttl)
+    b.core
+        .records
+        .save(RecordKind::Refresh, &hashed_id(chain), &record, ttl(tokens))
         .await?;
-    Ok(handle)
+    Ok(format!("{chain}.{secret}"))
 }
 
-/// Spends a handle, refreshes upstream with our client's credentials, and
-/// answers with the upstream's tokens and the next handle of the chain.
+/// A new chain for `upstream_refresh`; returns its first handle.
+pub(super) async fn issue(
+    b: &Broker,
+    client_id: &str,
+    upstream_refresh: &str,
+    tokens: &Map<String, Value>,
+) -> Result<String, ProxyError> {
+    rotate(b, &random_token(16), client_id, upstream_refresh, tokens).await
+}
+
+/// Uses a handle: refreshes upstream with our client's credentials and answers
+/// with the upstream's tokens and the chain's next handle.
 pub(super) async fn refresh(
     b: &Broker,
     client: &ClientInfo,
     params: &Params,
 ) -> Result<Map<String, Value>, ProxyError> {
+    let refused = || OAuthError::invalid_grant("refresh token is invalid, expired or revoked");
     let presented = params
         .get("refresh_token")
         .ok_or_else(|| OAuthError::invalid_request("refresh_token is required"))?;
-    let refused = || OAuthError::invalid_grant("refresh token is invalid, expired or revoked");
+    let (chain, secret) = presented.split_once('.').ok_or_else(refused)?;
     let records = &b.core.records;
-    let Some(handle) = records
-        .take::<Handle>(RecordKind::Refresh, &handle_id(presented))
+    let Some(record) = records
+        .take::<Chain>(RecordKind::Refresh, &hashed_id(chain))
         .await?
     else {
-        if let Some(chain) = records
-            .load::<String>(RecordKind::Refresh, &spent_id(presented))
-            .await?
-        {
-            tracing::warn!(client_id = %client.client_id, "a spent refresh token was presented again: its chain is revoked");
-            records
-                .take::<bool>(RecordKind::Refresh, &chain_id(&chain))
-                .await?;
-        }
         return Err(refused().into());
     };
-    let chain_alive = records
-        .load::<bool>(RecordKind::Refresh, &chain_id(&handle.chain))
-        .await?
-        .is_some();
-    if !same(&handle.client_id, &client.client_id) {
+    if !same(&record.current, &hashed_id(secret)) {
+        tracing::warn!(client_id = %client.client_id, "a spent refresh token was presented again: its chain is revoked");
+        return Err(refused().into());
+    }
+    if !same(&record.client_id, &client.client_id) {
         tracing::warn!(client_id = %client.client_id, "a refresh token of another client was presented: its chain is revoked");
-        records
-            .take::<bool>(RecordKind::Refresh, &chain_id(&handle.chain))
-            .await?;
         return Err(refused().into());
     }
-    if !chain_alive {
-        return Err(refused().into());
-    }
-    records
-        .save(
-            RecordKind::Refresh,
-            &spent_id(presented),
-            &handle.chain,
-            REFRESH_TTL,
-        )
-        .await?;
-    let upstream_refresh = b
+    let Some(upstream_refresh) = b
         .core
         .key
-        .open(SEALED_REFRESH, &handle.upstream)
+        .open(SEALED_REFRESH, &record.upstream)
         .and_then(|t| String::from_utf8(t).ok())
-        .ok_or(ProxyError::Internal(
-            "a sealed refresh token cannot be opened",
-        ))?;
+    else {
+        // Sealed under another key (a restart without a configured state key).
+        tracing::warn!(
+            "a refresh token sealed under another state key: the user must log in again"
+        );
+        return Err(refused().into());
+    };
     let mut form = vec![
         ("grant_type", "refresh_token"),
         ("refresh_token", upstream_refresh.as_str()),
@@ -162,12 +137,25 @@ pub(super) async fn refresh(
         form.push(("scope", scope));
     }
     b.with_upstream_credentials(&mut form);
-    let reply = b
+    let reply = match b
         .core
         .upstream
         .post_form(&b.token_endpoint, &form, None)
         .await
-        .map_err(ProxyError::upstream("token endpoint"))?;
+    {
+        Ok(reply) => reply,
+        Err(source) => {
+            // Nothing happened upstream that we know of: the chain stays as it
+            // was, so the client's retry is not taken for a replay.
+            records
+                .save(RecordKind::Refresh, &hashed_id(chain), &record, REFRESH_TTL)
+                .await?;
+            return Err(ProxyError::Upstream {
+                what: "token endpoint",
+                source,
+            });
+        }
+    };
     if !reply.has_tokens() {
         return Err(upstream_refusal(&reply));
     }
@@ -176,14 +164,7 @@ pub(super) async fn refresh(
         .unwrap_or(&upstream_refresh)
         .to_owned();
     let mut tokens = reply.body;
-    let next = issue(
-        b,
-        &client.client_id,
-        Some(handle.chain),
-        &next_upstream,
-        &tokens,
-    )
-    .await?;
+    let next = rotate(b, chain, &client.client_id, &next_upstream, &tokens).await?;
     tokens.insert("refresh_token".into(), Value::from(next));
     Ok(tokens)
 }

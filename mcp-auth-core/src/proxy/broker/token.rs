@@ -151,7 +151,7 @@ async fn redeem_code(
         .filter(|t| !t.is_empty())
         .map(str::to_owned)
     {
-        let handle = refresh::issue(b, &client.client_id, None, &upstream_refresh, &tokens).await?;
+        let handle = refresh::issue(b, &client.client_id, &upstream_refresh, &tokens).await?;
         tokens.insert("refresh_token".into(), Value::from(handle));
     }
     Ok(tokens)
