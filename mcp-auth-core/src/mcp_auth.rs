@@ -35,6 +35,7 @@ pub struct McpAuth {
     max_token_bytes: usize,
     upstream: OnceLock<Arc<IssuerMetadata>>,
     proxy_store: Option<Arc<dyn ProxyStore>>,
+    proxy_state_key: Option<Arc<[u8]>>,
 }
 
 impl std::fmt::Debug for McpAuth {
@@ -74,6 +75,7 @@ impl McpAuth {
             max_token_bytes: 8 * 1024,
             upstream: OnceLock::new(),
             proxy_store: None,
+            proxy_state_key: None,
         }
     }
 
@@ -162,6 +164,25 @@ impl McpAuth {
         self
     }
 
+    /// The secret proxy mode MACs its cookies and seals the upstream tokens it
+    /// keeps with (at least 32 random bytes). By default a key is drawn at
+    /// random when [`routes`](Self::routes) is called: with a store shared by
+    /// replicas, or one that outlives the process, give every process the same
+    /// secret, or their cookies, codes and refresh tokens do not carry over.
+    pub fn proxy_state_key(mut self, secret: &[u8]) -> Result<Self, ConfigError> {
+        if secret.len() < 32 {
+            return Err(ConfigError::invalid(
+                "proxy state key",
+                format!(
+                    "{} bytes is too short: use at least 32 random bytes",
+                    secret.len()
+                ),
+            ));
+        }
+        self.proxy_state_key = Some(Arc::from(secret));
+        Ok(self)
+    }
+
     /// The discovery routes: protected-resource metadata at the root and
     /// path-scoped, and authorization-server metadata. Merge them outside the layer.
     /// Empty for a plain verifier or without a resource URL.
@@ -207,6 +228,7 @@ impl McpAuth {
             resource: resource_url,
             store,
             upstream_metadata: upstream,
+            state_key: self.proxy_state_key.clone(),
         };
         match proxy::routes(settings) {
             Ok(proxy_routes) => router.merge(proxy_routes),

@@ -624,3 +624,86 @@ async fn the_relay_forwards_only_client_metadata_and_never_replaces_a_client() {
         (400, Some("invalid_request"))
     );
 }
+
+/// A broker in front of `upstream` with its state in `store`, and `key` as its
+/// state key when given.
+async fn broker_on(
+    upstream: &FakeIdp,
+    store: std::sync::Arc<mcp_auth_core::proxy::MemoryStore>,
+    key: Option<&[u8]>,
+) -> mcp_auth_testkit::McpServer {
+    use mcp_auth_core::{ClientSecret, CustomConfig, CustomProvider, McpAuth, Mode};
+    let mut config = CustomConfig::new(upstream.issuer());
+    config.jwks_url = Some(upstream.jwks_url());
+    config.mode = Mode::Proxy;
+    config.authorization_endpoint = Some(upstream.authorize_url());
+    config.token_endpoint = Some(upstream.token_url());
+    let provider = CustomProvider::new(config)
+        .expect("provider")
+        .with_proxy_client("pre-registered", Some(ClientSecret::new("s3cret")));
+    let key = key.map(<[u8]>::to_vec);
+    mcp_auth_testkit::McpServer::start(move |resource| {
+        let mut auth = McpAuth::new(provider)
+            .resource_url(resource)
+            .expect("resource")
+            .proxy_store(store);
+        if let Some(key) = &key {
+            auth = auth.proxy_state_key(key).expect("key");
+        }
+        axum::Router::new()
+            .route("/mcp", axum::routing::any(|| async { "mcp" }))
+            .layer(auth.layer())
+            .merge(auth.routes())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_shared_store_and_state_key_carry_refresh_tokens_to_the_next_server() {
+    use mcp_auth_testkit::{ProxyClient, TestKey, jwks};
+    let key = TestKey::rsa("k", mcp_auth_core::Algorithm::RS256);
+    let upstream = FakeIdp::start(jwks(&[key.jwk()])).await;
+    upstream.add_confidential_client("pre-registered", "s3cret");
+    upstream.set_access_token("upstream-access".into());
+    let store = std::sync::Arc::new(mcp_auth_core::proxy::MemoryStore::default());
+    let secret = [7u8; 32];
+    let first = broker_on(&upstream, store.clone(), Some(&secret)).await;
+    let client = ProxyClient::register(&first.base, CLIENT_REDIRECT).await;
+    let back = client.log_in(&mut Browser::default(), &[]).await;
+    let (_, tokens) = client.redeem(&back["code"]).await;
+    let handle = tokens["refresh_token"].as_str().expect("handle").to_owned();
+
+    // A replica with the same store and key serves the refresh.
+    let second = broker_on(&upstream, store.clone(), Some(&secret)).await;
+    let on_second = ProxyClient {
+        base: second.base.clone(),
+        ..client
+    };
+    let (status, body) = on_second
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &handle)])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let next = body["refresh_token"].as_str().expect("rotated").to_owned();
+
+    // One with the store but a key of its own cannot open what was sealed: the
+    // client is told to log in again (invalid_grant), never a 500.
+    let third = broker_on(&upstream, store, None).await;
+    let on_third = ProxyClient {
+        base: third.base.clone(),
+        ..on_second
+    };
+    let (status, body) = on_third
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", &next)])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+}
+
+#[test]
+fn a_short_state_key_is_a_configuration_error() {
+    let auth = mcp_auth_core::McpAuth::from_verifier(mcp_auth_core::StaticApiKeys::new());
+    let err = auth.proxy_state_key(&[1u8; 16]).expect_err("16 bytes");
+    assert!(err.to_string().contains("32"), "{err}");
+}

@@ -78,6 +78,8 @@ pub(crate) struct ProxySettings {
     pub store: Arc<dyn ProxyStore>,
     /// The upstream's metadata document.
     pub upstream_metadata: Arc<IssuerMetadata>,
+    /// The secret cookies and sealed tokens use; random per process when `None`.
+    pub state_key: Option<Arc<[u8]>>,
 }
 
 /// How proxy mode serves a provider.
@@ -143,7 +145,10 @@ impl Core {
                 Arc::clone(&settings.upstream_metadata),
             )?,
             records: Records(Arc::clone(&settings.store)),
-            key: StateKey::random()?,
+            key: match &settings.state_key {
+                Some(secret) => StateKey::from_secret(secret)?,
+                None => StateKey::random()?,
+            },
         })
     }
 }
