@@ -6,8 +6,9 @@
 
 use std::collections::HashMap;
 
+use axum::extract::{Form, FromRequest, Query, Request};
 use axum::response::{IntoResponse, Response};
-use http::StatusCode;
+use http::{Method, StatusCode};
 
 use super::{OAuthError, no_store};
 
@@ -58,6 +59,48 @@ impl Params {
     /// Every parameter, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// Why a request's parameters were refused: unreadable (413 for a body too
+/// large, else 400), or a parameter repeated (400 `invalid_request`).
+#[derive(Debug, thiserror::Error)]
+pub enum ParamsRejection {
+    /// The query or form body cannot be read; the status says why.
+    #[error("the request parameters cannot be read (HTTP {0})")]
+    Unreadable(StatusCode),
+    /// A parameter appears more than once.
+    #[error(transparent)]
+    Invalid(#[from] OAuthError),
+}
+
+impl IntoResponse for ParamsRejection {
+    fn into_response(self) -> Response {
+        match self {
+            ParamsRejection::Unreadable(status) => unreadable(status),
+            ParamsRejection::Invalid(e) => e.into_response(),
+        }
+    }
+}
+
+/// The parameters of an OAuth request: the query string of a `GET`, the form
+/// body of anything else.
+impl<S: Send + Sync> FromRequest<S> for Params {
+    type Rejection = ParamsRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let pairs = if req.method() == Method::GET {
+            Query::<Vec<(String, String)>>::from_request(req, state)
+                .await
+                .map(|Query(pairs)| pairs)
+                .map_err(|r| ParamsRejection::Unreadable(r.status()))?
+        } else {
+            Form::<Vec<(String, String)>>::from_request(req, state)
+                .await
+                .map(|Form(pairs)| pairs)
+                .map_err(|r| ParamsRejection::Unreadable(r.status()))?
+        };
+        Ok(Params::from_pairs(pairs)?)
     }
 }
 

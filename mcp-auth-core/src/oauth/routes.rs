@@ -5,11 +5,10 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use base64::Engine as _;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
@@ -18,7 +17,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use super::authorization_request::{AuthorizationRequest, echoed_state, redirect_target};
 use super::client_auth::client_credentials;
-use super::params::{Params, unreadable};
+use super::params::Params;
 use super::registration::{self, RegistrationRequest};
 use super::response::{authorization_response_url, error_response};
 use super::{
@@ -77,7 +76,7 @@ pub fn routes<A: AuthorizationServer, S: Clone + Send + Sync + 'static>(
         .layer(cors);
     let authorize = Router::new().route(
         "/authorize",
-        get(authorize_get::<A>).post(authorize_post::<A>),
+        get(authorize_route::<A>).post(authorize_route::<A>),
     );
     api.merge(authorize)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -112,24 +111,11 @@ async fn metadata<A: AuthorizationServer>(State(s): State<Arc<Shared<A>>>) -> Js
     Json(metadata_document(&s.settings))
 }
 
-async fn authorize_get<A: AuthorizationServer>(
+async fn authorize_route<A: AuthorizationServer>(
     State(s): State<Arc<Shared<A>>>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    params: Params,
 ) -> Response {
-    match query {
-        Ok(Query(pairs)) => authorize(&s, pairs).await,
-        Err(r) => unreadable(r.status()),
-    }
-}
-
-async fn authorize_post<A: AuthorizationServer>(
-    State(s): State<Arc<Shared<A>>>,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    match form {
-        Ok(Form(pairs)) => authorize(&s, pairs).await,
-        Err(r) => unreadable(r.status()),
-    }
+    authorize(&s, params).await
 }
 
 /// The client's redirect URI with OAuth response parameters (and RFC 9207 `iss`).
@@ -139,14 +125,7 @@ pub fn redirect_with(redirect_uri: &str, params: &[(&str, &str)], issuer: &str) 
         .unwrap_or_else(|| redirect_uri.to_owned())
 }
 
-async fn authorize<A: AuthorizationServer>(
-    s: &Shared<A>,
-    pairs: Vec<(String, String)>,
-) -> Response {
-    let params = match Params::from_pairs(pairs) {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
+async fn authorize<A: AuthorizationServer>(s: &Shared<A>, params: Params) -> Response {
     // Until the client and its redirect URI are known good, errors cannot be
     // redirected: they are shown here (no open redirect).
     let Some(client_id) = params.get("client_id") else {
@@ -249,13 +228,8 @@ async fn authenticate<A: AuthorizationServer>(
 async fn token<A: AuthorizationServer>(
     State(s): State<Arc<Shared<A>>>,
     headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    form: Params,
 ) -> Response {
-    let form = match form.map(|Form(pairs)| Params::from_pairs(pairs)) {
-        Ok(Ok(params)) => params,
-        Ok(Err(e)) => return e.into_response(),
-        Err(r) => return unreadable(r.status()),
-    };
     match token_inner(&s, &headers, &form).await {
         Ok(resp) => no_store(Json(resp).into_response()),
         Err(e) => {
@@ -461,13 +435,8 @@ async fn register<A: AuthorizationServer>(
 async fn revoke<A: AuthorizationServer>(
     State(s): State<Arc<Shared<A>>>,
     headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    form: Params,
 ) -> Response {
-    let form = match form.map(|Form(pairs)| Params::from_pairs(pairs)) {
-        Ok(Ok(params)) => params,
-        Ok(Err(e)) => return e.into_response(),
-        Err(r) => return unreadable(r.status()),
-    };
     let client = match authenticate(&s, &headers, &form).await {
         Ok(c) => c,
         Err(e) => return e.into_response(),

@@ -51,6 +51,7 @@ pub use store::{Budget, MemoryStore, ProxyStore, RecordKind, StoreError};
 use crate::error::ConfigError;
 use crate::oauth::OAuthError;
 use crate::oauth::params::Params;
+use crate::oauth::response::{error_response, relayed_error};
 use crate::oidc::IssuerMetadata;
 use crate::provider::ProviderMetadata;
 use cookies::Cookies;
@@ -165,6 +166,73 @@ impl Core {
             }
             None => Ok(()),
         }
+    }
+}
+
+/// The flow an upstream authorization response belongs to, as a callback
+/// found it.
+struct Returning<'a> {
+    client_id: &'a str,
+    /// MAC of the browser binding the flow was started with.
+    binding: &'a str,
+    redirect_uri: &'a str,
+    state: Option<&'a str>,
+}
+
+/// What a callback does with the upstream's answer.
+enum UpstreamAnswer<'p> {
+    /// The upstream's code, checked.
+    Code(&'p str),
+    /// An answer for the client already (an error at its redirect URI).
+    Relay(Response),
+}
+
+impl Core {
+    /// The checks every callback makes, in order: the browser is the one that
+    /// started the flow (else an error page, and nothing is redeemed); RFC 9207
+    /// `iss`; an upstream error goes to the client; a code must be there.
+    async fn upstream_answer<'p>(
+        &self,
+        headers: &http::HeaderMap,
+        params: &'p Params,
+        flow: &Returning<'_>,
+    ) -> Result<UpstreamAnswer<'p>, ProxyError> {
+        if !self.cookies.is_bound(&self.key, headers, flow.binding) {
+            tracing::warn!(client_id = %flow.client_id, "authorization response refused: the browser is not the one that started the flow");
+            return Err(OAuthError::access_denied(
+                "this authorization was started in another browser; start again from the application",
+            )
+            .into());
+        }
+        let to_client = |error: OAuthError| {
+            UpstreamAnswer::Relay(error_response(
+                flow.redirect_uri,
+                &error,
+                flow.state,
+                &self.issuer,
+            ))
+        };
+        if let Err(reason) = self.check_upstream_iss(params).await {
+            tracing::warn!(reason, "authorization response refused (RFC 9207)");
+            return Ok(to_client(OAuthError::server_error(
+                "the authorization response failed the issuer check",
+            )));
+        }
+        if let Some(error) = params.get("error") {
+            return Ok(UpstreamAnswer::Relay(relayed_error(
+                flow.redirect_uri,
+                error,
+                params.get("error_description"),
+                flow.state,
+                &self.issuer,
+            )));
+        }
+        Ok(match params.get("code") {
+            Some(code) => UpstreamAnswer::Code(code),
+            None => to_client(OAuthError::server_error(
+                "the identity provider returned no code",
+            )),
+        })
     }
 }
 

@@ -22,11 +22,11 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{FormRejection, JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Json, Router};
+use axum::{Json, Router};
 use http::header::SET_COOKIE;
 use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
@@ -34,13 +34,16 @@ use serde_json::Value;
 
 use super::pass_through::{check_grant, forward_registration, forward_token};
 use super::state_key::hashed_id;
-use super::{CLIENT_TTL, Core, FLOW_TTL, MAX_ID_LEN, ProxyError, RecordKind, UNUSED_CLIENT_TTL};
+use super::{
+    CLIENT_TTL, Core, FLOW_TTL, MAX_ID_LEN, ProxyError, RecordKind, Returning, UNUSED_CLIENT_TTL,
+    UpstreamAnswer,
+};
 use crate::error::ConfigError;
 use crate::oauth::authorization_request::{AuthorizationRequest, echoed_state, redirect_target};
 use crate::oauth::client_auth::client_credentials;
 use crate::oauth::params::{Params, unreadable};
 use crate::oauth::registration::{self, RegistrationRequest};
-use crate::oauth::response::{authorization_response, error_response, relayed_error};
+use crate::oauth::response::{authorization_response, error_response};
 use crate::oauth::routes::{MAX_BODY_BYTES, random_token};
 use crate::oauth::{OAuthError, no_store};
 use crate::provider::ProviderMetadata;
@@ -192,12 +195,7 @@ impl Relay {
         ))
     }
 
-    async fn authorize(
-        &self,
-        headers: &HeaderMap,
-        pairs: Vec<(String, String)>,
-    ) -> Result<Response, ProxyError> {
-        let params = Params::from_pairs(pairs)?;
+    async fn authorize(&self, headers: &HeaderMap, params: Params) -> Result<Response, ProxyError> {
         let client_id = params
             .get("client_id")
             .ok_or_else(|| OAuthError::invalid_request("client_id is required"))?;
@@ -274,10 +272,9 @@ impl Relay {
         &self,
         callback_id: &str,
         headers: &HeaderMap,
-        pairs: Vec<(String, String)>,
+        params: Params,
     ) -> Result<Response, ProxyError> {
         let unknown = || OAuthError::invalid_request("unknown, expired or already used state");
-        let params = Params::from_pairs(pairs)?;
         let state = params.get("state").ok_or_else(unknown)?;
         let flow: RelayedFlow = self
             .core
@@ -294,50 +291,22 @@ impl Relay {
             )
             .into());
         }
-        if !self
+        let returning = Returning {
+            client_id: &flow.client_id,
+            binding: &flow.binding,
+            redirect_uri: &flow.redirect_uri,
+            state: flow.state.as_deref(),
+        };
+        let code = match self
             .core
-            .cookies
-            .is_bound(&self.core.key, headers, &flow.binding)
+            .upstream_answer(headers, &params, &returning)
+            .await?
         {
-            tracing::warn!(client_id = %flow.client_id, "authorization response refused: the browser is not the one that started the flow");
-            return Err(OAuthError::access_denied(
-                "this authorization was started in another browser; start again from the application",
-            )
-            .into());
-        }
-        let issuer = self.core.issuer.as_str();
-        let client_state = flow.state.as_deref();
-        if let Err(reason) = self.core.check_upstream_iss(&params).await {
-            tracing::warn!(reason, "authorization response refused (RFC 9207)");
-            let error =
-                OAuthError::server_error("the authorization response failed the issuer check");
-            return Ok(error_response(
-                &flow.redirect_uri,
-                &error,
-                client_state,
-                issuer,
-            ));
-        }
-        if let Some(error) = params.get("error") {
-            return Ok(relayed_error(
-                &flow.redirect_uri,
-                error,
-                params.get("error_description"),
-                client_state,
-                issuer,
-            ));
-        }
-        let Some(code) = params.get("code") else {
-            let error = OAuthError::server_error("the identity provider returned no code");
-            return Ok(error_response(
-                &flow.redirect_uri,
-                &error,
-                client_state,
-                issuer,
-            ));
+            UpstreamAnswer::Code(code) => code,
+            UpstreamAnswer::Relay(response) => return Ok(response),
         };
         let relayed = RelayedCode {
-            client_id: flow.client_id,
+            client_id: flow.client_id.clone(),
             redirect_uri: flow.redirect_uri.clone(),
         };
         self.core
@@ -347,17 +316,12 @@ impl Relay {
         Ok(authorization_response(
             &flow.redirect_uri,
             &[("code", code)],
-            client_state,
-            issuer,
+            flow.state.as_deref(),
+            &self.core.issuer,
         ))
     }
 
-    async fn token(
-        &self,
-        headers: &HeaderMap,
-        pairs: Vec<(String, String)>,
-    ) -> Result<Response, ProxyError> {
-        let params = Params::from_pairs(pairs)?;
+    async fn token(&self, headers: &HeaderMap, params: Params) -> Result<Response, ProxyError> {
         let grant = check_grant(params.get("grant_type"), &self.grant_types)?;
         let presented = client_credentials(headers, &params)?;
         let Some(client) = self.client(&presented.client_id).await? else {
@@ -428,7 +392,7 @@ pub(super) fn routes<S: Clone + Send + Sync + 'static>(relay: Relay) -> Router<S
         .route("/register", post(register))
         .layer(super::api_cors());
     Router::new()
-        .route("/authorize", get(authorize_get).post(authorize_post))
+        .route("/authorize", get(authorize).post(authorize))
         .route("/oauth/callback/{callback_id}", get(callback))
         .merge(api)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
@@ -455,47 +419,19 @@ async fn register(
     }
 }
 
-async fn authorize_get(
-    State(r): State<Arc<Relay>>,
-    headers: HeaderMap,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Response {
-    match query {
-        Ok(Query(pairs)) => respond(r.authorize(&headers, pairs).await),
-        Err(e) => unreadable(e.status()),
-    }
-}
-
-async fn authorize_post(
-    State(r): State<Arc<Relay>>,
-    headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    match form {
-        Ok(Form(pairs)) => respond(r.authorize(&headers, pairs).await),
-        Err(e) => unreadable(e.status()),
-    }
+async fn authorize(State(r): State<Arc<Relay>>, headers: HeaderMap, params: Params) -> Response {
+    respond(r.authorize(&headers, params).await)
 }
 
 async fn callback(
     State(r): State<Arc<Relay>>,
     Path(callback_id): Path<String>,
     headers: HeaderMap,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    params: Params,
 ) -> Response {
-    match query {
-        Ok(Query(pairs)) => respond(r.callback(&callback_id, &headers, pairs).await),
-        Err(e) => unreadable(e.status()),
-    }
+    respond(r.callback(&callback_id, &headers, params).await)
 }
 
-async fn token(
-    State(r): State<Arc<Relay>>,
-    headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    match form {
-        Ok(Form(pairs)) => respond(r.token(&headers, pairs).await),
-        Err(e) => unreadable(e.status()),
-    }
+async fn token(State(r): State<Arc<Relay>>, headers: HeaderMap, params: Params) -> Response {
+    respond(r.token(&headers, params).await)
 }

@@ -5,9 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::Form;
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use http::header::SET_COOKIE;
 use http::{HeaderMap, HeaderValue};
@@ -16,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::Broker;
 use super::consent_page::{ConsentView, page};
 use crate::oauth::authorization_request::{AuthorizationRequest, echoed_state, redirect_target};
-use crate::oauth::params::{Params, unreadable};
+use crate::oauth::params::Params;
 use crate::oauth::response::error_response;
 use crate::oauth::routes::{framing_blocked, random_token};
 use crate::oauth::{ClientInfo, OAuthError, no_store, pkce};
@@ -42,40 +40,20 @@ pub(super) struct Flow {
     pub binding: String,
 }
 
-/// `GET /authorize`.
-pub(super) async fn authorize_get(
+/// `GET` and `POST /authorize`.
+pub(super) async fn authorize(
     State(b): State<Arc<Broker>>,
     headers: HeaderMap,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    params: Params,
 ) -> Response {
-    match query {
-        Ok(Query(pairs)) => respond(authorize(&b, &headers, pairs).await),
-        Err(r) => unreadable(r.status()),
-    }
-}
-
-/// `POST /authorize` (form).
-pub(super) async fn authorize_post(
-    State(b): State<Arc<Broker>>,
-    headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
-) -> Response {
-    match form {
-        Ok(Form(pairs)) => respond(authorize(&b, &headers, pairs).await),
-        Err(r) => unreadable(r.status()),
-    }
+    respond(start(&b, &headers, params).await)
 }
 
 fn respond(result: Result<Response, ProxyError>) -> Response {
     result.unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn authorize(
-    b: &Broker,
-    headers: &HeaderMap,
-    pairs: Vec<(String, String)>,
-) -> Result<Response, ProxyError> {
-    let params = Params::from_pairs(pairs)?;
+async fn start(b: &Broker, headers: &HeaderMap, params: Params) -> Result<Response, ProxyError> {
     // Until client and redirect URI are known good, errors are shown here:
     // redirecting them anywhere would be an open redirect.
     let client_id = params
@@ -177,28 +155,20 @@ async fn ask_consent(
 pub(super) async fn consent(
     State(b): State<Arc<Broker>>,
     headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    params: Params,
 ) -> Response {
-    match form {
-        Ok(Form(pairs)) => respond(decide(&b, &headers, pairs).await),
-        Err(r) => unreadable(r.status()),
-    }
+    respond(decide(&b, &headers, params).await)
 }
 
 /// Checks the form (single-use consent id, CSRF token repeated in the form, the
 /// pending record and the browser's cookie), then goes upstream or tells the
 /// client the user said no.
-async fn decide(
-    b: &Broker,
-    headers: &HeaderMap,
-    pairs: Vec<(String, String)>,
-) -> Result<Response, ProxyError> {
+async fn decide(b: &Broker, headers: &HeaderMap, params: Params) -> Result<Response, ProxyError> {
     let refused = || {
         OAuthError::invalid_request(
             "this consent form is invalid, expired or already answered; start again from the application",
         )
     };
-    let params = Params::from_pairs(pairs)?;
     let consent_id = params.get("consent_id").ok_or_else(refused)?;
     let token = params.get("csrf_token").ok_or_else(refused)?;
     let pending: PendingConsent = b

@@ -8,8 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use http::HeaderMap;
 use serde::{Deserialize, Serialize};
@@ -17,11 +16,11 @@ use serde::{Deserialize, Serialize};
 use super::Broker;
 use super::authorize::Flow;
 use crate::oauth::OAuthError;
-use crate::oauth::params::{Params, unreadable};
-use crate::oauth::response::{authorization_response, error_response, relayed_error};
+use crate::oauth::params::Params;
+use crate::oauth::response::{authorization_response, error_response};
 use crate::oauth::routes::random_token;
 use crate::proxy::state_key::hashed_id;
-use crate::proxy::{ProxyError, RecordKind};
+use crate::proxy::{ProxyError, RecordKind, Returning, UpstreamAnswer};
 
 /// How long one of our authorization codes stays redeemable.
 const CODE_TTL: Duration = Duration::from_secs(120);
@@ -46,23 +45,15 @@ pub(super) struct IssuedCode {
 pub(super) async fn callback(
     State(b): State<Arc<Broker>>,
     headers: HeaderMap,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    params: Params,
 ) -> Response {
-    match query {
-        Ok(Query(pairs)) => finish(&b, &headers, pairs)
-            .await
-            .unwrap_or_else(IntoResponse::into_response),
-        Err(r) => unreadable(r.status()),
-    }
+    finish(&b, &headers, params)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn finish(
-    b: &Broker,
-    headers: &HeaderMap,
-    pairs: Vec<(String, String)>,
-) -> Result<Response, ProxyError> {
+async fn finish(b: &Broker, headers: &HeaderMap, params: Params) -> Result<Response, ProxyError> {
     let unknown = || OAuthError::invalid_request("unknown, expired or already used state");
-    let params = Params::from_pairs(pairs)?;
     let state = params.get("state").ok_or_else(unknown)?;
     let flow: Flow = b
         .core
@@ -71,45 +62,20 @@ async fn finish(
         .await?
         .ok_or_else(unknown)?;
     let request = &flow.request;
-    if !b.core.cookies.is_bound(&b.core.key, headers, &flow.binding) {
-        // The consent bypass: a flow started (and consented) in one browser,
-        // completed by another. The upstream code is never redeemed.
-        tracing::warn!(client_id = %request.client_id, "authorization response refused: the browser is not the one that started the flow");
-        return Err(OAuthError::access_denied(
-            "this authorization was started in another browser; start again from the application",
-        )
-        .into());
-    }
+    let returning = Returning {
+        client_id: &request.client_id,
+        binding: &flow.binding,
+        redirect_uri: &request.redirect_uri,
+        state: request.state.as_deref(),
+    };
+    // The consent bypass (a flow consented in one browser, completed in
+    // another) ends here: the upstream code is never redeemed.
+    let upstream_code = match b.core.upstream_answer(headers, &params, &returning).await? {
+        UpstreamAnswer::Code(code) => code,
+        UpstreamAnswer::Relay(response) => return Ok(response),
+    };
     let issuer = b.core.issuer.as_str();
     let client_state = request.state.as_deref();
-    if let Err(reason) = b.core.check_upstream_iss(&params).await {
-        tracing::warn!(reason, "authorization response refused (RFC 9207)");
-        let error = OAuthError::server_error("the authorization response failed the issuer check");
-        return Ok(error_response(
-            &request.redirect_uri,
-            &error,
-            client_state,
-            issuer,
-        ));
-    }
-    if let Some(error) = params.get("error") {
-        return Ok(relayed_error(
-            &request.redirect_uri,
-            error,
-            params.get("error_description"),
-            client_state,
-            issuer,
-        ));
-    }
-    let Some(upstream_code) = params.get("code") else {
-        let error = OAuthError::server_error("the identity provider returned no code");
-        return Ok(error_response(
-            &request.redirect_uri,
-            &error,
-            client_state,
-            issuer,
-        ));
-    };
     let callback = b.callback_url();
     let mut form = vec![
         ("grant_type", "authorization_code"),

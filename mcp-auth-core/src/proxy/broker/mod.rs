@@ -112,7 +112,7 @@ pub(super) fn routes<S: Clone + Send + Sync + 'static>(broker: Broker) -> Router
     Router::new()
         .route(
             "/authorize",
-            get(authorize::authorize_get).post(authorize::authorize_post),
+            get(authorize::authorize).post(authorize::authorize),
         )
         .route("/oauth/consent", post(authorize::consent))
         .route("/oauth/callback", get(callback::callback))

@@ -5,10 +5,9 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::State;
-use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Response};
-use axum::{Form, Json};
 use http::HeaderMap;
 use serde_json::{Map, Value};
 
@@ -16,7 +15,7 @@ use super::Broker;
 use super::callback::{IssuedCode, SEALED_TOKENS};
 use super::refresh;
 use crate::oauth::client_auth::client_credentials;
-use crate::oauth::params::{Params, unreadable};
+use crate::oauth::params::Params;
 use crate::oauth::{ClientInfo, OAuthError, no_store, pkce};
 use crate::proxy::state_key::{hashed_id, same};
 use crate::proxy::{CLIENT_TTL, ProxyError, RecordKind, strip_upstream_only};
@@ -25,13 +24,9 @@ use crate::proxy::{CLIENT_TTL, ProxyError, RecordKind, strip_upstream_only};
 pub(super) async fn token(
     State(b): State<Arc<Broker>>,
     headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+    params: Params,
 ) -> Response {
-    let pairs = match form {
-        Ok(Form(pairs)) => pairs,
-        Err(r) => return unreadable(r.status()),
-    };
-    match token_inner(&b, &headers, pairs).await {
+    match token_inner(&b, &headers, params).await {
         Ok(tokens) => no_store(Json(Value::Object(tokens)).into_response()),
         Err(e) => e.into_response(),
     }
@@ -40,9 +35,8 @@ pub(super) async fn token(
 async fn token_inner(
     b: &Broker,
     headers: &HeaderMap,
-    pairs: Vec<(String, String)>,
+    params: Params,
 ) -> Result<Map<String, Value>, ProxyError> {
-    let params = Params::from_pairs(pairs)?;
     let client = authenticate(b, headers, &params).await?;
     let grant = params
         .get("grant_type")
