@@ -12,9 +12,12 @@ pub mod layer;
 pub(crate) mod proxy;
 pub(crate) mod relay;
 pub mod resource;
+pub mod scope_policy;
 pub mod store;
+pub(crate) mod tools_list;
 
 pub use extract::MissingAuthContext;
-pub use layer::{AuthLayer, AuthService, DEFAULT_PUBLIC_PATHS};
+pub use layer::{AuthLayer, AuthService, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_PATHS};
 pub use resource::ResourceUrl;
+pub use scope_policy::ScopePolicy;
 pub use store::{BrokerStore, MemoryStore, StoreError};
