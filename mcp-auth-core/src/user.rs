@@ -503,3 +503,66 @@ fn fmt_scopes(s: &[String]) -> String {
         format!("[{}]", s.join(" "))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(scopes: &[&str], hierarchy: ScopeHierarchy) -> AuthContext {
+        AuthContext::builder(AuthUser::new("u"), "t")
+            .scopes(scopes.iter().copied())
+            .build()
+            .with_scope_hierarchy(hierarchy)
+    }
+
+    #[test]
+    fn hierarchy_is_transitive_and_one_way() {
+        let h = ScopeHierarchy::chain(["mcp:admin", "mcp:write", "mcp:read"]);
+        assert!(h.covers("mcp:admin", "mcp:read"));
+        assert!(h.covers("mcp:write", "mcp:read"));
+        assert!(!h.covers("mcp:read", "mcp:write"));
+        assert!(!h.covers("mcp:admin", "other"));
+        let c = ctx(&["mcp:write"], h);
+        assert!(c.has_all_scopes(&["mcp:read", "mcp:write"]));
+        assert!(!c.has_scope("mcp:admin"));
+    }
+
+    #[test]
+    fn a_cycle_does_not_loop() {
+        let h = ScopeHierarchy::new()
+            .implies("a", ["b"])
+            .implies("b", ["a"]);
+        assert!(h.covers("a", "b") && h.covers("b", "a"));
+    }
+
+    #[test]
+    fn without_hierarchy_scopes_match_exactly() {
+        let c = ctx(&["mcp:admin"], ScopeHierarchy::new());
+        assert!(!c.has_scope("mcp:read"));
+        assert!(c.scope_hierarchy().is_none());
+    }
+
+    #[test]
+    fn insufficient_names_what_is_missing() {
+        let c = ctx(&["mcp:read"], ScopeHierarchy::new());
+        let e = c
+            .require_all_scopes(&["mcp:read", "admin"])
+            .expect_err("admin missing");
+        assert_eq!(e.required, ["mcp:read", "admin"]);
+        assert_eq!(e.missing, ["admin"]);
+        assert!(e.to_string().contains("missing [admin]"), "{e}");
+    }
+
+    #[test]
+    fn any_of_asks_for_the_narrowest_alternative() {
+        let h = ScopeHierarchy::chain(["mcp:admin", "mcp:write", "mcp:read"]);
+        let c = ctx(&["profile"], h);
+        let e = c
+            .require_any_scope(&["mcp:admin", "mcp:write", "mcp:read"])
+            .expect_err("none held");
+        assert_eq!(e.required, ["mcp:read"]);
+        // Unrelated alternatives: the first.
+        let e = c.require_any_scope(&["x", "y"]).expect_err("none held");
+        assert_eq!(e.required, ["x"]);
+    }
+}
