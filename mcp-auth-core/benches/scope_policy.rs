@@ -94,10 +94,15 @@ fn bench(c: &mut Criterion) {
         ];
         for (name, auth, token, status) in cases {
             let service = auth.layer().layer(tower::service_fn(inner));
-            let check = rt.block_on(
-                ServiceExt::<Request<Body>>::oneshot(service.clone(), request(token, &body)),
+            let check = rt.block_on(ServiceExt::<Request<Body>>::oneshot(
+                service.clone(),
+                request(token, &body),
+            ));
+            assert_eq!(
+                check.map(|r| r.status().as_u16()).ok(),
+                Some(status),
+                "{name}"
             );
-            assert_eq!(check.map(|r| r.status().as_u16()).ok(), Some(status), "{name}");
             group.bench_function(format!("{size}/{name}"), |b| {
                 b.to_async(&rt).iter(|| {
                     let mut service = service.clone();

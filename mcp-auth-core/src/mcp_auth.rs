@@ -183,7 +183,7 @@ impl McpAuth {
 
     /// Largest request body the scope policy reads, in bytes; a larger one gets
     /// 413 before the MCP service sees it. Default
-    /// [`DEFAULT_MAX_BODY_BYTES`](crate::http::DEFAULT_MAX_BODY_BYTES) (4 MiB).
+    /// [`crate::http::DEFAULT_MAX_BODY_BYTES`] (4 MiB).
     /// Without a scope policy no body is read.
     pub fn max_body_bytes(mut self, max: usize) -> Self {
         self.max_body_bytes = max;

@@ -153,9 +153,9 @@ async fn message(resp: reqwest::Response) -> Value {
         return serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}"));
     }
     text.lines()
+        .rev()
         .filter_map(|l| l.strip_prefix("data:"))
-        .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
-        .last()
+        .find_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
         .unwrap_or_else(|| panic!("no JSON-RPC message in {text}"))
 }
 

@@ -176,7 +176,7 @@ impl Policy {
 /// identity provider's keys cannot be fetched the answer is 503 with
 /// `Retry-After`. CORS preflights and the public paths pass untouched.
 ///
-/// With a [`ScopePolicy`](crate::ScopePolicy), the body of every authenticated
+/// With a [`ScopePolicy`], the body of every authenticated
 /// `POST` is read (bounded: over [`crate::McpAuth::max_body_bytes`] it is 413,
 /// a compressed body is 415) and the JSON-RPC operations in it are checked: a
 /// missing scope is 403 `insufficient_scope` naming every scope the operation
