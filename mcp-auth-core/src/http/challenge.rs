@@ -215,3 +215,62 @@ impl IntoResponse for InsufficientScope {
         resp
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(resp: &Response) -> &str {
+        resp.headers()
+            .get(WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn offline_access_never_appears_in_a_challenge() {
+        let c = Challenges::new(
+            Some("https://mcp.example.com/.well-known/oauth-protected-resource/mcp".into()),
+            &["offline_access".into(), "mcp:read".into()],
+        );
+        let resp = c.respond(Refusal::MissingToken);
+        assert!(
+            header(&resp).ends_with(", scope=\"mcp:read\""),
+            "{}",
+            header(&resp)
+        );
+        let resp = c.respond(Refusal::InsufficientScope(InsufficientScope {
+            required: vec!["admin".into(), "offline_access".into(), "admin".into()],
+            missing: vec!["admin".into()],
+            granted: vec![],
+        }));
+        assert!(
+            header(&resp).contains("scope=\"admin\","),
+            "{}",
+            header(&resp)
+        );
+        // Only offline_access: no scope parameter at all.
+        let c = Challenges::new(None, &["offline_access".into()]);
+        assert_eq!(header(&c.respond(Refusal::MissingToken)), "Bearer");
+    }
+
+    #[test]
+    fn body_refusals_carry_no_challenge() {
+        let c = Challenges::new(
+            Some("https://x/.well-known/oauth-protected-resource".into()),
+            &[],
+        );
+        for (refusal, status) in [
+            (Refusal::PayloadTooLarge, StatusCode::PAYLOAD_TOO_LARGE),
+            (
+                Refusal::UnsupportedEncoding,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            (Refusal::BadBody("unreadable"), StatusCode::BAD_REQUEST),
+        ] {
+            let resp = c.respond(refusal);
+            assert_eq!(resp.status(), status);
+            assert!(resp.headers().get(WWW_AUTHENTICATE).is_none());
+        }
+    }
+}
