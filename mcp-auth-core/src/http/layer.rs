@@ -153,8 +153,8 @@ impl Policy {
                 }
                 inspection.tools_list_ids
             }
-            Err(_) => {
-                tracing::info!(%user, "JSON-RPC body the scope policy cannot read");
+            Err(error) => {
+                tracing::info!(%user, %error, "request refused");
                 return Err(self
                     .challenges
                     .respond(Refusal::BadBody("The JSON-RPC request cannot be read")));

@@ -255,8 +255,13 @@ impl ScopePolicy {
     }
 }
 
-/// The body is JSON shaped like JSON-RPC, but the policy cannot read it safely.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The body is JSON shaped like JSON-RPC, but the policy cannot read it safely
+/// (a repeated key, a method or name that is not a string): refused rather than
+/// passed on, since the MCP service might read it differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the JSON-RPC body cannot be read safely (a repeated key, or a method, name or uri that is not a string)"
+)]
 pub(crate) struct Unreadable;
 
 /// What a JSON-RPC body needs.
