@@ -405,12 +405,19 @@ impl AuthContext {
 /// assert!(h.covers("mcp:read", "mcp:read"));
 /// assert!(!h.covers("mcp:read", "mcp:write"));
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ScopeHierarchy {
     /// Direct implications, as configured.
     direct: HashMap<String, Vec<String>>,
     /// Every scope each broader scope implies, transitively.
     closure: HashMap<String, BTreeSet<String>>,
+}
+
+/// The implications as configured (the closure is derived from them).
+impl fmt::Debug for ScopeHierarchy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("ScopeHierarchy").field(&self.direct).finish()
+    }
 }
 
 impl ScopeHierarchy {
