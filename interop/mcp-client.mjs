@@ -14,11 +14,20 @@
 // redirect URI (http://127.0.0.1:53682/callback, never requested), checks state,
 // hands the code to the SDK (transport.finishAuth), reconnects, and calls the tool.
 //
+// Step-up: when the tool call gets the server's 403 `insufficient_scope`, the SDK
+// re-authorizes asking for the challenge's `scope`; this script plays the browser
+// again and retries the call (at most twice). SDK 1.32 first tries its refresh
+// token on a 403, which cannot add scopes; when the retry is refused again the
+// script forgets the refresh token (as a client does once refreshing did not
+// help) and lets the SDK run its 403 handling again, which then re-authorizes.
+// Each re-authorization is listed in "step_ups" with the scope the SDK asked for.
+//
 // On success: exit 0 and exactly one line of JSON on stdout:
 //   {"ok":true,"tool":"whoami","result":{"structuredContent":…,"content":[…]},
 //    "sdk_trace":[{"method","url","status"}…],"browser_trace":[…],
 //    "token_claims":{…} | null,"client_id":"…"|null,"callback_iss":"…"|null,
-//    "tokens":{access_token,refresh_token,token_type,expires_in,scope,…}|null}
+//    "tokens":{access_token,refresh_token,token_type,expires_in,scope,…}|null,
+//    "step_ups":[{"scope":"…"}…]}
 // On failure: exit 1, nothing on stdout, and a message on stderr naming the step
 // that failed ("step <name> failed: …") with the HTTP status and a body excerpt.
 // The whole run is bounded by a 30 s timeout.
@@ -27,7 +36,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 
 import { browse, BrowserError, excerpt } from './browser.mjs';
@@ -209,15 +218,47 @@ function newClient() {
   return new Client({ name: 'mcp-auth-interop', version: '0.0.0' }, { capabilities: {} });
 }
 
+/** Plays the user's browser on the authorization URL the SDK asked for, checks
+ * the callback, and has the SDK exchange the code. The `iss` of the callback. */
+async function authorizeInBrowser(provider, transport, login) {
+  const sentState = provider.authorizationUrl.searchParams.get('state');
+  let callback;
+  try {
+    callback = await browse(provider.authorizationUrl, REDIRECT_URI, { login, trace: browserTrace });
+  } catch (err) {
+    if (err instanceof BrowserError) throw new StepError('authorize (browser)', err.message);
+    throw err;
+  }
+  const params = callback.searchParams;
+  if (params.has('error')) {
+    throw new StepError('authorize', `redirected with error=${params.get('error')}`
+      + `${params.has('error_description') ? ` error_description=${params.get('error_description')}` : ''}: ${callback.href}`);
+  }
+  if (sentState !== null && params.get('state') !== sentState) {
+    throw new StepError('authorize', `state mismatch: sent ${sentState}, got ${params.get('state')}`);
+  }
+  const code = params.get('code');
+  if (!code) throw new StepError('authorize', `redirect without code: ${callback.href}`);
+  // 3. Token request by the SDK.
+  try {
+    await transport.finishAuth(code);
+  } catch (err) {
+    throw sdkFailure('token (finishAuth)', err);
+  }
+  await transport.close().catch(() => {});
+  return params.get('iss');
+}
+
 async function main() {
   const options = readOptions();
   const serverUrl = new URL(options.url);
   const provider = new MemoryOAuthProvider(options.scope);
+  const newTransport = () => new StreamableHTTPClientTransport(serverUrl, { authProvider: provider, fetch: tracedFetch });
 
   // 1. Connect without a token: the SDK gets the 401 and runs discovery,
   //    registration and the authorization request, ending in redirectToAuthorization.
   let client = newClient();
-  let transport = new StreamableHTTPClientTransport(serverUrl, { authProvider: provider, fetch: tracedFetch });
+  let transport = newTransport();
   let connected = false;
   let callbackIss = null;
   try {
@@ -231,38 +272,12 @@ async function main() {
     if (!provider.authorizationUrl) {
       throw new StepError('connect', 'the SDK reported Unauthorized without asking for a browser redirect');
     }
-    // 2. The user's browser.
-    const sentState = provider.authorizationUrl.searchParams.get('state');
-    let callback;
-    try {
-      callback = await browse(provider.authorizationUrl, REDIRECT_URI, { login: options.login, trace: browserTrace });
-    } catch (err) {
-      if (err instanceof BrowserError) throw new StepError('authorize (browser)', err.message);
-      throw err;
-    }
-    const params = callback.searchParams;
-    if (params.has('error')) {
-      throw new StepError('authorize', `redirected with error=${params.get('error')}`
-        + `${params.has('error_description') ? ` error_description=${params.get('error_description')}` : ''}: ${callback.href}`);
-    }
-    if (sentState !== null && params.get('state') !== sentState) {
-      throw new StepError('authorize', `state mismatch: sent ${sentState}, got ${params.get('state')}`);
-    }
-    const code = params.get('code');
-    if (!code) throw new StepError('authorize', `redirect without code: ${callback.href}`);
-    callbackIss = params.get('iss');
-
-    // 3. Token request by the SDK.
-    try {
-      await transport.finishAuth(code);
-    } catch (err) {
-      throw sdkFailure('token (finishAuth)', err);
-    }
-    await transport.close().catch(() => {});
+    // 2. The user's browser, 3. the code exchange.
+    callbackIss = await authorizeInBrowser(provider, transport, options.login);
 
     // 4. A new connection with the token.
     client = newClient();
-    transport = new StreamableHTTPClientTransport(serverUrl, { authProvider: provider, fetch: tracedFetch });
+    transport = newTransport();
     try {
       await client.connect(transport);
     } catch (err) {
@@ -270,11 +285,36 @@ async function main() {
     }
   }
 
+  // 5. The tool call, stepping up on the server's 403 insufficient_scope.
+  const stepUps = [];
   let result;
-  try {
-    result = await client.callTool({ name: options.tool, arguments: options.args });
-  } catch (err) {
-    throw sdkFailure(`tools/call ${options.tool}`, err);
+  for (let attempt = 0; ; attempt += 1) {
+    provider.authorizationUrl = undefined;
+    try {
+      result = await client.callTool({ name: options.tool, arguments: options.args });
+      break;
+    } catch (err) {
+      if (attempt >= 2) throw sdkFailure(`tools/call ${options.tool} (after ${attempt} step-up attempts)`, err);
+      if (err instanceof UnauthorizedError && provider.authorizationUrl) {
+        // The SDK re-authorizes for the challenge's scope: the browser again.
+        stepUps.push({ scope: provider.authorizationUrl.searchParams.get('scope') });
+        await authorizeInBrowser(provider, transport, options.login);
+      } else if (err instanceof StreamableHTTPError && err.code === 403 && provider.savedTokens?.refresh_token) {
+        // The SDK refreshed instead, which cannot add scopes: forget the refresh token.
+        const { refresh_token: _dropped, ...rest } = provider.savedTokens;
+        provider.savedTokens = rest;
+        await client.close().catch(() => {});
+      } else {
+        throw sdkFailure(`tools/call ${options.tool}`, err);
+      }
+      client = newClient();
+      transport = newTransport();
+      try {
+        await client.connect(transport);
+      } catch (e) {
+        throw sdkFailure('connect after step-up', e);
+      }
+    }
   }
   await client.close().catch(() => {});
 
@@ -293,6 +333,7 @@ async function main() {
     client_id: provider.client?.client_id ?? null,
     callback_iss: callbackIss, // RFC 9207 `iss` of the authorization response, if any
     tokens: provider.savedTokens ?? null,
+    step_ups: stepUps,
   };
   await new Promise((resolve) => { process.stdout.write(`${JSON.stringify(out)}\n`, resolve); });
 }

@@ -109,19 +109,28 @@ async fn whoami_returns_the_tokens_subject() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_action_requires_the_admin_scope() {
     let s = Setup::start().await;
+    // Refused at the HTTP layer: the 403 clients step up on, naming admin.
     let refused = s
         .server
-        .call_tool(&s.token("alice", "read"), "admin-action")
+        .mcp(
+            Some(&s.token("alice", "read")),
+            "tools/call",
+            json!({"name": "admin-action", "arguments": {}}),
+        )
         .await;
-    assert_eq!(
-        refused["error"]["data"]["error"], "insufficient_scope",
-        "{refused}"
+    assert_eq!(refused.status(), 403);
+    let challenge = challenge(&refused);
+    assert!(
+        challenge.starts_with("Bearer error=\"insufficient_scope\", scope=\"admin\""),
+        "{challenge}"
     );
-    assert_eq!(
-        refused["error"]["data"]["required_scopes"],
-        json!(["admin"]),
-        "{refused}"
-    );
+    assert!(challenge.contains("resource_metadata=\""), "{challenge}");
+    // The same token calls whoami.
+    let whoami = s
+        .server
+        .call_tool(&s.token("alice", "read"), "whoami")
+        .await;
+    assert_eq!(whoami["result"]["structuredContent"]["user_id"], "alice");
 
     let allowed = s
         .server

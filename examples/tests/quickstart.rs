@@ -66,7 +66,7 @@ async fn wait_ready(base: &str) {
     panic!("quickstart not ready on {base}");
 }
 
-async fn call(base: &str, token: &str, tool: &str) -> Value {
+async fn send(base: &str, token: &str, tool: &str) -> reqwest::Response {
     reqwest::Client::new()
         .post(format!("{base}/mcp"))
         .bearer_auth(token)
@@ -75,9 +75,12 @@ async fn call(base: &str, token: &str, tool: &str) -> Value {
         .send()
         .await
         .expect("send")
-        .json()
-        .await
-        .expect("json")
+}
+
+async fn call(base: &str, token: &str, tool: &str) -> Value {
+    let resp = send(base, token, tool).await;
+    assert_eq!(resp.status(), 200, "tools/call {tool}");
+    resp.json().await.expect("json")
 }
 
 #[tokio::test]
@@ -95,19 +98,35 @@ async fn the_printed_token_calls_whoami() {
         body["result"]["structuredContent"]["email"],
         "dev@example.com"
     );
-    // The printed token has no admin scope: the gated tool refuses.
-    let body = call(&base, &token, "admin-action").await;
+    // The printed token has no admin scope: the layer refuses the gated tool with
+    // the 403 clients step up on, naming every scope the call needs.
+    let resp = send(&base, &token, "admin-action").await;
+    assert_eq!(resp.status(), 403);
     assert_eq!(
-        body["error"]["data"]["required_scopes"],
-        json!(["admin"]),
-        "{body}"
+        resp.headers()["www-authenticate"].to_str().expect("ascii"),
+        format!(
+            "Bearer error=\"insufficient_scope\", scope=\"mcp:tools admin\", \
+             error_description=\"The token lacks a required scope\", \
+             resource_metadata=\"http://localhost:{port}/.well-known/oauth-protected-resource/mcp\""
+        )
     );
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["missing_scopes"], json!(["admin"]), "{body}");
+    // No token: the 401 says what basic use needs.
     let resp = reqwest::Client::new()
         .post(format!("{base}/mcp"))
         .send()
         .await
         .expect("send");
     assert_eq!(resp.status(), 401);
+    assert!(
+        resp.headers()["www-authenticate"]
+            .to_str()
+            .expect("ascii")
+            .ends_with(", scope=\"mcp:tools\""),
+        "{:?}",
+        resp.headers()["www-authenticate"]
+    );
     assert!(resp.headers()["www-authenticate"].to_str().expect("ascii").contains(&format!(
         "resource_metadata=\"http://localhost:{port}/.well-known/oauth-protected-resource/mcp\""
     )));

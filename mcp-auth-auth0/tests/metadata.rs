@@ -22,9 +22,11 @@ async fn protected_resource_metadata_names_this_server() {
         assert_eq!(doc["resource"], server.resource, "{path}");
         // Proxy: the MCP server itself is the authorization server, not the tenant.
         assert_eq!(doc["authorization_servers"], json!([base]), "{path}");
+        // offline_access asks for a refresh token, not for access to this
+        // resource: MCP says it SHOULD NOT be listed here (checklist 16a).
         assert_eq!(
             doc["scopes_supported"],
-            json!(["openid", "profile", "email", "offline_access"]),
+            json!(["openid", "profile", "email"]),
             "{path}"
         );
         assert_eq!(doc["bearer_methods_supported"], json!(["header"]));
@@ -65,6 +67,13 @@ async fn authorization_server_metadata_is_this_servers_own() {
             json!(["authorization_code", "refresh_token"])
         );
         assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
+        // The authorization server does issue refresh tokens: here it may say so.
+        assert!(
+            doc["scopes_supported"]
+                .as_array()
+                .is_some_and(|s| s.contains(&json!("offline_access"))),
+            "{doc}"
+        );
     }
 }
 

@@ -44,7 +44,7 @@ pub use api_keys::StaticApiKeys;
 pub use custom::{CustomConfig, CustomProvider};
 pub use error::{ConfigError, FetchError, TokenRejection, VerifyError};
 pub use fetch::FetchLimits;
-pub use http::{AuthLayer, MissingAuthContext, ResourceUrl};
+pub use http::{AuthLayer, MissingAuthContext, ResourceUrl, ScopePolicy};
 pub use jwt::{
     Algorithm, AlgorithmSet, Audience, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier,
     KeySet, KeySource, TokenCacheConfig,
@@ -55,4 +55,7 @@ pub use provider::{
     AuthProvider, BoxFuture, ClientSecret, FnVerifier, Mode, ProviderMetadata, TokenVerifier,
     verifier_fn,
 };
-pub use user::{AccessToken, AuthContext, AuthContextBuilder, AuthUser, Claims, InsufficientScope};
+pub use user::{
+    AccessToken, AuthContext, AuthContextBuilder, AuthUser, Claims, InsufficientScope,
+    ScopeHierarchy,
+};

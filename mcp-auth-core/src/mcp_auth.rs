@@ -8,11 +8,13 @@ use crate::error::ConfigError;
 use crate::fetch::{FetchLimits, Fetcher};
 use crate::http::challenge::Challenges;
 use crate::http::discovery::{self, Discovery};
-use crate::http::layer::{AuthLayer, DEFAULT_PUBLIC_PATHS, Policy};
+use crate::http::layer::{AuthLayer, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_PATHS, Policy};
 use crate::http::resource::ResourceUrl;
+use crate::http::scope_policy::ScopePolicy;
 use crate::oidc::IssuerMetadata;
 use crate::provider::{AuthProvider, DynVerifier, ProviderOnly, TokenVerifier, VerifierOnly};
 use crate::proxy::{self, MemoryStore, ProxySettings, ProxyStore};
+use crate::user::ScopeHierarchy;
 
 /// Protection for an MCP server: the [`layer`](Self::layer) that verifies every
 /// request and the [`routes`](Self::routes) that let clients discover how to log in.
@@ -36,6 +38,10 @@ pub struct McpAuth {
     upstream: OnceLock<Arc<IssuerMetadata>>,
     proxy_store: Option<Arc<dyn ProxyStore>>,
     proxy_state_key: Option<Arc<[u8]>>,
+    scope_policy: Option<Arc<ScopePolicy>>,
+    scope_hierarchy: Option<Arc<ScopeHierarchy>>,
+    challenge_scopes: Option<Vec<String>>,
+    max_body_bytes: usize,
 }
 
 impl std::fmt::Debug for McpAuth {
@@ -76,6 +82,10 @@ impl McpAuth {
             upstream: OnceLock::new(),
             proxy_store: None,
             proxy_state_key: None,
+            scope_policy: None,
+            scope_hierarchy: None,
+            challenge_scopes: None,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
 
@@ -127,6 +137,60 @@ impl McpAuth {
         self
     }
 
+    /// The scopes each MCP operation needs, checked by the [`layer`](Self::layer)
+    /// before the MCP service runs: a token without them gets HTTP 403
+    /// `insufficient_scope` naming every scope the operation needs, the signal
+    /// MCP clients step up on. See [`ScopePolicy`].
+    ///
+    /// ```
+    /// use mcp_auth_core::{AuthUser, McpAuth, ScopePolicy, StaticApiKeys};
+    /// let keys = StaticApiKeys::new().key("sk-abc123", AuthUser::new("alice"));
+    /// let auth = McpAuth::from_verifier(keys)
+    ///     .scope_policy(ScopePolicy::new().tool("admin-action", ["admin"]));
+    /// ```
+    pub fn scope_policy(mut self, policy: ScopePolicy) -> Self {
+        self.scope_policy = Some(Arc::new(policy));
+        self
+    }
+
+    /// Which scopes imply which (e.g. `mcp:admin` ⊃ `mcp:write` ⊃ `mcp:read`),
+    /// applied by every scope check: `required_scopes`, the scope policy, and
+    /// [`AuthContext::has_scope`](crate::AuthContext::has_scope) and its
+    /// `require_*` siblings in tools and handlers behind the layer.
+    ///
+    /// ```
+    /// use mcp_auth_core::{AuthUser, McpAuth, ScopeHierarchy, StaticApiKeys};
+    /// let keys = StaticApiKeys::new().key("sk-abc123", AuthUser::new("alice"));
+    /// let auth = McpAuth::from_verifier(keys)
+    ///     .scope_hierarchy(ScopeHierarchy::chain(["mcp:admin", "mcp:write", "mcp:read"]));
+    /// ```
+    pub fn scope_hierarchy(mut self, hierarchy: ScopeHierarchy) -> Self {
+        self.scope_hierarchy = (!hierarchy.is_empty()).then(|| Arc::new(hierarchy));
+        self
+    }
+
+    /// The scopes the 401 challenge advertises in `scope`: what a client should
+    /// ask for to use the server at all. Default: the
+    /// [`required_scopes`](Self::required_scopes) plus the scope policy's
+    /// [`base`](ScopePolicy::base) scopes; none when neither is set.
+    /// `offline_access` is never advertised.
+    pub fn challenge_scopes<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        scopes: I,
+    ) -> Self {
+        self.challenge_scopes = Some(scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Largest request body the scope policy reads, in bytes; a larger one gets
+    /// 413 before the MCP service sees it. Default
+    /// [`crate::http::DEFAULT_MAX_BODY_BYTES`] (4 MiB).
+    /// Without a scope policy no body is read.
+    pub fn max_body_bytes(mut self, max: usize) -> Self {
+        self.max_body_bytes = max;
+        self
+    }
+
     /// The resource URL, if set.
     pub fn resource(&self) -> Option<&ResourceUrl> {
         self.resource.as_ref()
@@ -144,12 +208,24 @@ impl McpAuth {
             .as_ref()
             .filter(|_| self.verifier.metadata_dyn().is_some())
             .map(ResourceUrl::metadata_url);
+        let hint = self.challenge_scopes.clone().unwrap_or_else(|| {
+            let mut hint = self.required_scopes.clone();
+            for s in self.scope_policy.iter().flat_map(|p| p.base_scopes()) {
+                if !hint.contains(s) {
+                    hint.push(s.clone());
+                }
+            }
+            hint
+        });
         AuthLayer::new(Arc::new(Policy {
             verifier: Arc::clone(&self.verifier),
-            challenges: Challenges::new(resource_metadata, &self.required_scopes),
+            challenges: Challenges::new(resource_metadata, &hint),
             required_scopes: self.required_scopes.clone(),
             public_paths: self.public_paths.clone(),
             max_token_bytes: self.max_token_bytes,
+            scope_policy: self.scope_policy.clone(),
+            hierarchy: self.scope_hierarchy.clone(),
+            max_body_bytes: self.max_body_bytes,
         }))
     }
 

@@ -49,14 +49,19 @@ impl<C: AsRequestContext> FromContextPart<C> for Auth {
     }
 }
 
-/// Inside a tool, a failed scope check becomes a JSON-RPC error whose `data`
-/// names the required and the granted scopes.
+/// Inside a tool, a failed scope check becomes a JSON-RPC error (in an HTTP 200)
+/// whose message and `data` name the missing, the required and the granted
+/// scopes. Clients do not step up on it: for scopes a client should be asked to
+/// re-authorize for, declare them in a [`ScopePolicy`](crate::ScopePolicy), which
+/// the layer turns into the HTTP 403 `insufficient_scope` challenge. Keep in-tool
+/// checks for decisions only the tool can make (on its arguments, on data).
 impl From<InsufficientScope> for ErrorData {
     fn from(e: InsufficientScope) -> Self {
         ErrorData::invalid_request(
             e.to_string(),
             Some(serde_json::json!({
                 "error": "insufficient_scope",
+                "missing_scopes": e.missing,
                 "required_scopes": e.required,
                 "granted_scopes": e.granted,
             })),

@@ -8,6 +8,7 @@ use axum::Router;
 use axum::routing::{any, get};
 use mcp_auth_core::{
     Algorithm, AuthContext, CustomConfig, CustomProvider, InsufficientScope, JwksConfig, McpAuth,
+    ScopeHierarchy,
 };
 use mcp_auth_testkit::{FakeIdp, McpServer, TestKey, claims, jwks, now, unreachable_url};
 use reqwest::StatusCode;
@@ -42,6 +43,12 @@ async fn admin(ctx: AuthContext) -> Result<&'static str, InsufficientScope> {
     Ok("admin ok")
 }
 
+/// Any of two: the client should be asked for one, the narrowest.
+async fn files(ctx: AuthContext) -> Result<&'static str, InsufficientScope> {
+    ctx.require_any_scope(&["files:admin", "files:read"])?;
+    Ok("files ok")
+}
+
 async fn start(issuer: &str, jwks_url: &str, tweak: impl FnOnce(McpAuth) -> McpAuth) -> Server {
     let mut config = CustomConfig::new(issuer);
     config.jwks_url = Some(jwks_url.to_owned());
@@ -58,6 +65,7 @@ async fn start(issuer: &str, jwks_url: &str, tweak: impl FnOnce(McpAuth) -> McpA
             .route("/mcp", any(whoami))
             .route("/mcp/{*rest}", any(whoami))
             .route("/admin", get(admin))
+            .route("/files", get(files))
             .route("/health", get(|| async { "ok" }))
             .route("/docs", get(|| async { "docs" }))
             .route("/inspector/{*rest}", get(|| async { "inspector" }))
@@ -245,6 +253,66 @@ async fn handler_scope_check_is_a_403_naming_required_and_granted() {
     let b = body(resp).await;
     assert_eq!(b["required_scopes"], json!(["admin"]));
     assert_eq!(b["granted_scopes"], json!(["read", "write"]));
+}
+
+#[tokio::test]
+async fn rule4_handler_403_behind_the_layer_carries_resource_metadata_and_all_needed_scopes() {
+    let key = TestKey::rsa("k", Algorithm::RS256);
+    let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
+    let s = start(&idp.issuer(), &idp.jwks_url(), |a| {
+        a.required_scopes(["read"])
+    })
+    .await;
+    let token = key.sign(&claims(&idp.issuer(), &s.resource, "u")); // scope: "read write"
+    let resp = reqwest::Client::new()
+        .get(s.url("/admin"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        challenge(&resp),
+        format!(
+            "Bearer error=\"insufficient_scope\", scope=\"read admin\", error_description=\"The token lacks a required scope\", resource_metadata=\"{}\"",
+            s.metadata_url()
+        )
+    );
+    let b = body(resp).await;
+    assert_eq!(b["missing_scopes"], json!(["admin"]));
+}
+
+#[tokio::test]
+async fn rule4_failed_any_of_challenges_with_one_acceptable_scope_not_the_union() {
+    let key = TestKey::rsa("k", Algorithm::RS256);
+    let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
+    let s = start(&idp.issuer(), &idp.jwks_url(), |a| {
+        a.scope_hierarchy(ScopeHierarchy::chain(["files:admin", "files:read"]))
+    })
+    .await;
+    let token = key.sign(&claims(&idp.issuer(), &s.resource, "u"));
+    let resp = reqwest::Client::new()
+        .get(s.url("/files"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // files:admin implies files:read: the narrower one is enough.
+    assert!(
+        challenge(&resp).contains("scope=\"files:read\","),
+        "{}",
+        challenge(&resp)
+    );
+    let mut c = claims(&idp.issuer(), &s.resource, "u");
+    c["scope"] = json!("files:admin");
+    let resp = reqwest::Client::new()
+        .get(s.url("/files"))
+        .bearer_auth(key.sign(&c))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::OK);
 }
 
 #[tokio::test]

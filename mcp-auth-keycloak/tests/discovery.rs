@@ -79,7 +79,7 @@ async fn proxy_mode_names_this_server_as_the_authorization_server() {
     assert!(
         prm["scopes_supported"]
             .as_array()
-            .is_some_and(|s| s.contains(&json!("roles"))),
+            .is_some_and(|s| s.contains(&json!("roles")) && !s.contains(&json!("offline_access"))),
         "{prm}"
     );
 

@@ -19,9 +19,10 @@ async fn protected_resource_metadata_names_authkit() {
         assert_eq!(doc["resource"], server.resource);
         // Direct: the issuer itself, i.e. https://{subdomain}.authkit.app.
         assert_eq!(doc["authorization_servers"], json!([authkit.base()]));
+        // No offline_access in protected-resource metadata (checklist 16a).
         assert_eq!(
             doc["scopes_supported"],
-            json!(["openid", "profile", "email", "offline_access"])
+            json!(["openid", "profile", "email"])
         );
     }
 }

@@ -12,12 +12,18 @@
 //! consent page; `MCP_AUTH_DEV_AUTO_APPROVE=1` approves every request without the
 //! page (for scripts). Tokens are ES256 JWTs verified like any issuer's: against
 //! the dev issuer's JWKS, fetched over HTTP.
+//!
+//! Scope policy: every MCP request needs `mcp:tools` (advertised in the 401
+//! challenge) and `admin-action` also needs `admin`, both checked at the HTTP
+//! layer: the printed token (`mcp:tools profile`) gets HTTP 403
+//! `insufficient_scope` with `scope="mcp:tools admin"` for `admin-action`, on
+//! which MCP clients re-authorize asking for those scopes.
 
 use std::process::ExitCode;
 
 use mcp_auth::dev_issuer::{DevIssuer, DevIssuerConfig};
 use mcp_auth::rmcp::Auth;
-use mcp_auth::{ConfigError, McpAuth, ResourceUrl};
+use mcp_auth::{ConfigError, McpAuth, ResourceUrl, ScopePolicy};
 use mcp_auth_examples::{EXIT_CONFIG, EXIT_RUNTIME, Settings};
 use rmcp::model::CallToolResult;
 use rmcp::{ErrorData, tool, tool_router};
@@ -52,6 +58,8 @@ impl QuickstartServer {
         description = "Reserved to tokens granting the `admin` scope"
     )]
     fn admin_action(&self, Auth(who): Auth) -> Result<String, ErrorData> {
+        // Refused at the HTTP layer already (the scope policy in `build`); kept
+        // as a second line should the tool be served without that policy.
         who.require_scope("admin")?;
         Ok(format!("admin action performed by {}", who.user().user_id))
     }
@@ -81,7 +89,12 @@ fn build(settings: &Settings) -> Result<(McpAuth, std::sync::Arc<DevIssuer>, Str
     let provider = issuer.provider(&format!("http://127.0.0.1:{}/jwks.json", settings.port))?;
     let auth = McpAuth::new(provider)
         .resource_url(resource.as_str())?
-        .resource_name("mcp-auth quickstart");
+        .resource_name("mcp-auth quickstart")
+        .scope_policy(
+            ScopePolicy::new()
+                .base(["mcp:tools"])
+                .tool("admin-action", ["admin"]),
+        );
     let token = issuer
         .mint_access_token("quickstart-cli", &["mcp:tools".into(), "profile".into()])
         .map_err(|e| ConfigError::invalid("dev issuer", e.to_string()))?;

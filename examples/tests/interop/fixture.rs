@@ -308,11 +308,16 @@ fn exchanges(trace: &Value) -> Vec<(String, String, u64)> {
 /// Runs the MCP TypeScript SDK client against `mcp_url` as user `login`: the whole
 /// OAuth flow, then `tools/call whoami`. Panics with its stderr on any failure.
 pub fn run_ts_client(mcp_url: &str, login: &str) -> TsRun {
+    run_ts_client_calling(mcp_url, login, "whoami")
+}
+
+/// [`run_ts_client`], calling `tool` (stepping up on a 403 `insufficient_scope`).
+pub fn run_ts_client_calling(mcp_url: &str, login: &str, tool: &str) -> TsRun {
     ensure_installed();
     let dir = interop_dir();
     let out = Command::new("node")
         .arg(dir.join("mcp-client.mjs"))
-        .args(["--url", mcp_url, "--login", login, "--tool", "whoami"])
+        .args(["--url", mcp_url, "--login", login, "--tool", tool])
         .current_dir(&dir)
         .stdin(Stdio::null())
         .output()

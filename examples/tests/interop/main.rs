@@ -14,7 +14,7 @@ mod fixture;
 mod rmcp_client;
 
 use common::{Server, free_port};
-use fixture::{Alg, Idp, run_ts_client};
+use fixture::{Alg, Idp, run_ts_client, run_ts_client_calling};
 use serde_json::Value;
 
 /// A resource the identity provider also serves, that is not our MCP server.
@@ -282,6 +282,41 @@ async fn ts_sdk_logs_in_at_the_quickstart_dev_issuer() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn ts_sdk_steps_up_on_our_403_and_the_call_then_succeeds() {
+    let (server, mcp_url) = start_quickstart().await;
+    let run = run_ts_client_calling(&mcp_url, "alice", "admin-action");
+    // It logged in with the 401's scope hint, without admin...
+    let sdk = run.sdk_exchanges();
+    let refused = sdk
+        .iter()
+        .position(|(m, url, status)| m == "POST" && url == &mcp_url && *status == 403)
+        .unwrap_or_else(|| panic!("no 403 from the tool call: {:?}", trace_view(&sdk)));
+    // ...re-authorized for the challenge's scope...
+    let step_ups = run.output["step_ups"].as_array().expect("step_ups");
+    assert_eq!(step_ups.len(), 1, "{}", run.output);
+    assert_eq!(step_ups[0]["scope"], "mcp:tools admin", "{}", run.output);
+    let token = position(&sdk, "POST", &format!("{}/token", server.url("")));
+    assert!(sdk[refused..].iter().any(|(m, url, s)| m == "POST"
+        && url.starts_with(&format!("{}/token", server.url("")))
+        && *s == 200));
+    assert!(token < refused, "{:?}", trace_view(&sdk));
+    // ...and the call then succeeded, with a token carrying admin.
+    assert_eq!(
+        run.output["result"]["content"][0]["text"],
+        "admin action performed by dev-user",
+        "{}\n{}",
+        run.output,
+        server.stderr()
+    );
+    let scopes = run.output["token_claims"]["scope"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(scopes.split(' ').any(|s| s == "admin"), "{scopes}");
+    let last = sdk.last().expect("exchanges");
+    assert!(last.1 == mcp_url && last.2 == 200, "{:?}", trace_view(&sdk));
+}
+
 // --- rmcp (official Rust SDK) -------------------------------------------------------
 
 /// What every rmcp scenario must show: discovery from our challenge's
@@ -366,6 +401,39 @@ async fn rmcp_logs_in_at_the_quickstart_dev_issuer() {
         server.stderr()
     );
     assert_eq!(who["claims"]["aud"], mcp_url.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rmcp_steps_up_on_our_403_and_the_call_then_succeeds() {
+    let (server, mcp_url) = start_quickstart().await;
+    // The SDK's initial scope selection asks for the 401's scope hint only (by
+    // default it also adds every scope of the protected-resource metadata, admin
+    // included, and would never need to step up here).
+    let mut client =
+        rmcp_client::connect_with(&mcp_url, "alice", |r| r.with_initial_scope_selection()).await;
+    // Logged in without admin: whoami works, admin-action needs more.
+    assert_eq!(client.call("whoami").await["user_id"], "dev-user");
+    let (scope, result) = client
+        .call_stepping_up(&mcp_url, "admin-action", "alice")
+        .await;
+    assert_eq!(scope, "mcp:tools admin");
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "{result:?}\n{}",
+        server.stderr()
+    );
+    let text = serde_json::to_value(&result.content).expect("content");
+    assert_eq!(
+        text[0]["text"], "admin action performed by dev-user",
+        "{text}"
+    );
+    let token = client.access_token().await;
+    let scopes = jwt_part(&token, 1)["scope"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(scopes.split(' ').any(|s| s == "admin"), "{scopes}");
 }
 
 // --- The identity provider's side ---------------------------------------------------

@@ -5,14 +5,16 @@
 
 use std::sync::{Arc, Mutex};
 
-use rmcp::model::CallToolRequestParams;
-use rmcp::service::RunningService;
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::{RunningService, ServiceError};
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::auth::{
     AuthClient, AuthorizationManager, AuthorizationRequest, OAuthHttpClient, OAuthHttpClientFuture,
     OAuthHttpRequest, OAuthState, default_oauth_http_client,
 };
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
+use rmcp::transport::streamable_http_client::{
+    InsufficientScopeError, StreamableHttpClientTransportConfig,
+};
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value;
 
@@ -99,10 +101,104 @@ impl Connected {
     pub fn oauth_exchanges(&self) -> Vec<(String, String, u16)> {
         self.oauth_trace.lock().expect("trace lock").clone()
     }
+
+    /// `tools/call name {}`, stepping up as the SDK provides for: on our 403
+    /// `insufficient_scope` the transport reports the challenge
+    /// (`InsufficientScopeError`); the authorization manager builds the
+    /// authorization URL for its current scopes plus the challenge's
+    /// (`request_scope_upgrade`), the user authorizes, the code is exchanged, and
+    /// the call is retried on a new connection. The challenge's `scope`, and the
+    /// tool's result.
+    pub async fn call_stepping_up(
+        &mut self,
+        mcp_url: &str,
+        name: &'static str,
+        login: &str,
+    ) -> (String, CallToolResult) {
+        let refused = match self
+            .service
+            .call_tool(CallToolRequestParams::new(name))
+            .await
+        {
+            Ok(result) => panic!("{name} passed without stepping up: {result:?}"),
+            Err(e) => e,
+        };
+        // The transport's error, as rmcp's own `auth_challenge` reads it.
+        let ServiceError::TransportSend(transport_error) = &refused else {
+            panic!("{name} failed without a transport error: {refused:?}");
+        };
+        let mut source: Option<&(dyn std::error::Error + 'static)> =
+            Some(transport_error.error.as_ref());
+        let insufficient = loop {
+            match source {
+                Some(e) => match e.downcast_ref::<InsufficientScopeError>() {
+                    Some(found) => break found,
+                    None => source = e.source(),
+                },
+                None => {
+                    panic!("{name} failed without an insufficient_scope challenge: {refused:?}")
+                }
+            }
+        };
+        let scope = insufficient
+            .get_required_scope()
+            .unwrap_or_else(|| panic!("no scope in {}", insufficient.www_authenticate_header))
+            .to_owned();
+        let url = self
+            .auth
+            .auth_manager
+            .lock()
+            .await
+            .request_scope_upgrade(&scope)
+            .await
+            .unwrap_or_else(|e| panic!("request_scope_upgrade({scope}): {e}"));
+        let (callback, trace) = browser::authorize(&url, REDIRECT_URI, login).await;
+        self.browser_trace.extend(trace);
+        let callback = url::Url::parse(&callback).expect("callback URL");
+        let param = |k: &str| {
+            callback
+                .query_pairs()
+                .find(|(name, _)| name == k)
+                .map(|(_, v)| v.into_owned())
+        };
+        let code = param("code").unwrap_or_else(|| panic!("no code in {callback}"));
+        let state = param("state").unwrap_or_else(|| panic!("no state in {callback}"));
+        self.auth
+            .auth_manager
+            .lock()
+            .await
+            .exchange_code_for_token_with_issuer(&code, &state, param("iss").as_deref())
+            .await
+            .unwrap_or_else(|e| panic!("code exchange after step-up: {e}"));
+        let transport = StreamableHttpClientTransport::with_client(
+            self.auth.clone(),
+            StreamableHttpClientTransportConfig::with_uri(mcp_url),
+        );
+        self.service = ()
+            .serve(transport)
+            .await
+            .unwrap_or_else(|e| panic!("connection after step-up: {e}"));
+        let result = self
+            .service
+            .call_tool(CallToolRequestParams::new(name))
+            .await
+            .unwrap_or_else(|e| panic!("tools/call {name} after step-up: {e}"));
+        (scope, result)
+    }
 }
 
 /// Connects to `mcp_url` as `login`, through the reactive flow the SDK documents.
 pub async fn connect(mcp_url: &str, login: &str) -> Connected {
+    connect_with(mcp_url, login, |request| request).await
+}
+
+/// [`connect`], with the authorization request adjusted by `tweak` (e.g. the
+/// SDK's initial scope selection, which asks for the 401's `scope` only).
+pub async fn connect_with(
+    mcp_url: &str,
+    login: &str,
+    tweak: impl FnOnce(AuthorizationRequest) -> AuthorizationRequest,
+) -> Connected {
     // 1. Unauthenticated: the server's 401 challenge starts the flow.
     let refused = match ().serve(StreamableHttpClientTransport::from_uri(mcp_url)).await {
         Ok(_) => panic!("an unauthenticated connection was accepted"),
@@ -124,11 +220,11 @@ pub async fn connect(mcp_url: &str, login: &str) -> Connected {
         .expect("authorization manager");
     let mut state = OAuthState::Unauthorized(manager);
     state
-        .start_authorization(
+        .start_authorization(tweak(
             AuthorizationRequest::new(REDIRECT_URI)
                 .with_client_name("mcp-auth interop (rmcp)")
                 .with_challenge(challenge.clone()),
-        )
+        ))
         .await
         .unwrap_or_else(|e| panic!("start_authorization: {e}; exchanges: {:?}", trace));
     let authorization_url = state

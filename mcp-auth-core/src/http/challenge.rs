@@ -22,6 +22,13 @@ pub(crate) enum Refusal {
     InsufficientScope(InsufficientScope),
     /// The verifier cannot get keys: 503 with `Retry-After`.
     Unavailable { retry_after_secs: u64 },
+    /// The body is over the limit the layer reads: 413.
+    PayloadTooLarge,
+    /// The body is compressed, so the scope policy cannot read it: 415.
+    UnsupportedEncoding,
+    /// The body cannot be read, or is JSON-RPC the scope policy cannot follow: 400,
+    /// without a challenge (the credentials are fine).
+    BadBody(&'static str),
 }
 
 /// Challenge parameters fixed at start-up.
@@ -51,14 +58,24 @@ fn header_value(s: String) -> HeaderValue {
     HeaderValue::from_str(&s).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
 }
 
+/// The `scope` parameter for `scopes`: space-separated, each once, never
+/// `offline_access` (MCP: SHOULD NOT appear in challenges).
+fn scope_param<S: AsRef<str>>(scopes: &[S]) -> String {
+    let mut out: Vec<&str> = Vec::with_capacity(scopes.len());
+    for s in scopes.iter().map(AsRef::as_ref) {
+        if s != "offline_access" && !s.is_empty() && !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out.join(" ")
+}
+
 impl Challenges {
-    pub fn new(resource_metadata: Option<String>, required_scopes: &[String]) -> Self {
-        let scope: Vec<&str> = required_scopes
-            .iter()
-            .map(String::as_str)
-            .filter(|s| *s != "offline_access")
-            .collect();
-        let scope = (!scope.is_empty()).then(|| scope.join(" "));
+    /// `resource_metadata` for every challenge; `hint`: the scopes for basic use,
+    /// advertised in the `scope` of 401 challenges.
+    pub fn new(resource_metadata: Option<String>, hint: &[String]) -> Self {
+        let scope = scope_param(hint);
+        let scope = (!scope.is_empty()).then_some(scope);
         let mut c = Challenges {
             resource_metadata,
             scope,
@@ -113,7 +130,7 @@ impl Challenges {
                 json!({"error": "invalid_request", "error_description": reason}),
             ),
             Refusal::InsufficientScope(e) => {
-                let scope = e.required.join(" ");
+                let scope = scope_param(&e.required);
                 let challenge = header_value(self.build(&[
                     ("error", "insufficient_scope"),
                     ("scope", &scope),
@@ -136,6 +153,27 @@ impl Challenges {
                     .insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
                 resp
             }
+            Refusal::PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                Json(json!({
+                    "error": "invalid_request",
+                    "error_description": "The request body is too large"
+                })),
+            )
+                .into_response(),
+            Refusal::UnsupportedEncoding => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Json(json!({
+                    "error": "invalid_request",
+                    "error_description": "Compressed request bodies are not accepted"
+                })),
+            )
+                .into_response(),
+            Refusal::BadBody(reason) => (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": "invalid_request", "error_description": reason})),
+            )
+                .into_response(),
         }
     }
 }
@@ -156,19 +194,83 @@ fn insufficient_scope_response(challenge: HeaderValue, e: &InsufficientScope) ->
             "error": "insufficient_scope",
             "error_description": e.to_string(),
             "required_scopes": e.required,
+            "missing_scopes": e.missing,
             "granted_scopes": e.granted,
         }),
     )
 }
 
 /// A failed scope check in a handler: 403 `insufficient_scope`, naming the
-/// required and the granted scopes.
+/// required and the granted scopes. The error rides along in the response
+/// extensions, so the auth layer around the handler re-issues the challenge with
+/// its `resource_metadata` and its own `required_scopes` added to `scope`.
 impl IntoResponse for InsufficientScope {
     fn into_response(self) -> Response {
         let challenge = header_value(format!(
             "Bearer error=\"insufficient_scope\", scope={}",
-            quote(&self.required.join(" "))
+            quote(&scope_param(&self.required))
         ));
-        insufficient_scope_response(challenge, &self)
+        let mut resp = insufficient_scope_response(challenge, &self);
+        resp.extensions_mut().insert(self);
+        resp
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(resp: &Response) -> &str {
+        resp.headers()
+            .get(WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn offline_access_never_appears_in_a_challenge() {
+        let c = Challenges::new(
+            Some("https://mcp.example.com/.well-known/oauth-protected-resource/mcp".into()),
+            &["offline_access".into(), "mcp:read".into()],
+        );
+        let resp = c.respond(Refusal::MissingToken);
+        assert!(
+            header(&resp).ends_with(", scope=\"mcp:read\""),
+            "{}",
+            header(&resp)
+        );
+        let resp = c.respond(Refusal::InsufficientScope(InsufficientScope {
+            required: vec!["admin".into(), "offline_access".into(), "admin".into()],
+            missing: vec!["admin".into()],
+            granted: vec![],
+        }));
+        assert!(
+            header(&resp).contains("scope=\"admin\","),
+            "{}",
+            header(&resp)
+        );
+        // Only offline_access: no scope parameter at all.
+        let c = Challenges::new(None, &["offline_access".into()]);
+        assert_eq!(header(&c.respond(Refusal::MissingToken)), "Bearer");
+    }
+
+    #[test]
+    fn body_refusals_carry_no_challenge() {
+        let c = Challenges::new(
+            Some("https://x/.well-known/oauth-protected-resource".into()),
+            &[],
+        );
+        for (refusal, status) in [
+            (Refusal::PayloadTooLarge, StatusCode::PAYLOAD_TOO_LARGE),
+            (
+                Refusal::UnsupportedEncoding,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
+            (Refusal::BadBody("unreadable"), StatusCode::BAD_REQUEST),
+        ] {
+            let resp = c.respond(refusal);
+            assert_eq!(resp.status(), status);
+            assert!(resp.headers().get(WWW_AUTHENTICATE).is_none());
+        }
     }
 }

@@ -49,7 +49,18 @@ impl Discovery {
             "authorization_servers": [self.authorization_server()],
             "bearer_methods_supported": ["header"],
         });
-        self.add_scopes(&mut doc);
+        // `offline_access` asks the authorization server for a refresh token; it
+        // is no scope of this resource, and MCP says it SHOULD NOT be listed here
+        // (the authorization-server metadata keeps it).
+        let scopes: Vec<&String> = self
+            .metadata
+            .scopes_supported
+            .iter()
+            .filter(|s| *s != "offline_access")
+            .collect();
+        if !scopes.is_empty() {
+            doc["scopes_supported"] = json!(scopes);
+        }
         if let Some(name) = &self.resource_name {
             doc["resource_name"] = json!(name);
         }

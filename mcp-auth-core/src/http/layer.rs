@@ -6,14 +6,22 @@ use std::task::{Context, Poll};
 
 use axum::body::Body;
 use axum::response::Response;
-use http::{Method, Request};
+use bytes::Bytes;
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH};
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tower::{Layer, Service};
 
 use super::bearer::{BearerError, bearer_token};
 use super::challenge::{Challenges, Refusal};
+use super::scope_policy::ScopePolicy;
+use super::tools_list::ToolsFilter;
 use crate::error::VerifyError;
 use crate::provider::{BoxFuture, DynVerifier};
-use crate::user::AuthContext;
+use crate::user::{AuthContext, InsufficientScope, ScopeHierarchy};
+
+/// Default of [`crate::McpAuth::max_body_bytes`]: 4 MiB, rmcp's own default.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Paths never protected by default: the seed's debug and documentation paths.
 pub const DEFAULT_PUBLIC_PATHS: [&str; 4] = ["/health", "/docs", "/inspector", "/openmcp.json"];
@@ -25,6 +33,12 @@ pub(crate) struct Policy {
     pub required_scopes: Vec<String>,
     pub public_paths: Vec<String>,
     pub max_token_bytes: usize,
+    /// Scopes per MCP operation, checked on authenticated `POST` bodies.
+    pub scope_policy: Option<Arc<ScopePolicy>>,
+    /// Which scopes imply which; put in every [`AuthContext`].
+    pub hierarchy: Option<Arc<ScopeHierarchy>>,
+    /// Largest body the scope policy reads.
+    pub max_body_bytes: usize,
 }
 
 impl Policy {
@@ -66,6 +80,91 @@ impl Policy {
             }
         }
     }
+
+    /// The 403 for `e`: `scope` names everything the operation needs, the
+    /// layer's `required_scopes` included, so a client re-authorizing with it
+    /// gets a token that passes.
+    fn insufficient_scope(&self, ctx: &AuthContext, e: &InsufficientScope) -> Response {
+        let mut all = self.required_scopes.clone();
+        for s in &e.required {
+            if !all.contains(s) {
+                all.push(s.clone());
+            }
+        }
+        self.challenges
+            .respond(Refusal::InsufficientScope(ctx.insufficient(&all)))
+    }
+
+    /// Reads the body of `req` (bounded) and checks it against the scope policy.
+    /// The body is buffered once and handed on as the same bytes.
+    async fn check_body<B>(
+        &self,
+        scopes: &ScopePolicy,
+        ctx: &AuthContext,
+        req: Request<B>,
+    ) -> Result<(Request<Body>, Vec<serde_json::Value>), Response>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<axum::BoxError>,
+    {
+        let user = &ctx.user().user_id;
+        if let Some(encoding) = req.headers().get(CONTENT_ENCODING)
+            && !encoding.as_bytes().eq_ignore_ascii_case(b"identity")
+        {
+            tracing::info!(%user, ?encoding, "compressed body: the scope policy cannot read it");
+            return Err(self.challenges.respond(Refusal::UnsupportedEncoding));
+        }
+        let declared = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > self.max_body_bytes as u64) {
+            tracing::info!(%user, ?declared, max = self.max_body_bytes, "request body over the limit");
+            return Err(self.challenges.respond(Refusal::PayloadTooLarge));
+        }
+        let (parts, body) = req.into_parts();
+        let bytes = match Limited::new(body, self.max_body_bytes).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
+                tracing::info!(%user, max = self.max_body_bytes, "request body over the limit");
+                return Err(self.challenges.respond(Refusal::PayloadTooLarge));
+            }
+            Err(error) => {
+                tracing::info!(%user, %error, "cannot read the request body");
+                return Err(self
+                    .challenges
+                    .respond(Refusal::BadBody("The request body cannot be read")));
+            }
+        };
+        let tools_list_ids = match scopes.inspect(&bytes) {
+            Ok(None) => Vec::new(),
+            Ok(Some(inspection)) => {
+                let mut all = self.required_scopes.clone();
+                for s in inspection.needed {
+                    if !all.contains(&s) {
+                        all.push(s);
+                    }
+                }
+                if !ctx.has_all_scopes(&all) {
+                    let e = ctx.insufficient(&all);
+                    tracing::info!(%user, error = %e, "insufficient scope for the MCP operation");
+                    return Err(self.challenges.respond(Refusal::InsufficientScope(e)));
+                }
+                inspection.tools_list_ids
+            }
+            Err(error) => {
+                tracing::info!(%user, %error, "request refused");
+                return Err(self
+                    .challenges
+                    .respond(Refusal::BadBody("The JSON-RPC request cannot be read")));
+            }
+        };
+        Ok((
+            Request::from_parts(parts, Body::from(bytes)),
+            tools_list_ids,
+        ))
+    }
 }
 
 /// A tower [`Layer`] that requires a valid bearer token on every request it wraps.
@@ -76,6 +175,14 @@ impl Policy {
 /// `insufficient_scope`; a malformed `Authorization` header gets 400; when the
 /// identity provider's keys cannot be fetched the answer is 503 with
 /// `Retry-After`. CORS preflights and the public paths pass untouched.
+///
+/// With a [`ScopePolicy`], the body of every authenticated
+/// `POST` is read (bounded: over [`crate::McpAuth::max_body_bytes`] it is 413,
+/// a compressed body is 415) and the JSON-RPC operations in it are checked: a
+/// missing scope is 403 `insufficient_scope` naming every scope the operation
+/// needs. The same bytes then go on to the service. A 403 a handler returns
+/// with [`InsufficientScope`] gets the layer's challenge (`resource_metadata`
+/// and the layer's required scopes added).
 #[derive(Clone)]
 pub struct AuthLayer {
     policy: Arc<Policy>,
@@ -122,10 +229,11 @@ impl<S> std::fmt::Debug for AuthService<S> {
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for AuthService<S>
 where
-    S: Service<Request<ReqBody>, Response = http::Response<ResBody>> + Clone + Send + 'static,
+    S: Service<Request<Body>, Response = http::Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     S::Error: Send + 'static,
-    ReqBody: Send + 'static,
+    ReqBody: http_body::Body<Data = Bytes> + Send + 'static,
+    ReqBody::Error: Into<axum::BoxError>,
     ResBody: http_body::Body<Data = bytes::Bytes> + Send + 'static,
     ResBody::Error: Into<axum::BoxError>,
 {
@@ -137,13 +245,15 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         // Take the service that was driven to readiness; leave a fresh clone behind.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let policy = Arc::clone(&self.policy);
         if policy.is_public(req.method(), req.headers(), req.uri().path()) {
-            return Box::pin(async move { Ok(inner.call(req).await?.map(Body::new)) });
+            return Box::pin(
+                async move { Ok(inner.call(req.map(Body::new)).await?.map(Body::new)) },
+            );
         }
         let token = match bearer_token(req.headers(), req.uri().query(), policy.max_token_bytes) {
             Ok(token) => token.to_owned(),
@@ -167,17 +277,45 @@ where
             }
         };
         Box::pin(async move {
-            let ctx: AuthContext = match policy.verifier.verify_dyn(&token).await {
+            let mut ctx: AuthContext = match policy.verifier.verify_dyn(&token).await {
                 Ok(ctx) => ctx,
                 Err(error) => return Ok(policy.refuse_verify_error(&error)),
             };
+            if let Some(hierarchy) = &policy.hierarchy {
+                ctx = ctx.with_scope_hierarchy(Arc::clone(hierarchy));
+            }
             // No configured scopes: all of none are granted.
             if let Err(e) = ctx.require_all_scopes(&policy.required_scopes) {
                 tracing::info!(user = %ctx.user().user_id, error = %e, "insufficient scope");
                 return Ok(policy.challenges.respond(Refusal::InsufficientScope(e)));
             }
-            req.extensions_mut().insert(ctx);
-            Ok(inner.call(req).await?.map(Body::new))
+            let (mut req, tools_list_ids) = match &policy.scope_policy {
+                Some(scopes) if req.method() == Method::POST => {
+                    match policy.check_body(scopes, &ctx, req).await {
+                        Ok(checked) => checked,
+                        Err(refusal) => return Ok(refusal),
+                    }
+                }
+                _ => (req.map(Body::new), Vec::new()),
+            };
+            req.extensions_mut().insert(ctx.clone());
+            let mut resp = inner.call(req).await?.map(Body::new);
+            if resp.status() == StatusCode::FORBIDDEN
+                && let Some(e) = resp.extensions_mut().remove::<InsufficientScope>()
+            {
+                return Ok(policy.insufficient_scope(&ctx, &e));
+            }
+            match &policy.scope_policy {
+                Some(scopes) if !tools_list_ids.is_empty() => {
+                    let filter = ToolsFilter {
+                        policy: Arc::clone(scopes),
+                        ctx,
+                        ids: tools_list_ids,
+                    };
+                    Ok(filter.apply(resp).await)
+                }
+                _ => Ok(resp),
+            }
         })
     }
 }

@@ -8,7 +8,10 @@ pub(crate) mod discovery;
 pub mod extract;
 pub mod layer;
 pub mod resource;
+pub mod scope_policy;
+pub(crate) mod tools_list;
 
 pub use extract::MissingAuthContext;
-pub use layer::{AuthLayer, AuthService, DEFAULT_PUBLIC_PATHS};
+pub use layer::{AuthLayer, AuthService, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_PATHS};
 pub use resource::ResourceUrl;
+pub use scope_policy::ScopePolicy;
