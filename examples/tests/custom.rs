@@ -4,7 +4,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Server, challenge, free_port};
+use common::{Server, challenge, custom_broker, free_port};
 use mcp_auth_testkit::{Algorithm, Browser, FakeIdp, ProxyClient, TestKey, claims, jwks};
 use serde_json::{Value, json};
 
@@ -176,23 +176,9 @@ async fn issuer_down_before_any_key_is_cached_is_503_with_retry_after() {
 async fn proxy_mode_with_a_pre_registered_client_runs_the_broker_from_the_environment() {
     let key = TestKey::rsa("k1", Algorithm::RS256);
     let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
-    idp.add_confidential_client("mcp-server", "upstream-secret");
     idp.set_refuse_unknown_clients(true);
-    let port = free_port();
-    let (authorize, token) = (idp.authorize_url(), idp.token_url());
-    let mut server = Server::spawn(
-        env!("CARGO_BIN_EXE_custom"),
-        port,
-        &[
-            ("MCP_USE_OAUTH_CUSTOM_ISSUER", &idp.issuer()),
-            ("MCP_USE_OAUTH_CUSTOM_MODE", "proxy"),
-            ("MCP_USE_OAUTH_CUSTOM_AUTH_ENDPOINT", &authorize),
-            ("MCP_USE_OAUTH_CUSTOM_TOKEN_ENDPOINT", &token),
-            ("MCP_USE_OAUTH_CUSTOM_CLIENT_ID", "mcp-server"),
-            ("MCP_USE_OAUTH_CUSTOM_CLIENT_SECRET", "upstream-secret"),
-        ],
-    );
-    server.wait_ready().await;
+    let server = custom_broker(&idp, &[]).await;
+    let port = server.port;
     let base = format!("http://localhost:{port}");
     idp.set_access_token(key.sign(&claims(&idp.issuer(), &format!("{base}/mcp"), "bob")));
 

@@ -17,7 +17,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{Server, free_port};
+use common::custom_broker;
 use mcp_auth_testkit::{Algorithm, Browser, FakeIdp, ProxyClient, TestKey, claims, jwks};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -71,23 +71,8 @@ where
 async fn a_flood_of_maximal_registrations_and_authorizations_stays_bounded() {
     let key = TestKey::rsa("k1", Algorithm::RS256);
     let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
-    idp.add_confidential_client("mcp-server", "upstream-secret");
-    let port = free_port();
-    let (authorize, token) = (idp.authorize_url(), idp.token_url());
-    let mut server = Server::spawn(
-        env!("CARGO_BIN_EXE_custom"),
-        port,
-        &[
-            ("MCP_USE_OAUTH_CUSTOM_ISSUER", &idp.issuer()),
-            ("MCP_USE_OAUTH_CUSTOM_MODE", "proxy"),
-            ("MCP_USE_OAUTH_CUSTOM_AUTH_ENDPOINT", &authorize),
-            ("MCP_USE_OAUTH_CUSTOM_TOKEN_ENDPOINT", &token),
-            ("MCP_USE_OAUTH_CUSTOM_CLIENT_ID", "mcp-server"),
-            ("MCP_USE_OAUTH_CUSTOM_CLIENT_SECRET", "upstream-secret"),
-            ("RUST_LOG", "warn"),
-        ],
-    );
-    server.wait_ready().await;
+    let server = custom_broker(&idp, &[("RUST_LOG", "warn")]).await;
+    let port = server.port;
     let base = format!("http://localhost:{port}");
     let resource = format!("{base}/mcp");
     idp.set_access_token(key.sign(&claims(&idp.issuer(), &resource, "legit-user")));

@@ -423,27 +423,30 @@ async fn oversized_fields_are_refused_before_anything_is_stored() {
     }
 }
 
-/// A token endpoint on loopback that answers every POST with `status` and `body`.
-async fn odd_token_endpoint(status: u16, body: String) -> String {
-    let app = axum::Router::new().route(
-        "/token",
-        axum::routing::post(move || {
-            let body = body.clone();
-            async move {
-                (
-                    axum::http::StatusCode::from_u16(status).expect("status"),
-                    [("content-type", "application/json")],
-                    body,
-                )
-            }
-        }),
-    );
+/// Serves `handler` as `POST /token` on loopback; returns its URL.
+async fn token_endpoint(handler: axum::routing::MethodRouter) -> String {
+    let app = axum::Router::new().route("/token", handler);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}/token")
+}
+
+/// A token endpoint that answers every POST with `status` and `body`.
+async fn odd_token_endpoint(status: u16, body: String) -> String {
+    token_endpoint(axum::routing::post(move || {
+        let body = body.clone();
+        async move {
+            (
+                axum::http::StatusCode::from_u16(status).expect("status"),
+                [("content-type", "application/json")],
+                body,
+            )
+        }
+    }))
+    .await
 }
 
 #[tokio::test]
@@ -508,34 +511,25 @@ type Shared<T> = std::sync::Arc<std::sync::Mutex<T>>;
 /// A token endpoint that forwards to the URL in `upstream`, or answers 503
 /// while `down` holds.
 async fn flaky_token_endpoint(upstream: Shared<String>, down: Shared<bool>) -> String {
-    let app = axum::Router::new().route(
-        "/token",
-        axum::routing::post(move |body: String| {
-            let target = upstream.lock().expect("lock").clone();
-            let is_down = *down.lock().expect("lock");
-            async move {
-                if is_down {
-                    return (axum::http::StatusCode::SERVICE_UNAVAILABLE, String::new());
-                }
-                let resp = reqwest::Client::new()
-                    .post(&target)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body(body)
-                    .send()
-                    .await
-                    .expect("upstream");
-                let status =
-                    axum::http::StatusCode::from_u16(resp.status().as_u16()).expect("status");
-                (status, resp.text().await.expect("body"))
+    token_endpoint(axum::routing::post(move |body: String| {
+        let target = upstream.lock().expect("lock").clone();
+        let is_down = *down.lock().expect("lock");
+        async move {
+            if is_down {
+                return (axum::http::StatusCode::SERVICE_UNAVAILABLE, String::new());
             }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}/token")
+            let resp = reqwest::Client::new()
+                .post(&target)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .expect("upstream");
+            let status = axum::http::StatusCode::from_u16(resp.status().as_u16()).expect("status");
+            (status, resp.text().await.expect("body"))
+        }
+    }))
+    .await
 }
 
 #[tokio::test]

@@ -90,10 +90,12 @@ async fn proxy_mode_names_this_server_as_the_authorization_server() {
     assert_eq!(asm["authorization_endpoint"], format!("{base}/authorize"));
     assert_eq!(asm["token_endpoint"], format!("{base}/token"));
     assert_eq!(asm["registration_endpoint"], format!("{base}/register"));
+    // A configured client makes the broker, which serves exactly these grants.
     assert_eq!(
         asm["grant_types_supported"],
-        json!(["authorization_code", "refresh_token", "client_credentials"])
+        json!(["authorization_code", "refresh_token"])
     );
+    assert_eq!(asm["authorization_response_iss_parameter_supported"], true);
     assert_eq!(
         server.discovery_hits(),
         0,

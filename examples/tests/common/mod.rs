@@ -229,3 +229,24 @@ pub fn challenge(resp: &reqwest::Response) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// The `custom` example in proxy mode as the broker, in front of `idp`, with
+/// `mcp-server` / `upstream-secret` as its pre-registered client (which `idp`
+/// learns), on a free port, ready; `extra` adds variables.
+#[allow(dead_code)]
+pub async fn custom_broker(idp: &mcp_auth_testkit::FakeIdp, extra: &[(&str, &str)]) -> Server {
+    idp.add_confidential_client("mcp-server", "upstream-secret");
+    let (issuer, authorize, token) = (idp.issuer(), idp.authorize_url(), idp.token_url());
+    let mut env = vec![
+        ("MCP_USE_OAUTH_CUSTOM_ISSUER", issuer.as_str()),
+        ("MCP_USE_OAUTH_CUSTOM_MODE", "proxy"),
+        ("MCP_USE_OAUTH_CUSTOM_AUTH_ENDPOINT", authorize.as_str()),
+        ("MCP_USE_OAUTH_CUSTOM_TOKEN_ENDPOINT", token.as_str()),
+        ("MCP_USE_OAUTH_CUSTOM_CLIENT_ID", "mcp-server"),
+        ("MCP_USE_OAUTH_CUSTOM_CLIENT_SECRET", "upstream-secret"),
+    ];
+    env.extend_from_slice(extra);
+    let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), free_port(), &env);
+    server.wait_ready().await;
+    server
+}
