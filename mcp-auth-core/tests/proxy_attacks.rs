@@ -701,3 +701,95 @@ fn a_short_state_key_is_a_configuration_error() {
     let err = auth.proxy_state_key(&[1u8; 16]).expect_err("16 bytes");
     assert!(err.to_string().contains("32"), "{err}");
 }
+
+/// A store that records the lifetime of every record written.
+#[derive(Default)]
+struct RecordingStore {
+    inner: mcp_auth_core::proxy::MemoryStore,
+    ttls: std::sync::Mutex<Vec<(mcp_auth_core::proxy::RecordKind, std::time::Duration)>>,
+}
+
+impl mcp_auth_core::proxy::ProxyStore for RecordingStore {
+    fn get<'a>(
+        &'a self,
+        kind: mcp_auth_core::proxy::RecordKind,
+        id: &'a str,
+    ) -> mcp_auth_core::BoxFuture<'a, Result<Option<Vec<u8>>, mcp_auth_core::proxy::StoreError>>
+    {
+        self.inner.get(kind, id)
+    }
+
+    fn put<'a>(
+        &'a self,
+        kind: mcp_auth_core::proxy::RecordKind,
+        id: &'a str,
+        value: Vec<u8>,
+        ttl: std::time::Duration,
+    ) -> mcp_auth_core::BoxFuture<'a, Result<(), mcp_auth_core::proxy::StoreError>> {
+        self.ttls.lock().expect("lock").push((kind, ttl));
+        self.inner.put(kind, id, value, ttl)
+    }
+
+    fn take<'a>(
+        &'a self,
+        kind: mcp_auth_core::proxy::RecordKind,
+        id: &'a str,
+    ) -> mcp_auth_core::BoxFuture<'a, Result<Option<Vec<u8>>, mcp_auth_core::proxy::StoreError>>
+    {
+        self.inner.take(kind, id)
+    }
+}
+
+#[tokio::test]
+async fn a_registration_lives_an_hour_until_its_client_obtains_a_token() {
+    use mcp_auth_core::proxy::RecordKind;
+    use mcp_auth_core::{ClientSecret, CustomConfig, CustomProvider, McpAuth, Mode};
+    use mcp_auth_testkit::{ProxyClient, jwks};
+    use std::time::Duration;
+    let upstream = FakeIdp::start(jwks(&[])).await;
+    upstream.add_confidential_client("pre-registered", "s3cret");
+    upstream.set_access_token("upstream-access".into());
+    let store = std::sync::Arc::new(RecordingStore::default());
+    let mut config = CustomConfig::new(upstream.issuer());
+    config.jwks_url = Some(upstream.jwks_url());
+    config.mode = Mode::Proxy;
+    config.authorization_endpoint = Some(upstream.authorize_url());
+    config.token_endpoint = Some(upstream.token_url());
+    let provider = CustomProvider::new(config)
+        .expect("provider")
+        .with_proxy_client("pre-registered", Some(ClientSecret::new("s3cret")));
+    let shared = store.clone();
+    let server = mcp_auth_testkit::McpServer::start(move |resource| {
+        let auth = McpAuth::new(provider)
+            .resource_url(resource)
+            .expect("resource")
+            .proxy_store(shared);
+        axum::Router::new()
+            .route("/mcp", axum::routing::any(|| async { "mcp" }))
+            .layer(auth.layer())
+            .merge(auth.routes())
+    })
+    .await;
+    let client = ProxyClient::register(&server.base, CLIENT_REDIRECT).await;
+    let clients = |store: &RecordingStore| -> Vec<Duration> {
+        let ttls = store.ttls.lock().expect("lock");
+        ttls.iter()
+            .filter(|(k, _)| *k == RecordKind::Client)
+            .map(|(_, t)| *t)
+            .collect()
+    };
+    assert_eq!(
+        clients(&store),
+        [Duration::from_secs(3600)],
+        "unused: an hour"
+    );
+    let back = client.log_in(&mut Browser::default(), &[]).await;
+    let (status, _) = client.redeem(&back["code"]).await;
+    assert_eq!(status, 200);
+    let ttls = clients(&store);
+    assert!(
+        ttls.last()
+            .is_some_and(|t| *t >= Duration::from_secs(30 * 86_400)),
+        "used: kept long: {ttls:?}"
+    );
+}
