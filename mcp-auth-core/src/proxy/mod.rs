@@ -5,13 +5,13 @@
 //! One of two strategies serves the OAuth routes, chosen from the provider's
 //! settings:
 //!
-//! - the **relay** ([`relay`]), when the upstream offers dynamic registration
+//! - the **relay** (`relay`), when the upstream offers dynamic registration
 //!   and no pre-registered client is configured:
 //!   a client registering here is registered upstream with a callback of ours,
 //!   its authorization responses come back through that callback and go on to
 //!   the client with our `iss`, and its token requests are forwarded upstream by
-//!   [`pass_through`];
-//! - the **broker** ([`broker`]), when a pre-registered upstream client is
+//!   `pass_through`;
+//! - the **broker** (`broker`), when a pre-registered upstream client is
 //!   configured: clients register here, consent here, and get codes and refresh
 //!   handles of ours for the upstream's tokens.
 //!
@@ -22,8 +22,8 @@
 //! another issuer's `iss` under our metadata.
 //!
 //! Shared by both: the store with per-kind budgets ([`store`]), the upstream
-//! HTTP client ([`upstream`]), the browser binding and consent cookies
-//! ([`cookies`]) under a per-process key ([`state_key`]); request parsing,
+//! HTTP client (`upstream`), the browser binding and consent cookies
+//! (`cookies`) under a per-process key (`state_key`); request parsing,
 //! client authentication, validation and error responses come from
 //! [`crate::oauth`], shared with the dev issuer.
 
