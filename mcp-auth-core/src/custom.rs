@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::claims::{self, ClaimMapper};
-use crate::env::{EnvReader, load_dotenv, split_list};
+use crate::env::{EnvReader, EnvSource, split_list};
 use crate::error::{ConfigError, VerifyError};
 use crate::jwt::{Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
 use crate::jwt_provider::{UNBOUND_RESOURCE_AUDIENCE, bind_resource_audience};
@@ -71,8 +71,22 @@ impl CustomConfig {
     /// (space-separated) and `_MODE` (`direct` or `proxy`), after loading `.env`.
     /// The error names every variable that is missing or malformed.
     pub fn from_env() -> Result<Self, ConfigError> {
-        load_dotenv();
-        let mut env = EnvReader::new();
+        Self::from_source(&EnvSource::process())
+    }
+
+    /// [`CustomConfig::from_env`] over the variables of `source` instead of the
+    /// process environment.
+    ///
+    /// ```
+    /// use mcp_auth_core::CustomConfig;
+    /// use mcp_auth_core::env::EnvSource;
+    /// let source = EnvSource::from_vars([("MCP_USE_OAUTH_CUSTOM_ISSUER", "https://auth.example.com")]);
+    /// let config = CustomConfig::from_source(&source)?;
+    /// assert_eq!(config.issuer, "https://auth.example.com");
+    /// # Ok::<(), mcp_auth_core::ConfigError>(())
+    /// ```
+    pub fn from_source(source: &EnvSource) -> Result<Self, ConfigError> {
+        let mut env = EnvReader::with_source(source);
         let issuer = env.required_url("MCP_USE_OAUTH_CUSTOM_ISSUER");
         let audience = env.optional("MCP_USE_OAUTH_CUSTOM_AUDIENCE");
         let jwks_url = env.optional_url("MCP_USE_OAUTH_CUSTOM_JWKS_URL");
@@ -192,6 +206,11 @@ impl CustomProvider {
     /// [`CustomConfig::from_env`] then [`CustomProvider::new`].
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::new(CustomConfig::from_env()?)
+    }
+
+    /// [`CustomConfig::from_source`] then [`CustomProvider::new`].
+    pub fn from_source(source: &EnvSource) -> Result<Self, ConfigError> {
+        Self::new(CustomConfig::from_source(source)?)
     }
 
     /// Replaces JWT verification with your own function (e.g. token introspection).

@@ -89,6 +89,12 @@ impl SupabaseProvider {
         Self::new(SupabaseConfig::from_env()?)
     }
 
+    /// [`SupabaseConfig::from_source`] then [`SupabaseProvider::new`]: the settings from
+    /// `source` instead of the process environment.
+    pub fn from_source(source: &mcp_auth_core::env::EnvSource) -> Result<Self, ConfigError> {
+        Self::new(SupabaseConfig::from_source(source)?)
+    }
+
     /// The settings the provider was built from.
     pub fn config(&self) -> &SupabaseConfig {
         &self.config
