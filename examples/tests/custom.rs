@@ -34,6 +34,33 @@ fn malformed_mode_exits_2_naming_the_variable() {
     );
 }
 
+#[test]
+fn a_plain_http_issuer_on_another_host_exits_2_naming_the_variable() {
+    let env = [("MCP_USE_OAUTH_CUSTOM_ISSUER", "http://auth.example.com")];
+    let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), free_port(), &env);
+    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("MCP_USE_OAUTH_CUSTOM_ISSUER") && stderr.contains("https"),
+        "stderr:\n{stderr}"
+    );
+}
+
+#[test]
+fn a_plain_http_resource_url_on_another_host_exits_2_naming_the_variable() {
+    let env = [
+        ("MCP_USE_OAUTH_CUSTOM_ISSUER", "https://auth.example.com"),
+        ("MCP_URL", "http://mcp.example.com/mcp"),
+    ];
+    let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), free_port(), &env);
+    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("MCP_URL") && stderr.contains("https"),
+        "stderr:\n{stderr}"
+    );
+}
+
 /// A fake issuer, the example started against it, and a signing key it publishes.
 struct Setup {
     idp: FakeIdp,

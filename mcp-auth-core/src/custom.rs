@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::claims::{self, ClaimMapper};
-use crate::env::{EnvReader, EnvSource, split_list};
+use crate::env::{EnvReader, EnvSource, check_secure_url, split_list};
 use crate::error::{ConfigError, VerifyError};
 use crate::jwt::{Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
 use crate::jwt_provider::{UNBOUND_RESOURCE_AUDIENCE, bind_resource_audience};
@@ -163,7 +163,40 @@ impl std::fmt::Debug for CustomProvider {
 
 impl CustomProvider {
     /// A provider verifying JWTs from `config.issuer` with its JWKS.
+    ///
+    /// Fails, naming the setting and its variable, when a URL is not https (plain
+    /// http only for loopback hosts), when proxy mode lacks its upstream endpoints,
+    /// or when the JWT rules cannot be honoured.
     pub fn new(config: CustomConfig) -> Result<Self, ConfigError> {
+        let urls = [
+            ("issuer", "ISSUER", Some(&config.issuer)),
+            ("jwks_url", "JWKS_URL", config.jwks_url.as_ref()),
+            (
+                "authorization_endpoint",
+                "AUTH_ENDPOINT",
+                config.authorization_endpoint.as_ref(),
+            ),
+            (
+                "token_endpoint",
+                "TOKEN_ENDPOINT",
+                config.token_endpoint.as_ref(),
+            ),
+            (
+                "registration_endpoint",
+                "REGISTRATION_ENDPOINT",
+                config.registration_endpoint.as_ref(),
+            ),
+        ];
+        for (field, var, url) in urls {
+            if let Some(url) = url
+                && let Err(reason) = check_secure_url(url)
+            {
+                return Err(ConfigError::invalid(
+                    format!("CustomConfig::{field} (MCP_USE_OAUTH_CUSTOM_{var})"),
+                    reason,
+                ));
+            }
+        }
         let jwks = match &config.jwks_url {
             Some(url) => JwksCache::new(url.clone(), config.jwks)?,
             None => JwksCache::from_issuer(config.issuer.clone(), config.jwks)?,

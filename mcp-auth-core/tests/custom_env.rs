@@ -143,3 +143,29 @@ fn an_unreadable_dotenv_file_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn urls_on_plain_http_are_refused_naming_the_variable_except_for_loopback() {
+    let mut env = Vars::default();
+    env.set("MCP_USE_OAUTH_CUSTOM_ISSUER", "http://auth.example.com");
+    env.set(
+        "MCP_USE_OAUTH_CUSTOM_JWKS_URL",
+        "http://auth.example.com/keys",
+    );
+    let msg = CustomConfig::from_source(&env.source())
+        .expect_err("plain http elsewhere")
+        .to_string();
+    for name in [
+        "MCP_USE_OAUTH_CUSTOM_ISSUER",
+        "MCP_USE_OAUTH_CUSTOM_JWKS_URL",
+    ] {
+        assert!(msg.contains(name), "{name} not named in: {msg}");
+    }
+    assert!(msg.contains("https"), "{msg}");
+    env.set("MCP_USE_OAUTH_CUSTOM_ISSUER", "http://127.0.0.1:4000");
+    env.set(
+        "MCP_USE_OAUTH_CUSTOM_JWKS_URL",
+        "http://localhost:4000/keys",
+    );
+    CustomConfig::from_source(&env.source()).expect("loopback");
+}

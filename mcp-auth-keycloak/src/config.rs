@@ -228,15 +228,8 @@ impl KeycloakConfig {
                 format!("must be set (or {KEYCLOAK_SERVER_URL_VAR})"),
             ));
         }
-        let scheme_ok = server.split_once("://").is_some_and(|(scheme, rest)| {
-            (scheme == "https" || scheme == "http") && !rest.is_empty()
-        });
-        if !scheme_ok {
-            return Err(ConfigError::invalid(
-                "server_url",
-                format!("{server:?} is not an http(s) URL"),
-            ));
-        }
+        mcp_auth_core::env::check_secure_url(server)
+            .map_err(|reason| ConfigError::invalid("server_url", reason))?;
         check_realm(&self.realm).map_err(|reason| ConfigError::invalid("realm", reason))?;
         Ok(format!("{server}/realms/{}", self.realm))
     }

@@ -203,3 +203,20 @@ fn a_named_dotenv_file_is_read_and_set_variables_win() {
     );
     assert_eq!(p.config().client_id.as_deref(), Some("process-client"));
 }
+
+#[test]
+fn a_server_url_on_plain_http_only_for_loopback_hosts() {
+    let mut env = Vars::default();
+    env.set(SERVER_URL, "http://sso.example.com");
+    env.set(REALM, "acme");
+    let err = KeycloakConfig::from_source(&env.source()).expect_err("plain http elsewhere");
+    assert!(
+        matches!(&err, ConfigError::Invalid { name, reason } if name == SERVER_URL && reason.contains("https")),
+        "{err:?}"
+    );
+    let err = KeycloakProvider::new(KeycloakConfig::new("http://sso.example.com", "acme"))
+        .expect_err("explicit plain http elsewhere");
+    assert!(err.to_string().contains("https"), "{err}");
+    env.set(SERVER_URL, "http://127.0.0.1:8080");
+    KeycloakConfig::from_source(&env.source()).expect("loopback");
+}

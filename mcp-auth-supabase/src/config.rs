@@ -300,18 +300,11 @@ fn check_project_id(id: &str) -> Result<(), String> {
     }
 }
 
+/// An https URL, or plain http for a loopback host (the local Supabase CLI).
 fn check_http_url(name: &str, value: &str) -> Result<(), ConfigError> {
-    let scheme_ok = value
-        .split_once("://")
-        .is_some_and(|(scheme, rest)| (scheme == "https" || scheme == "http") && !rest.is_empty());
-    if scheme_ok {
-        Ok(())
-    } else {
-        Err(ConfigError::invalid(
-            name,
-            format!("{value:?} is not an http(s) URL"),
-        ))
-    }
+    mcp_auth_core::env::check_secure_url(value)
+        .map(drop)
+        .map_err(|reason| ConfigError::invalid(name, reason))
 }
 
 /// One error naming the missing project together with whatever else `rest` reports.

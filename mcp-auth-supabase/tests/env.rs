@@ -43,20 +43,20 @@ fn the_variable_list_is_exact() {
 fn project_id_and_secret_are_read() {
     let mut env = Vars::default();
     env.set(PROJECT_ID, "abcdefghijklmnopqrst");
-    env.set(SECRET, "legacy-secret");
+    env.set(SECRET, "legacy-secret-of-at-least-32-bytes-long");
     let c = SupabaseConfig::from_source(&env.source()).expect("complete environment");
     assert_eq!(c.project_id.as_deref(), Some("abcdefghijklmnopqrst"));
     assert_eq!(c.url, None);
     assert_eq!(
         c.jwt_secret.as_ref().map(SupabaseJwtSecret::secret),
-        Some("legacy-secret")
+        Some("legacy-secret-of-at-least-32-bytes-long")
     );
     assert_eq!(
         c.issuer().expect("issuer"),
         "https://abcdefghijklmnopqrst.supabase.co/auth/v1"
     );
     assert!(
-        !format!("{c:?}").contains("legacy-secret"),
+        !format!("{c:?}").contains("legacy-secret-of-at-least-32-bytes-long"),
         "secret printed"
     );
     let p = SupabaseProvider::new(c).expect("provider");
@@ -193,9 +193,9 @@ fn dotenv_file(contents: impl AsRef<[u8]>) -> std::path::PathBuf {
 fn a_named_dotenv_file_is_read_and_set_variables_win() {
     let mut env = Vars::default();
     let path = dotenv_file(format!(
-        "{PROJECT_ID}=dotenvdotenvdotenvdo\n{SECRET}=dotenv-secret\n"
+        "{PROJECT_ID}=dotenvdotenvdotenvdo\n{SECRET}=dotenv-secret-of-at-least-32-bytes-long\n"
     ));
-    env.set(SECRET, "process-secret");
+    env.set(SECRET, "process-secret-of-at-least-32-bytes-long");
     let p = SupabaseProvider::from_source(
         &env.source()
             .with_dotenv_file(&path)
@@ -211,6 +211,33 @@ fn a_named_dotenv_file_is_read_and_set_variables_win() {
             .jwt_secret
             .as_ref()
             .map(SupabaseJwtSecret::secret),
-        Some("process-secret")
+        Some("process-secret-of-at-least-32-bytes-long")
     );
+}
+
+#[test]
+fn a_jwt_secret_shorter_than_32_bytes_is_refused_naming_the_variable() {
+    let mut env = Vars::default();
+    env.set(PROJECT_ID, "abcdefghijklmnopqrst");
+    env.set(SECRET, &"s".repeat(31));
+    let msg = SupabaseProvider::from_source(&env.source())
+        .expect_err("31 bytes")
+        .to_string();
+    assert!(msg.contains(SECRET) && msg.contains("32"), "{msg}");
+    env.set(SECRET, &"s".repeat(32));
+    SupabaseProvider::from_source(&env.source()).expect("32 bytes");
+}
+
+#[test]
+fn a_project_url_on_plain_http_only_for_loopback_hosts() {
+    let mut env = Vars::default();
+    env.set(URL, "http://supabase.example.com");
+    let err = SupabaseConfig::from_source(&env.source()).expect_err("plain http elsewhere");
+    assert!(
+        matches!(&err, ConfigError::Invalid { name, reason } if name == URL && reason.contains("https")),
+        "{err:?}"
+    );
+    let err = SupabaseProvider::new(SupabaseConfig::for_url("http://supabase.example.com"))
+        .expect_err("explicit plain http elsewhere");
+    assert!(err.to_string().contains("https"), "{err}");
 }
