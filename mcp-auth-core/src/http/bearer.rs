@@ -187,4 +187,61 @@ mod tests {
         );
         assert_eq!(bearer_token(&h, None, 100), Err(BearerError::Missing));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn header(value: &[u8]) -> Option<HeaderMap> {
+            let value = HeaderValue::from_bytes(value).ok()?;
+            let mut h = HeaderMap::new();
+            h.insert(AUTHORIZATION, value);
+            Some(h)
+        }
+
+        proptest! {
+            /// Whatever the header holds, the parser answers without panicking,
+            /// and a token it returns is a non-empty b64token within the limit.
+            #[test]
+            fn any_header_bytes_parse_without_panicking(
+                value in proptest::collection::vec(any::<u8>(), 0..200),
+                max in 1usize..100,
+            ) {
+                if let Some(h) = header(&value)
+                    && let Ok(token) = bearer_token(&h, None, max)
+                {
+                    prop_assert!(!token.is_empty() && token.len() <= max);
+                    prop_assert!(is_b64token(token.as_bytes()));
+                }
+            }
+
+            /// Every b64token comes back unchanged after any casing of `Bearer`
+            /// and any run of spaces.
+            #[test]
+            fn every_b64token_is_accepted(
+                token in "[A-Za-z0-9._~+/-]{1,60}={0,2}",
+                scheme in "[bB][eE][aA][rR][eE][rR]",
+                spaces in 1usize..4,
+            ) {
+                let value = format!("{scheme}{}{token}", " ".repeat(spaces));
+                let h = header(value.as_bytes()).expect("visible ASCII");
+                prop_assert_eq!(bearer_token(&h, None, 100), Ok(token.as_str()));
+            }
+
+            /// One character outside the b64token set (but still a valid header
+            /// byte) makes the token invalid (401), never a 400.
+            #[test]
+            fn a_character_outside_the_set_is_an_invalid_token(
+                before in "[A-Za-z0-9]{1,10}",
+                bad in prop::sample::select(vec![b'!', b'"', b'#', b'$', b'%', b'&', b'(', b')', b'*', b',', b':', b';', b'<', b'>', b'?', b'@', b'[', b'\\', b']', b'^', b'`', b'{', b'|', b'}', b'\t', 0x80, 0xc3, 0xff]),
+                after in "[A-Za-z0-9]{1,10}",
+            ) {
+                let mut value = format!("Bearer {before}").into_bytes();
+                value.push(bad);
+                value.extend_from_slice(after.as_bytes());
+                let h = header(&value).expect("valid header bytes");
+                prop_assert!(matches!(bearer_token(&h, None, 100), Err(BearerError::InvalidToken(_))));
+            }
+        }
+    }
 }
