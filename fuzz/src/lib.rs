@@ -12,12 +12,12 @@ use axum::body::Body;
 use axum::routing::any;
 use mcp_auth_core::oauth::routes::{ServerSettings, routes};
 use mcp_auth_core::oauth::{
-    AccessTokenInfo, AuthorizationCode, AuthorizationParams, AuthorizationServer,
-    AuthorizeOutcome, ClientInfo, OAuthError, RefreshToken, TokenResponse,
+    AccessTokenInfo, AuthorizationCode, AuthorizationParams, AuthorizationServer, AuthorizeOutcome,
+    ClientInfo, OAuthError, RefreshToken, TokenResponse,
 };
 use mcp_auth_core::{
-    Algorithm, Audience, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource,
-    AuthUser, McpAuth, StaticApiKeys,
+    Algorithm, Audience, AuthUser, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier,
+    KeySource, McpAuth, StaticApiKeys,
 };
 use mcp_auth_testkit::{TestKey, jwks};
 use tower::ServiceExt as _;
@@ -219,10 +219,7 @@ pub fn oauth_app() -> &'static Router {
             ServerSettings {
                 issuer: "http://127.0.0.1:9".into(),
                 scopes_supported: vec!["read".into(), "write".into()],
-                grant_types_supported: vec![
-                    "authorization_code".into(),
-                    "refresh_token".into(),
-                ],
+                grant_types_supported: vec!["authorization_code".into(), "refresh_token".into()],
                 jwks_uri: None,
             },
         )
