@@ -61,12 +61,39 @@ impl Settings {
     }
 }
 
-/// Logs to stderr, filtered by `RUST_LOG` (default `info`).
+/// The log filter when `RUST_LOG` is unset or empty: `info`, except rmcp's
+/// per-request lines ("Service initialized as server", "serve finished", …), which
+/// in stateless mode come with every request and bury the server's own lines.
+pub const DEFAULT_LOG_FILTER: &str = "info,rmcp=warn";
+
+/// Whether log lines carry ANSI colours: only when stderr is a terminal, and
+/// never when `NO_COLOR` is set to a non-empty value (<https://no-color.org>).
+/// A log file, a pipe or a container log gets plain text.
+pub fn log_colours(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// Logs to stderr, filtered by `RUST_LOG` (default [`DEFAULT_LOG_FILTER`]), with
+/// colours only on a terminal (see [`log_colours`]).
 pub fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal as _;
+    let filter = match std::env::var("RUST_LOG") {
+        Ok(value) if !value.trim().is_empty() => EnvFilter::try_new(&value).unwrap_or_else(|e| {
+            eprintln!(
+                "RUST_LOG={value:?} is not a valid filter ({e}); using {DEFAULT_LOG_FILTER:?}"
+            );
+            EnvFilter::new(DEFAULT_LOG_FILTER)
+        }),
+        _ => EnvFilter::new(DEFAULT_LOG_FILTER),
+    };
+    let ansi = log_colours(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     // A second initialisation (e.g. in a test harness) is harmless: keep the first.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -231,6 +258,22 @@ mod tests {
         assert!(cfg.allowed_hosts.iter().any(|h| h == "127.0.0.1"));
         assert!(cfg.allowed_hosts.iter().any(|h| h == "localhost"));
         assert!(cfg.allowed_hosts.iter().any(|h| h == "mcp.example.com"));
+    }
+
+    #[test]
+    fn colours_only_on_a_terminal_without_no_color() {
+        use std::ffi::OsStr;
+        assert!(log_colours(true, None));
+        assert!(log_colours(true, Some(OsStr::new(""))));
+        assert!(!log_colours(true, Some(OsStr::new("1"))));
+        assert!(!log_colours(false, None));
+        assert!(!log_colours(false, Some(OsStr::new(""))));
+    }
+
+    #[test]
+    fn the_default_filter_silences_rmcp_below_warn() {
+        let filter = EnvFilter::new(DEFAULT_LOG_FILTER).to_string();
+        assert!(filter.contains("rmcp=warn"), "{filter}");
     }
 
     #[test]

@@ -18,19 +18,8 @@ const DOMAIN: &str = "MCP_USE_OAUTH_AUTH0_DOMAIN";
 const AUDIENCE_VAR: &str = "MCP_USE_OAUTH_AUTH0_AUDIENCE";
 const AUDIENCE: &str = "https://api.example.com";
 
-/// Removes the Auth0 variables from this test process, so the child (which
-/// inherits the environment) sees only what the test passes.
-fn clear_auth0_env() {
-    for var in [DOMAIN, AUDIENCE_VAR] {
-        // SAFETY: each test is its own process under nextest; no other thread
-        // reads the environment at this point.
-        unsafe { std::env::remove_var(var) }
-    }
-}
-
 #[test]
 fn missing_variables_exit_2_naming_both() {
-    clear_auth0_env();
     let mut server = Server::spawn(env!("CARGO_BIN_EXE_auth0"), free_port(), &[]);
     let (status, stderr) = server.wait_exit(Duration::from_secs(30));
     assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
@@ -40,7 +29,6 @@ fn missing_variables_exit_2_naming_both() {
 
 #[test]
 fn missing_audience_exits_2_naming_it() {
-    clear_auth0_env();
     let mut server = Server::spawn(
         env!("CARGO_BIN_EXE_auth0"),
         free_port(),
@@ -54,7 +42,6 @@ fn missing_audience_exits_2_naming_it() {
 
 #[test]
 fn malformed_domain_exits_2_naming_it() {
-    clear_auth0_env();
     let env = [
         (DOMAIN, "http://your-tenant.auth0.com"),
         (AUDIENCE_VAR, AUDIENCE),
@@ -111,7 +98,6 @@ struct Setup {
 
 impl Setup {
     async fn start() -> Setup {
-        clear_auth0_env();
         let key = TestKey::rsa("auth0-k1", Algorithm::RS256);
         let state = Arc::new(TenantState {
             jwks: jwks(&[key.jwk()]),

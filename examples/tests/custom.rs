@@ -34,6 +34,69 @@ fn malformed_mode_exits_2_naming_the_variable() {
     );
 }
 
+#[test]
+fn a_plain_http_issuer_on_another_host_exits_2_naming_the_variable() {
+    let env = [("MCP_USE_OAUTH_CUSTOM_ISSUER", "http://auth.example.com")];
+    let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), free_port(), &env);
+    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("MCP_USE_OAUTH_CUSTOM_ISSUER") && stderr.contains("https"),
+        "stderr:\n{stderr}"
+    );
+}
+
+#[test]
+fn a_plain_http_resource_url_on_another_host_exits_2_naming_the_variable() {
+    let env = [
+        ("MCP_USE_OAUTH_CUSTOM_ISSUER", "https://auth.example.com"),
+        ("MCP_URL", "http://mcp.example.com/mcp"),
+    ];
+    let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), free_port(), &env);
+    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains("MCP_URL") && stderr.contains("https"),
+        "stderr:\n{stderr}"
+    );
+}
+
+/// At the default level (no `RUST_LOG`) and with stderr a pipe (no terminal, no
+/// `NO_COLOR`): plain-text lines without ANSI escapes, and none of rmcp's
+/// per-request INFO lines, however many requests are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn default_logs_are_plain_text_without_rmcp_request_lines() {
+    let key = TestKey::rsa("k1", Algorithm::RS256);
+    let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
+    let port = free_port();
+    let issuer = idp.issuer();
+    // Empty counts as unset for both.
+    let env = [
+        ("MCP_USE_OAUTH_CUSTOM_ISSUER", issuer.as_str()),
+        ("RUST_LOG", ""),
+        ("NO_COLOR", ""),
+    ];
+    let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), port, &env);
+    server.wait_ready().await;
+    let mut c = claims(&issuer, &format!("http://localhost:{port}/mcp"), "u");
+    c["scope"] = json!("read");
+    let token = key.sign(&c);
+    for _ in 0..3 {
+        let resp = server.mcp(Some(&token), "tools/list", json!({})).await;
+        assert_eq!(resp.status(), 200, "stderr:\n{}", server.stderr());
+    }
+    let stderr = server.stderr();
+    assert!(stderr.contains("MCP server listening"), "stderr:\n{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "ANSI escapes in:\n{stderr}");
+    for rmcp_line in [
+        "Service initialized",
+        "serve finished",
+        "input stream terminated",
+    ] {
+        assert!(!stderr.contains(rmcp_line), "{rmcp_line:?} in:\n{stderr}");
+    }
+}
+
 /// A fake issuer, the example started against it, and a signing key it publishes.
 struct Setup {
     idp: FakeIdp,

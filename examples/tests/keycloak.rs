@@ -53,6 +53,17 @@ fn a_secret_without_a_client_exits_2_naming_both() {
     assert!(!stderr.contains("orphan-secret"), "stderr:\n{stderr}");
 }
 
+#[test]
+fn a_plain_http_server_url_on_another_host_exits_2_naming_it() {
+    let mut server = spawn(&[(SERVER_URL, "http://sso.example.com"), (REALM_VAR, REALM)]);
+    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains(SERVER_URL) && stderr.contains("https"),
+        "stderr:\n{stderr}"
+    );
+}
+
 /// A fake Keycloak publishing one RS256 key for the realm, and the example started
 /// against it with `mcp-server` as its client.
 struct Setup {

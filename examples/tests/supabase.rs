@@ -46,6 +46,18 @@ fn malformed_url_exits_2_naming_the_variable() {
     assert!(stderr.contains(URL), "stderr:\n{stderr}");
 }
 
+#[test]
+fn a_jwt_secret_shorter_than_32_bytes_exits_2_naming_the_variable() {
+    let mut server = spawn(&[
+        (PROJECT_ID, "abcdefghijklmnopqrst"),
+        (SECRET_VAR, "too-short-a-secret"),
+    ]);
+    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(stderr.contains(SECRET_VAR), "stderr:\n{stderr}");
+    assert!(!stderr.contains("too-short-a-secret"), "stderr:\n{stderr}");
+}
+
 /// A fake project publishing one ES256 key, and the example started against it
 /// with the legacy secret configured as well.
 struct Setup {

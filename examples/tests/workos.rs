@@ -21,19 +21,8 @@ const API_KEY: &str = "MCP_USE_OAUTH_WORKOS_API_KEY";
 const API_BASE_URL: &str = "WORKOS_API_BASE_URL";
 const KEY: &str = "sk_test_a1b2c3d4e5f6";
 
-/// Removes the WorkOS variables from this test process, so the child (which
-/// inherits the environment) sees only what the test passes.
-fn clear_workos_env() {
-    for var in [SUBDOMAIN, CLIENT_ID, API_KEY, API_BASE_URL] {
-        // SAFETY: each test is its own process under nextest; no other thread
-        // reads the environment at this point.
-        unsafe { std::env::remove_var(var) }
-    }
-}
-
 #[test]
 fn missing_subdomain_exits_2_naming_it() {
-    clear_workos_env();
     let mut server = Server::spawn(
         env!("CARGO_BIN_EXE_workos"),
         free_port(),
@@ -46,7 +35,6 @@ fn missing_subdomain_exits_2_naming_it() {
 
 #[test]
 fn malformed_subdomain_exits_2_naming_it() {
-    clear_workos_env();
     let mut server = Server::spawn(
         env!("CARGO_BIN_EXE_workos"),
         free_port(),
@@ -59,7 +47,6 @@ fn malformed_subdomain_exits_2_naming_it() {
 
 #[test]
 fn malformed_api_base_url_exits_2_naming_it() {
-    clear_workos_env();
     let env = [(SUBDOMAIN, "your-company"), (API_BASE_URL, "not a url")];
     let mut server = Server::spawn(env!("CARGO_BIN_EXE_workos"), free_port(), &env);
     let (status, stderr) = server.wait_exit(Duration::from_secs(30));
@@ -142,7 +129,6 @@ struct Setup {
 
 impl Setup {
     async fn start(with_api_key: bool) -> Setup {
-        clear_workos_env();
         let key = TestKey::rsa("key_01H", Algorithm::RS256);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

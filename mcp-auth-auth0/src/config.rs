@@ -1,6 +1,6 @@
 //! [`Auth0Config`]: the settings of the Auth0 preset, explicit or from the environment.
 
-use mcp_auth_core::env::{EnvReader, load_dotenv};
+use mcp_auth_core::env::{EnvReader, EnvSource};
 use mcp_auth_core::provider::ClientSecret;
 use mcp_auth_core::{Audience, ConfigError, JwksConfig, JwtConfig};
 
@@ -116,7 +116,25 @@ impl Auth0Config {
     /// # Ok::<(), mcp_auth_core::ConfigError>(())
     /// ```
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::default().with_env()
+        Self::from_source(&EnvSource::process())
+    }
+
+    /// [`Auth0Config::from_env`] over the variables of `source` instead of the
+    /// process environment.
+    ///
+    /// ```
+    /// use mcp_auth_auth0::Auth0Config;
+    /// use mcp_auth_core::env::EnvSource;
+    /// let source = EnvSource::from_vars([
+    ///     ("MCP_USE_OAUTH_AUTH0_DOMAIN", "your-tenant.auth0.com"),
+    ///     ("MCP_USE_OAUTH_AUTH0_AUDIENCE", "https://api.example.com"),
+    /// ]);
+    /// let config = Auth0Config::from_source(&source)?;
+    /// assert_eq!(config.issuer()?, "https://your-tenant.auth0.com/");
+    /// # Ok::<(), mcp_auth_core::ConfigError>(())
+    /// ```
+    pub fn from_source(source: &EnvSource) -> Result<Self, ConfigError> {
+        Self::default().with_source(source)
     }
 
     /// Fills the settings that are still unset from the environment (after loading
@@ -133,14 +151,23 @@ impl Auth0Config {
     /// let config = config.with_env()?;
     /// # Ok::<(), mcp_auth_core::ConfigError>(())
     /// ```
-    pub fn with_env(mut self) -> Result<Self, ConfigError> {
+    pub fn with_env(self) -> Result<Self, ConfigError> {
+        let needs_domain = self.domain.trim().is_empty() && self.base_url.is_none();
+        if !needs_domain && !self.audience.is_empty() {
+            return Ok(self);
+        }
+        self.with_source(&EnvSource::process())
+    }
+
+    /// [`Auth0Config::with_env`] over the variables of `source` instead of the
+    /// process environment.
+    pub fn with_source(mut self, source: &EnvSource) -> Result<Self, ConfigError> {
         let needs_domain = self.domain.trim().is_empty() && self.base_url.is_none();
         let needs_audience = self.audience.is_empty();
         if !needs_domain && !needs_audience {
             return Ok(self);
         }
-        load_dotenv();
-        let mut env = EnvReader::new();
+        let mut env = EnvReader::with_source(source);
         if needs_domain && let Some(domain) = env.required(AUTH0_DOMAIN_VAR) {
             match base_url(&domain) {
                 Ok(_) => self.domain = domain,

@@ -86,6 +86,12 @@ impl Auth0Provider {
         Self::new(Auth0Config::from_env()?)
     }
 
+    /// [`Auth0Config::from_source`] then [`Auth0Provider::new`]: the settings from
+    /// `source` instead of the process environment.
+    pub fn from_source(source: &mcp_auth_core::env::EnvSource) -> Result<Self, ConfigError> {
+        Self::new(Auth0Config::from_source(source)?)
+    }
+
     /// The settings.
     pub fn config(&self) -> &Auth0Config {
         &self.config

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::claims::{self, ClaimMapper};
-use crate::env::{EnvReader, load_dotenv, split_list};
+use crate::env::{EnvReader, EnvSource, check_secure_url, split_list};
 use crate::error::{ConfigError, VerifyError};
 use crate::jwt::{Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
 use crate::jwt_provider::{UNBOUND_RESOURCE_AUDIENCE, bind_resource_audience};
@@ -80,8 +80,22 @@ impl CustomConfig {
     /// `_CLIENT_SECRET` (a pre-registered upstream client), after loading `.env`.
     /// The error names every variable that is missing or malformed.
     pub fn from_env() -> Result<Self, ConfigError> {
-        load_dotenv();
-        let mut env = EnvReader::new();
+        Self::from_source(&EnvSource::process())
+    }
+
+    /// [`CustomConfig::from_env`] over the variables of `source` instead of the
+    /// process environment.
+    ///
+    /// ```
+    /// use mcp_auth_core::CustomConfig;
+    /// use mcp_auth_core::env::EnvSource;
+    /// let source = EnvSource::from_vars([("MCP_USE_OAUTH_CUSTOM_ISSUER", "https://auth.example.com")]);
+    /// let config = CustomConfig::from_source(&source)?;
+    /// assert_eq!(config.issuer, "https://auth.example.com");
+    /// # Ok::<(), mcp_auth_core::ConfigError>(())
+    /// ```
+    pub fn from_source(source: &EnvSource) -> Result<Self, ConfigError> {
+        let mut env = EnvReader::with_source(source);
         let issuer = env.required_url("MCP_USE_OAUTH_CUSTOM_ISSUER");
         let audience = env.optional("MCP_USE_OAUTH_CUSTOM_AUDIENCE");
         let jwks_url = env.optional_url("MCP_USE_OAUTH_CUSTOM_JWKS_URL");
@@ -168,7 +182,40 @@ impl std::fmt::Debug for CustomProvider {
 
 impl CustomProvider {
     /// A provider verifying JWTs from `config.issuer` with its JWKS.
+    ///
+    /// Fails, naming the setting and its variable, when a URL is not https (plain
+    /// http only for loopback hosts), when proxy mode lacks its upstream endpoints,
+    /// or when the JWT rules cannot be honoured.
     pub fn new(config: CustomConfig) -> Result<Self, ConfigError> {
+        let urls = [
+            ("issuer", "ISSUER", Some(&config.issuer)),
+            ("jwks_url", "JWKS_URL", config.jwks_url.as_ref()),
+            (
+                "authorization_endpoint",
+                "AUTH_ENDPOINT",
+                config.authorization_endpoint.as_ref(),
+            ),
+            (
+                "token_endpoint",
+                "TOKEN_ENDPOINT",
+                config.token_endpoint.as_ref(),
+            ),
+            (
+                "registration_endpoint",
+                "REGISTRATION_ENDPOINT",
+                config.registration_endpoint.as_ref(),
+            ),
+        ];
+        for (field, var, url) in urls {
+            if let Some(url) = url
+                && let Err(reason) = check_secure_url(url)
+            {
+                return Err(ConfigError::invalid(
+                    format!("CustomConfig::{field} (MCP_USE_OAUTH_CUSTOM_{var})"),
+                    reason,
+                ));
+            }
+        }
         let jwks = match &config.jwks_url {
             Some(url) => JwksCache::new(url.clone(), config.jwks)?,
             None => JwksCache::from_issuer(config.issuer.clone(), config.jwks)?,
@@ -213,6 +260,11 @@ impl CustomProvider {
     /// [`CustomConfig::from_env`] then [`CustomProvider::new`].
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::new(CustomConfig::from_env()?)
+    }
+
+    /// [`CustomConfig::from_source`] then [`CustomProvider::new`].
+    pub fn from_source(source: &EnvSource) -> Result<Self, ConfigError> {
+        Self::new(CustomConfig::from_source(source)?)
     }
 
     /// Replaces JWT verification with your own function (e.g. token introspection).

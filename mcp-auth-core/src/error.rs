@@ -172,6 +172,14 @@ pub enum FetchError {
     /// A previous attempt failed recently and the retry back-off has not elapsed.
     #[error("not retrying before the back-off elapses; last error: {0}")]
     BackingOff(String),
+    /// The URL is not https (plain http is fetched from loopback hosts only).
+    #[error("refusing to fetch {url}: {reason}")]
+    InsecureUrl {
+        /// Requested URL.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// A configuration error: a missing or malformed setting, named.

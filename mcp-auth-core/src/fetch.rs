@@ -4,7 +4,45 @@ use std::time::Duration;
 
 use http::header::CACHE_CONTROL;
 
+use crate::env::{check_secure_url, is_loopback};
 use crate::error::{ConfigError, FetchError};
+
+/// Most redirects followed by one fetch.
+const MAX_REDIRECTS: usize = 3;
+
+/// Follows at most [`MAX_REDIRECTS`] redirects, and only those
+/// [`redirect_refusal`] accepts.
+fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        if attempt.previous().len() > MAX_REDIRECTS {
+            return attempt.error(format!("more than {MAX_REDIRECTS} redirects"));
+        }
+        match redirect_refusal(attempt.previous(), attempt.url()) {
+            Some(reason) => attempt.error(reason),
+            None => attempt.follow(),
+        }
+    })
+}
+
+/// Why a redirect to `next` must not be followed, after the chain `previous`
+/// (the original URL first): a redirect goes to https, or to plain http only when
+/// the target is a loopback host and no URL of the chain was https. So keys and
+/// metadata fetched over https never continue over plain http.
+fn redirect_refusal(previous: &[url::Url], next: &url::Url) -> Option<String> {
+    match next.scheme() {
+        "https" => None,
+        "http" if previous.iter().any(|u| u.scheme() == "https") => Some(format!(
+            "refusing a redirect from https to plain http ({next})"
+        )),
+        "http" if is_loopback(next) => None,
+        "http" => Some(format!(
+            "refusing a redirect to plain http on a non-loopback host ({next})"
+        )),
+        other => Some(format!(
+            "refusing a redirect to the scheme {other:?} ({next})"
+        )),
+    }
+}
 
 /// Limits applied to every fetch of a remote document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,15 +85,22 @@ impl Fetcher {
         let client = reqwest::Client::builder()
             .connect_timeout(limits.connect_timeout)
             .timeout(limits.request_timeout)
-            .redirect(reqwest::redirect::Policy::limited(3))
+            .redirect(redirect_policy())
             .user_agent(concat!("mcp-auth/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConfigError::invalid("HTTP client", e.to_string()))?;
         Ok(Fetcher { client, limits })
     }
 
-    /// GETs `url`, refusing non-2xx answers and bodies over the cap.
+    /// GETs `url`, refusing non-https URLs (plain http only for loopback hosts),
+    /// redirects to plain http from https, non-2xx answers and bodies over the cap.
     pub async fn get(&self, url: &str) -> Result<Fetched, FetchError> {
+        if let Err(reason) = check_secure_url(url) {
+            return Err(FetchError::InsecureUrl {
+                url: url.to_owned(),
+                reason,
+            });
+        }
         let http_err = |source| FetchError::Http {
             url: url.to_owned(),
             source,
@@ -133,7 +178,24 @@ pub(crate) fn parse_max_age(value: &str) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_max_age;
+    use super::{parse_max_age, redirect_refusal};
+
+    fn url(s: &str) -> url::Url {
+        url::Url::parse(s).expect("test URL")
+    }
+
+    #[test]
+    fn no_redirect_from_https_to_http() {
+        let https = [url("https://idp.example.com/jwks")];
+        assert!(redirect_refusal(&https, &url("https://cdn.example.com/jwks")).is_none());
+        assert!(redirect_refusal(&https, &url("http://cdn.example.com/jwks")).is_some());
+        // Not even to a loopback host: the chain started on https.
+        assert!(redirect_refusal(&https, &url("http://127.0.0.1/jwks")).is_some());
+        let local = [url("http://127.0.0.1:8080/jwks")];
+        assert!(redirect_refusal(&local, &url("http://localhost:8081/jwks")).is_none());
+        assert!(redirect_refusal(&local, &url("http://idp.example.com/jwks")).is_some());
+        assert!(redirect_refusal(&local, &url("file:///etc/passwd")).is_some());
+    }
 
     #[test]
     fn cache_control_max_age() {

@@ -81,17 +81,22 @@ impl IssuerMetadata {
             .unwrap_or_else(|| FetchError::BackingOff("no metadata URL could be built".into())))
     }
 
-    /// `jwks_uri` from the document.
+    /// `jwks_uri` from the document: an https URL (plain http only for a loopback
+    /// host, as for the issuer itself).
     pub async fn jwks_uri(&self) -> Result<String, FetchError> {
         let doc = self.get().await?;
-        doc.get("jwks_uri")
+        let invalid = |detail: String| FetchError::InvalidDocument {
+            url: metadata_urls(&self.issuer).remove(0),
+            what: "authorization server metadata",
+            detail,
+        };
+        let uri = doc
+            .get("jwks_uri")
             .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| FetchError::InvalidDocument {
-                url: metadata_urls(&self.issuer).remove(0),
-                what: "authorization server metadata",
-                detail: "no jwks_uri".into(),
-            })
+            .ok_or_else(|| invalid("no jwks_uri".into()))?;
+        crate::env::check_secure_url(uri)
+            .map_err(|reason| invalid(format!("jwks_uri {reason}")))?;
+        Ok(uri.to_owned())
     }
 }
 

@@ -1,66 +1,56 @@
-//! `CustomConfig::from_env`: every variable, missing ones named, `.env` loading.
-//! Each test runs in its own process under nextest; the variables are set here
-//! and nowhere else.
+//! `CustomConfig::from_source` (what `from_env` runs over the process environment
+//! and `.env`): every variable, missing ones named, a named `.env` file. The
+//! variables are a map each test builds: nothing touches the process environment
+//! or the working directory, so plain `cargo test` runs these in parallel.
 
+use std::collections::BTreeMap;
+
+use mcp_auth_core::env::EnvSource;
 use mcp_auth_core::{ConfigError, CustomConfig, CustomProvider, Mode};
 
-const VARS: [&str; 8] = [
-    "MCP_USE_OAUTH_CUSTOM_ISSUER",
-    "MCP_USE_OAUTH_CUSTOM_AUDIENCE",
-    "MCP_USE_OAUTH_CUSTOM_JWKS_URL",
-    "MCP_USE_OAUTH_CUSTOM_AUTH_ENDPOINT",
-    "MCP_USE_OAUTH_CUSTOM_TOKEN_ENDPOINT",
-    "MCP_USE_OAUTH_CUSTOM_REGISTRATION_ENDPOINT",
-    "MCP_USE_OAUTH_CUSTOM_SCOPES",
-    "MCP_USE_OAUTH_CUSTOM_MODE",
-];
+/// The variables a test sets, read through an [`EnvSource`]: no test touches the
+/// process environment or the working directory, so tests run in parallel.
+#[derive(Default)]
+struct Vars(BTreeMap<String, String>);
 
-fn set(name: &str, value: &str) {
-    // SAFETY: each test is its own process under nextest and sets variables before
-    // spawning any thread that reads the environment.
-    unsafe { std::env::set_var(name, value) }
-}
-
-fn clear_all() {
-    for v in VARS {
-        // SAFETY: as in `set`.
-        unsafe { std::env::remove_var(v) }
+impl Vars {
+    fn set(&mut self, name: &str, value: &str) {
+        self.0.insert(name.to_owned(), value.to_owned());
     }
-}
 
-/// Runs in an empty temporary directory so no stray `.env` is loaded.
-fn in_empty_dir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("mcp-auth-env-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    std::env::set_current_dir(&dir).expect("chdir");
-    dir
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn source(&self) -> EnvSource {
+        EnvSource::from_vars(self.0.clone())
+    }
 }
 
 #[test]
 fn every_variable_is_read() {
-    in_empty_dir();
-    clear_all();
-    set("MCP_USE_OAUTH_CUSTOM_ISSUER", "https://auth.example.com");
-    set("MCP_USE_OAUTH_CUSTOM_AUDIENCE", "my-api");
-    set(
+    let mut env = Vars::default();
+    env.set("MCP_USE_OAUTH_CUSTOM_ISSUER", "https://auth.example.com");
+    env.set("MCP_USE_OAUTH_CUSTOM_AUDIENCE", "my-api");
+    env.set(
         "MCP_USE_OAUTH_CUSTOM_JWKS_URL",
         "https://auth.example.com/keys",
     );
-    set(
+    env.set(
         "MCP_USE_OAUTH_CUSTOM_AUTH_ENDPOINT",
         "https://auth.example.com/authorize",
     );
-    set(
+    env.set(
         "MCP_USE_OAUTH_CUSTOM_TOKEN_ENDPOINT",
         "https://auth.example.com/token",
     );
-    set(
+    env.set(
         "MCP_USE_OAUTH_CUSTOM_REGISTRATION_ENDPOINT",
         "https://auth.example.com/register",
     );
-    set("MCP_USE_OAUTH_CUSTOM_SCOPES", "openid profile  email");
-    set("MCP_USE_OAUTH_CUSTOM_MODE", "Proxy");
-    let c = CustomConfig::from_env().expect("complete environment");
+    env.set("MCP_USE_OAUTH_CUSTOM_SCOPES", "openid profile  email");
+    env.set("MCP_USE_OAUTH_CUSTOM_MODE", "Proxy");
+    let c = CustomConfig::from_source(&env.source()).expect("complete environment");
     assert_eq!(c.issuer, "https://auth.example.com");
     assert_eq!(c.audience.as_deref(), Some("my-api"));
     assert_eq!(c.jwks_url.as_deref(), Some("https://auth.example.com/keys"));
@@ -88,18 +78,17 @@ fn every_variable_is_read() {
 
 #[test]
 fn missing_and_malformed_variables_are_named() {
-    in_empty_dir();
-    clear_all();
-    let err = CustomConfig::from_env().expect_err("issuer missing");
+    let mut env = Vars::default();
+    let err = CustomConfig::from_source(&env.source()).expect_err("issuer missing");
     assert_eq!(
         err,
         ConfigError::MissingVars(vec!["MCP_USE_OAUTH_CUSTOM_ISSUER".into()])
     );
     assert!(err.to_string().contains("MCP_USE_OAUTH_CUSTOM_ISSUER"));
-    set("MCP_USE_OAUTH_CUSTOM_ISSUER", "not a url");
-    set("MCP_USE_OAUTH_CUSTOM_JWKS_URL", "ftp://x/keys");
-    set("MCP_USE_OAUTH_CUSTOM_MODE", "sideways");
-    let msg = CustomConfig::from_env()
+    env.set("MCP_USE_OAUTH_CUSTOM_ISSUER", "not a url");
+    env.set("MCP_USE_OAUTH_CUSTOM_JWKS_URL", "ftp://x/keys");
+    env.set("MCP_USE_OAUTH_CUSTOM_MODE", "sideways");
+    let msg = CustomConfig::from_source(&env.source())
         .expect_err("three problems")
         .to_string();
     for name in [
@@ -110,27 +99,73 @@ fn missing_and_malformed_variables_are_named() {
         assert!(msg.contains(name), "{name} not named in: {msg}");
     }
     // Proxy mode without upstream endpoints names the variables it needs.
-    clear_all();
-    set("MCP_USE_OAUTH_CUSTOM_ISSUER", "https://auth.example.com");
-    set("MCP_USE_OAUTH_CUSTOM_MODE", "proxy");
-    let msg = CustomProvider::from_env()
+    env.clear();
+    env.set("MCP_USE_OAUTH_CUSTOM_ISSUER", "https://auth.example.com");
+    env.set("MCP_USE_OAUTH_CUSTOM_MODE", "proxy");
+    let msg = CustomProvider::from_source(&env.source())
         .expect_err("no endpoints")
         .to_string();
     assert!(msg.contains("MCP_USE_OAUTH_CUSTOM_AUTH_ENDPOINT"), "{msg}");
 }
 
 #[test]
-fn dotenv_is_loaded_and_the_process_environment_wins() {
-    let dir = in_empty_dir();
-    clear_all();
+fn a_named_dotenv_file_is_read_and_set_variables_win() {
+    let path = std::env::temp_dir().join(format!(
+        "mcp-auth-core-custom-env-test-{}.env",
+        std::process::id()
+    ));
     std::fs::write(
-        dir.join(".env"),
+        &path,
         "MCP_USE_OAUTH_CUSTOM_ISSUER=https://from-dotenv.example.com\nMCP_USE_OAUTH_CUSTOM_AUDIENCE=dotenv-aud\n",
     )
     .expect("write .env");
-    set("MCP_USE_OAUTH_CUSTOM_AUDIENCE", "process-aud");
-    let c = CustomConfig::from_env().expect("issuer from .env");
+    let source = EnvSource::from_vars([("MCP_USE_OAUTH_CUSTOM_AUDIENCE", "set-aud")])
+        .with_dotenv_file(&path)
+        .expect("read the .env file");
+    assert_eq!(source.dotenv_path(), Some(path.as_path()));
+    let c = CustomConfig::from_source(&source).expect("issuer from .env");
     assert_eq!(c.issuer, "https://from-dotenv.example.com");
-    assert_eq!(c.audience.as_deref(), Some("process-aud"));
+    assert_eq!(c.audience.as_deref(), Some("set-aud"));
     assert_eq!(c.mode, Mode::Direct, "direct is the default");
+}
+
+#[test]
+fn an_unreadable_dotenv_file_is_named() {
+    let path = std::env::temp_dir().join(format!(
+        "mcp-auth-core-custom-env-test-missing-{}.env",
+        std::process::id()
+    ));
+    let err = EnvSource::empty()
+        .with_dotenv_file(&path)
+        .expect_err("no such file");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
+}
+
+#[test]
+fn urls_on_plain_http_are_refused_naming_the_variable_except_for_loopback() {
+    let mut env = Vars::default();
+    env.set("MCP_USE_OAUTH_CUSTOM_ISSUER", "http://auth.example.com");
+    env.set(
+        "MCP_USE_OAUTH_CUSTOM_JWKS_URL",
+        "http://auth.example.com/keys",
+    );
+    let msg = CustomConfig::from_source(&env.source())
+        .expect_err("plain http elsewhere")
+        .to_string();
+    for name in [
+        "MCP_USE_OAUTH_CUSTOM_ISSUER",
+        "MCP_USE_OAUTH_CUSTOM_JWKS_URL",
+    ] {
+        assert!(msg.contains(name), "{name} not named in: {msg}");
+    }
+    assert!(msg.contains("https"), "{msg}");
+    env.set("MCP_USE_OAUTH_CUSTOM_ISSUER", "http://127.0.0.1:4000");
+    env.set(
+        "MCP_USE_OAUTH_CUSTOM_JWKS_URL",
+        "http://localhost:4000/keys",
+    );
+    CustomConfig::from_source(&env.source()).expect("loopback");
 }

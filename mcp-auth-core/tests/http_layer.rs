@@ -342,7 +342,7 @@ async fn keys_unobtainable_is_503_with_retry_after_not_401() {
 }
 
 #[tokio::test]
-async fn rule5_malformed_authorization_is_400_never_500() {
+async fn rule5_malformed_requests_are_400_malformed_tokens_401_never_500() {
     let key = TestKey::rsa("k", Algorithm::RS256);
     let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
     let s = start(&idp.issuer(), &idp.jwks_url(), |a| a).await;
@@ -359,11 +359,15 @@ async fn rule5_malformed_authorization_is_400_never_500() {
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert!(challenge(&resp).starts_with("Bearer error=\"invalid_request\""));
     assert_eq!(body(resp).await["error"], "invalid_request");
+    // A malformed token is a token problem (rule 3, RFC 6750 §3.1): 401
+    // invalid_token, so the client re-authenticates.
     for value in [
         "Bearer",
         "Bearer    ",
         "Bearer a b c",
         "Bearer {\"json\":1}",
+        "Bearer a,b",
+        "Bearer ===",
     ] {
         let resp = client
             .post(s.url("/mcp"))
@@ -371,7 +375,12 @@ async fn rule5_malformed_authorization_is_400_never_500() {
             .send()
             .await
             .expect("send");
-        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{value:?}");
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{value:?}");
+        assert!(
+            challenge(&resp).starts_with("Bearer error=\"invalid_token\""),
+            "{value:?}"
+        );
+        assert_eq!(body(resp).await["error"], "invalid_token", "{value:?}");
     }
     // A token in the query string is refused, never used (rule 7).
     let resp = client
@@ -380,7 +389,7 @@ async fn rule5_malformed_authorization_is_400_never_500() {
         .await
         .expect("send");
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
-    // Non-ASCII bytes in the header.
+    // Non-ASCII bytes in the token: 401 invalid_token as well.
     let resp = client
         .post(s.url("/mcp"))
         .header(
@@ -390,7 +399,8 @@ async fn rule5_malformed_authorization_is_400_never_500() {
         .send()
         .await
         .expect("send");
-    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(challenge(&resp).contains("error=\"invalid_token\""));
     // An oversized token: 401 invalid_token, without touching the IdP.
     let hits = idp.jwks_hits();
     let resp = client

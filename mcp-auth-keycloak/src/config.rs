@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use mcp_auth_core::env::{EnvReader, load_dotenv};
+use mcp_auth_core::env::{EnvReader, EnvSource};
 use mcp_auth_core::provider::ClientSecret;
 use mcp_auth_core::{Audience, ConfigError, JwksConfig, JwtConfig, Mode};
 
@@ -136,14 +136,37 @@ impl KeycloakConfig {
     /// `MCP_USE_OAUTH_KEYCLOAK_CLIENT_SECRET` (optional), after loading `.env`.
     /// The error names every variable that is missing or malformed.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::default().with_env()
+        Self::from_source(&EnvSource::process())
+    }
+
+    /// [`KeycloakConfig::from_env`] over the variables of `source` instead of the
+    /// process environment.
+    ///
+    /// ```
+    /// use mcp_auth_core::env::EnvSource;
+    /// use mcp_auth_keycloak::KeycloakConfig;
+    /// let source = EnvSource::from_vars([
+    ///     ("MCP_USE_OAUTH_KEYCLOAK_SERVER_URL", "https://sso.example.com"),
+    ///     ("MCP_USE_OAUTH_KEYCLOAK_REALM", "mcp"),
+    /// ]);
+    /// let config = KeycloakConfig::from_source(&source)?;
+    /// assert_eq!(config.issuer()?, "https://sso.example.com/realms/mcp");
+    /// # Ok::<(), mcp_auth_core::ConfigError>(())
+    /// ```
+    pub fn from_source(source: &EnvSource) -> Result<Self, ConfigError> {
+        Self::default().with_source(source)
     }
 
     /// Fills what is still unset from the environment (and `.env`). Explicit values
     /// win; the environment is not even read for them.
-    pub fn with_env(mut self) -> Result<Self, ConfigError> {
-        load_dotenv();
-        let mut env = EnvReader::new();
+    pub fn with_env(self) -> Result<Self, ConfigError> {
+        self.with_source(&EnvSource::process())
+    }
+
+    /// [`KeycloakConfig::with_env`] over the variables of `source` instead of the
+    /// process environment.
+    pub fn with_source(mut self, source: &EnvSource) -> Result<Self, ConfigError> {
+        let mut env = EnvReader::with_source(source);
         if self.server_url.trim().is_empty()
             && let Some(url) = env.required_url(KEYCLOAK_SERVER_URL_VAR)
         {
@@ -205,15 +228,8 @@ impl KeycloakConfig {
                 format!("must be set (or {KEYCLOAK_SERVER_URL_VAR})"),
             ));
         }
-        let scheme_ok = server.split_once("://").is_some_and(|(scheme, rest)| {
-            (scheme == "https" || scheme == "http") && !rest.is_empty()
-        });
-        if !scheme_ok {
-            return Err(ConfigError::invalid(
-                "server_url",
-                format!("{server:?} is not an http(s) URL"),
-            ));
-        }
+        mcp_auth_core::env::check_secure_url(server)
+            .map_err(|reason| ConfigError::invalid("server_url", reason))?;
         check_realm(&self.realm).map_err(|reason| ConfigError::invalid("realm", reason))?;
         Ok(format!("{server}/realms/{}", self.realm))
     }

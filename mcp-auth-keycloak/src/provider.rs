@@ -103,6 +103,12 @@ impl KeycloakProvider {
         Self::new(KeycloakConfig::from_env()?)
     }
 
+    /// [`KeycloakConfig::from_source`] then [`KeycloakProvider::new`]: the settings from
+    /// `source` instead of the process environment.
+    pub fn from_source(source: &mcp_auth_core::env::EnvSource) -> Result<Self, ConfigError> {
+        Self::new(KeycloakConfig::from_source(source)?)
+    }
+
     /// The settings the provider was built from.
     pub fn config(&self) -> &KeycloakConfig {
         &self.config

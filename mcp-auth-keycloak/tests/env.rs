@@ -1,32 +1,34 @@
-//! `KeycloakConfig::from_env` / `with_env`: every variable, missing and malformed
-//! ones named, explicit values over the environment, `.env` loading. Each test runs
-//! in its own process under nextest; the variables are set here and nowhere else.
+//! `KeycloakConfig::from_source` / `with_source` and `KeycloakProvider::from_source` (what
+//! `from_env` runs over the process environment and `.env`): every variable,
+//! missing and malformed ones named, explicit values over the environment, a named
+//! `.env` file. The variables are a map each test builds: nothing touches the
+//! process environment or the working directory, so plain `cargo test` runs these
+//! in parallel.
 
+use std::collections::BTreeMap;
+
+use mcp_auth_core::env::EnvSource;
 use mcp_auth_core::{AuthProvider, ConfigError};
-use mcp_auth_keycloak::{KEYCLOAK_ENV_VARS, KeycloakConfig, KeycloakProvider, keycloak_provider};
+use mcp_auth_keycloak::{KEYCLOAK_ENV_VARS, KeycloakConfig, KeycloakProvider};
 
 const SERVER_URL: &str = "MCP_USE_OAUTH_KEYCLOAK_SERVER_URL";
 const REALM: &str = "MCP_USE_OAUTH_KEYCLOAK_REALM";
 const CLIENT_ID: &str = "MCP_USE_OAUTH_KEYCLOAK_CLIENT_ID";
 const CLIENT_SECRET: &str = "MCP_USE_OAUTH_KEYCLOAK_CLIENT_SECRET";
 
-fn set(name: &str, value: &str) {
-    // SAFETY: each test is its own process under nextest and sets variables before
-    // spawning any thread that reads the environment.
-    unsafe { std::env::set_var(name, value) }
-}
+/// The variables a test sets, read through an [`EnvSource`]: no test touches the
+/// process environment or the working directory, so tests run in parallel.
+#[derive(Default)]
+struct Vars(BTreeMap<String, String>);
 
-/// An empty temporary directory as the working directory (no stray `.env`), and
-/// none of the preset's variables set.
-fn clean() -> std::path::PathBuf {
-    for v in KEYCLOAK_ENV_VARS {
-        // SAFETY: as in `set`.
-        unsafe { std::env::remove_var(v) }
+impl Vars {
+    fn set(&mut self, name: &str, value: &str) {
+        self.0.insert(name.to_owned(), value.to_owned());
     }
-    let dir = std::env::temp_dir().join(format!("mcp-auth-keycloak-env-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    std::env::set_current_dir(&dir).expect("chdir");
-    dir
+
+    fn source(&self) -> EnvSource {
+        EnvSource::from_vars(self.0.clone())
+    }
 }
 
 #[test]
@@ -39,12 +41,12 @@ fn the_variable_list_is_exact() {
 
 #[test]
 fn every_variable_is_read() {
-    clean();
-    set(SERVER_URL, "https://sso.example.com/");
-    set(REALM, "acme");
-    set(CLIENT_ID, "mcp-server");
-    set(CLIENT_SECRET, "s3cr3t-value");
-    let c = KeycloakConfig::from_env().expect("complete environment");
+    let mut env = Vars::default();
+    env.set(SERVER_URL, "https://sso.example.com/");
+    env.set(REALM, "acme");
+    env.set(CLIENT_ID, "mcp-server");
+    env.set(CLIENT_SECRET, "s3cr3t-value");
+    let c = KeycloakConfig::from_source(&env.source()).expect("complete environment");
     assert_eq!(c.server_url, "https://sso.example.com/");
     assert_eq!(c.realm, "acme");
     assert_eq!(c.client_id.as_deref(), Some("mcp-server"));
@@ -72,10 +74,10 @@ fn every_variable_is_read() {
 
 #[test]
 fn the_client_is_optional() {
-    clean();
-    set(SERVER_URL, "https://sso.example.com");
-    set(REALM, "acme");
-    let c = KeycloakConfig::from_env().expect("server and realm are enough");
+    let mut env = Vars::default();
+    env.set(SERVER_URL, "https://sso.example.com");
+    env.set(REALM, "acme");
+    let c = KeycloakConfig::from_source(&env.source()).expect("server and realm are enough");
     assert_eq!(c.client_id, None);
     assert_eq!(c.client_secret, None);
     let p = KeycloakProvider::new(c).expect("provider");
@@ -84,25 +86,27 @@ fn the_client_is_optional() {
 
 #[test]
 fn missing_variables_are_all_named() {
-    clean();
-    let err = KeycloakConfig::from_env().expect_err("nothing set");
+    let mut env = Vars::default();
+    let err = KeycloakConfig::from_source(&env.source()).expect_err("nothing set");
     assert_eq!(
         err,
         ConfigError::MissingVars(vec![SERVER_URL.into(), REALM.into()])
     );
-    set(CLIENT_ID, "mcp-server");
-    set(REALM, "acme");
-    let msg = keycloak_provider().expect_err("no server").to_string();
+    env.set(CLIENT_ID, "mcp-server");
+    env.set(REALM, "acme");
+    let msg = KeycloakProvider::from_source(&env.source())
+        .expect_err("no server")
+        .to_string();
     assert!(msg.contains(SERVER_URL), "{msg}");
     assert!(!msg.contains(REALM), "{msg}");
 }
 
 #[test]
 fn malformed_variables_are_all_named() {
-    clean();
-    set(SERVER_URL, "sso.example.com");
-    set(REALM, "https://sso.example.com/realms/acme");
-    let msg = KeycloakConfig::from_env()
+    let mut env = Vars::default();
+    env.set(SERVER_URL, "sso.example.com");
+    env.set(REALM, "https://sso.example.com/realms/acme");
+    let msg = KeycloakConfig::from_source(&env.source())
         .expect_err("both malformed")
         .to_string();
     assert!(msg.contains(SERVER_URL), "{msg}");
@@ -112,11 +116,11 @@ fn malformed_variables_are_all_named() {
 
 #[test]
 fn a_secret_without_a_client_is_named() {
-    clean();
-    set(SERVER_URL, "https://sso.example.com");
-    set(REALM, "acme");
-    set(CLIENT_SECRET, "orphan");
-    let msg = KeycloakConfig::from_env()
+    let mut env = Vars::default();
+    env.set(SERVER_URL, "https://sso.example.com");
+    env.set(REALM, "acme");
+    env.set(CLIENT_SECRET, "orphan");
+    let msg = KeycloakConfig::from_source(&env.source())
         .expect_err("secret without client")
         .to_string();
     assert!(msg.contains(CLIENT_SECRET), "{msg}");
@@ -129,14 +133,14 @@ fn a_secret_without_a_client_is_named() {
 
 #[test]
 fn explicit_values_win_over_the_environment() {
-    clean();
-    set(SERVER_URL, "https://env.example.com");
-    set(REALM, "env-realm");
-    set(CLIENT_ID, "env-client");
-    set(CLIENT_SECRET, "env-secret");
+    let mut env = Vars::default();
+    env.set(SERVER_URL, "https://env.example.com");
+    env.set(REALM, "env-realm");
+    env.set(CLIENT_ID, "env-client");
+    env.set(CLIENT_SECRET, "env-secret");
     let c = KeycloakConfig::new("https://explicit.example.com", "explicit-realm")
         .client_id("explicit-client")
-        .with_env()
+        .with_source(&env.source())
         .expect("nothing missing");
     assert_eq!(
         c.issuer().expect("issuer"),
@@ -152,7 +156,7 @@ fn explicit_values_win_over_the_environment() {
     // Only the realm explicit: the server comes from the environment.
     let mut partial = KeycloakConfig::default();
     partial.realm = "explicit-realm".into();
-    let c = partial.with_env().expect("server from env");
+    let c = partial.with_source(&env.source()).expect("server from env");
     assert_eq!(
         c.issuer().expect("issuer"),
         "https://env.example.com/realms/explicit-realm"
@@ -161,28 +165,58 @@ fn explicit_values_win_over_the_environment() {
 
 #[test]
 fn explicit_values_are_not_checked_against_a_broken_environment() {
-    clean();
-    set(SERVER_URL, "not a url");
-    set(REALM, "a/b");
+    let mut env = Vars::default();
+    env.set(SERVER_URL, "not a url");
+    env.set(REALM, "a/b");
     let c = KeycloakConfig::new("https://explicit.example.com", "acme")
-        .with_env()
+        .with_source(&env.source())
         .expect("the environment is not read for explicit values");
     assert_eq!(c.realm, "acme");
 }
 
+/// Writes `contents` to a `.env`-format file of its own and returns its path.
+fn dotenv_file(contents: impl AsRef<[u8]>) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "mcp-auth-keycloak-env-test-{}.env",
+        std::process::id()
+    ));
+    std::fs::write(&path, contents).expect("write the .env file");
+    path
+}
+
 #[test]
-fn dotenv_is_loaded_and_the_process_environment_wins() {
-    let dir = clean();
-    std::fs::write(
-        dir.join(".env"),
-        format!("{SERVER_URL}=https://dotenv.example.com\n{REALM}=dotenv-realm\n{CLIENT_ID}=dotenv-client\n"),
+fn a_named_dotenv_file_is_read_and_set_variables_win() {
+    let mut env = Vars::default();
+    let path = dotenv_file(format!(
+        "{SERVER_URL}=https://dotenv.example.com\n{REALM}=dotenv-realm\n{CLIENT_ID}=dotenv-client\n"
+    ));
+    env.set(CLIENT_ID, "process-client");
+    let p = KeycloakProvider::from_source(
+        &env.source()
+            .with_dotenv_file(&path)
+            .expect("read the .env file"),
     )
-    .expect("write .env");
-    set(CLIENT_ID, "process-client");
-    let p = keycloak_provider().expect("server and realm from .env");
+    .expect("server and realm from .env");
     assert_eq!(
         p.metadata().issuer,
         "https://dotenv.example.com/realms/dotenv-realm"
     );
     assert_eq!(p.config().client_id.as_deref(), Some("process-client"));
+}
+
+#[test]
+fn a_server_url_on_plain_http_only_for_loopback_hosts() {
+    let mut env = Vars::default();
+    env.set(SERVER_URL, "http://sso.example.com");
+    env.set(REALM, "acme");
+    let err = KeycloakConfig::from_source(&env.source()).expect_err("plain http elsewhere");
+    assert!(
+        matches!(&err, ConfigError::Invalid { name, reason } if name == SERVER_URL && reason.contains("https")),
+        "{err:?}"
+    );
+    let err = KeycloakProvider::new(KeycloakConfig::new("http://sso.example.com", "acme"))
+        .expect_err("explicit plain http elsewhere");
+    assert!(err.to_string().contains("https"), "{err}");
+    env.set(SERVER_URL, "http://127.0.0.1:8080");
+    KeycloakConfig::from_source(&env.source()).expect("loopback");
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use mcp_auth_core::env::{EnvReader, load_dotenv};
+use mcp_auth_core::env::{EnvReader, EnvSource};
 use mcp_auth_core::{Algorithm, Audience, ConfigError, JwksConfig, JwtConfig, Mode};
 
 use crate::provider::SupabaseProvider;
@@ -152,21 +152,40 @@ impl SupabaseConfig {
     /// `MCP_USE_OAUTH_SUPABASE_JWT_SECRET` (optional), after loading `.env`.
     /// The error names every variable that is missing or malformed.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::default().with_env()
+        Self::from_source(&EnvSource::process())
+    }
+
+    /// [`SupabaseConfig::from_env`] over the variables of `source` instead of the
+    /// process environment.
+    ///
+    /// ```
+    /// use mcp_auth_core::env::EnvSource;
+    /// use mcp_auth_supabase::SupabaseConfig;
+    /// let source = EnvSource::from_vars([("MCP_USE_OAUTH_SUPABASE_PROJECT_ID", "abcdefghijklmnop")]);
+    /// let config = SupabaseConfig::from_source(&source)?;
+    /// assert_eq!(config.issuer()?, "https://abcdefghijklmnop.supabase.co/auth/v1");
+    /// # Ok::<(), mcp_auth_core::ConfigError>(())
+    /// ```
+    pub fn from_source(source: &EnvSource) -> Result<Self, ConfigError> {
+        Self::default().with_source(source)
     }
 
     /// Fills what is still unset from the environment (and `.env`): the project
     /// (only when neither [`project_id`](Self::project_id) nor [`url`](Self::url)
     /// is set) and the JWT secret (only when [`jwt_secret`](Self::jwt_secret) is
     /// unset). Explicit values win; the environment is not even read for them.
-    pub fn with_env(mut self) -> Result<Self, ConfigError> {
-        load_dotenv();
-        let mut env = EnvReader::new();
+    pub fn with_env(self) -> Result<Self, ConfigError> {
+        self.with_source(&EnvSource::process())
+    }
+
+    /// [`SupabaseConfig::with_env`] over the variables of `source` instead of the
+    /// process environment.
+    pub fn with_source(mut self, source: &EnvSource) -> Result<Self, ConfigError> {
+        let mut env = EnvReader::with_source(source);
         let mut location_missing = false;
         if self.project_id.is_none() && self.url.is_none() {
             self.url = env.optional_url(SUPABASE_URL_VAR);
-            if self.url.is_none() && std::env::var_os(SUPABASE_URL_VAR).is_none_or(|v| v.is_empty())
-            {
+            if self.url.is_none() && !env.is_set(SUPABASE_URL_VAR) {
                 match env.optional(SUPABASE_PROJECT_ID_VAR) {
                     Some(id) => match check_project_id(&id) {
                         Ok(()) => self.project_id = Some(id),
@@ -281,18 +300,11 @@ fn check_project_id(id: &str) -> Result<(), String> {
     }
 }
 
+/// An https URL, or plain http for a loopback host (the local Supabase CLI).
 fn check_http_url(name: &str, value: &str) -> Result<(), ConfigError> {
-    let scheme_ok = value
-        .split_once("://")
-        .is_some_and(|(scheme, rest)| (scheme == "https" || scheme == "http") && !rest.is_empty());
-    if scheme_ok {
-        Ok(())
-    } else {
-        Err(ConfigError::invalid(
-            name,
-            format!("{value:?} is not an http(s) URL"),
-        ))
-    }
+    mcp_auth_core::env::check_secure_url(value)
+        .map(drop)
+        .map_err(|reason| ConfigError::invalid(name, reason))
 }
 
 /// One error naming the missing project together with whatever else `rest` reports.

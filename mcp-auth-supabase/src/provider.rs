@@ -8,7 +8,19 @@ use mcp_auth_core::{
 };
 
 use crate::claims::map_supabase_user;
-use crate::config::SupabaseConfig;
+use crate::config::{SUPABASE_JWT_SECRET_VAR, SupabaseConfig};
+
+/// A problem with the HMAC secret, named as the user set it: the variable
+/// [`SUPABASE_JWT_SECRET_VAR`] (or the field `SupabaseConfig::jwt_secret`).
+fn name_the_secret_variable(error: ConfigError) -> ConfigError {
+    match error {
+        ConfigError::Invalid { name, reason } if name == "HMAC secret" => ConfigError::invalid(
+            format!("{SUPABASE_JWT_SECRET_VAR} (SupabaseConfig::jwt_secret)"),
+            format!("{reason}; use the project's JWT secret from the Supabase dashboard"),
+        ),
+        other => other,
+    }
+}
 
 /// Supabase Auth as the identity provider of an MCP server.
 ///
@@ -41,8 +53,9 @@ pub struct SupabaseProvider {
 impl SupabaseProvider {
     /// Builds the provider. Fails, naming the setting, when the project location
     /// is missing or malformed, the audience list is empty, a URL is not http(s),
-    /// or the JWT rules cannot be honoured (e.g. an empty secret, or an algorithm
-    /// list that only names HS256 without a secret).
+    /// or the JWT rules cannot be honoured (e.g. a secret shorter than 32 bytes,
+    /// named as [`SUPABASE_JWT_SECRET_VAR`], or an algorithm list that only names
+    /// HS256 without a secret).
     pub fn new(config: SupabaseConfig) -> Result<Self, ConfigError> {
         let issuer = config.issuer()?;
         let jwks_uri = config.jwks_uri()?;
@@ -66,8 +79,9 @@ impl SupabaseProvider {
         rules.issuer = issuer.clone();
         rules.audience = audience;
         rules.algorithms = Some(config.algorithms());
-        let verifier =
-            JwtVerifier::new(rules, keys)?.with_claim_mapper(Arc::new(map_supabase_user));
+        let verifier = JwtVerifier::new(rules, keys)
+            .map_err(name_the_secret_variable)?
+            .with_claim_mapper(Arc::new(map_supabase_user));
 
         let mut metadata = ProviderMetadata::new(issuer.clone(), config.mode);
         metadata.authorization_endpoint = Some(format!("{issuer}/oauth/authorize"));
@@ -87,6 +101,12 @@ impl SupabaseProvider {
     /// [`SupabaseConfig::from_env`] then [`SupabaseProvider::new`].
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::new(SupabaseConfig::from_env()?)
+    }
+
+    /// [`SupabaseConfig::from_source`] then [`SupabaseProvider::new`]: the settings from
+    /// `source` instead of the process environment.
+    pub fn from_source(source: &mcp_auth_core::env::EnvSource) -> Result<Self, ConfigError> {
+        Self::new(SupabaseConfig::from_source(source)?)
     }
 
     /// The settings the provider was built from.

@@ -1,33 +1,37 @@
-//! `SupabaseConfig::from_env` / `with_env`: every variable, missing and malformed
-//! ones named, explicit values over the environment, `.env` loading. Each test runs
-//! in its own process under nextest; the variables are set here and nowhere else.
+//! `SupabaseConfig::from_source` / `with_source` and `SupabaseProvider::from_source` (what
+//! `from_env` runs over the process environment and `.env`): every variable,
+//! missing and malformed ones named, explicit values over the environment, a named
+//! `.env` file. The variables are a map each test builds: nothing touches the
+//! process environment or the working directory, so plain `cargo test` runs these
+//! in parallel.
 
+use std::collections::BTreeMap;
+
+use mcp_auth_core::env::EnvSource;
 use mcp_auth_core::{AuthProvider, ConfigError};
-use mcp_auth_supabase::{
-    SUPABASE_ENV_VARS, SupabaseConfig, SupabaseJwtSecret, SupabaseProvider, supabase_provider,
-};
+use mcp_auth_supabase::{SUPABASE_ENV_VARS, SupabaseConfig, SupabaseJwtSecret, SupabaseProvider};
 
 const PROJECT_ID: &str = "MCP_USE_OAUTH_SUPABASE_PROJECT_ID";
 const URL: &str = "MCP_USE_OAUTH_SUPABASE_URL";
 const SECRET: &str = "MCP_USE_OAUTH_SUPABASE_JWT_SECRET";
 
-fn set(name: &str, value: &str) {
-    // SAFETY: each test is its own process under nextest and sets variables before
-    // spawning any thread that reads the environment.
-    unsafe { std::env::set_var(name, value) }
-}
+/// The variables a test sets, read through an [`EnvSource`]: no test touches the
+/// process environment or the working directory, so tests run in parallel.
+#[derive(Default)]
+struct Vars(BTreeMap<String, String>);
 
-/// An empty temporary directory as the working directory (no stray `.env`), and
-/// none of the preset's variables set.
-fn clean() -> std::path::PathBuf {
-    for v in SUPABASE_ENV_VARS {
-        // SAFETY: as in `set`.
-        unsafe { std::env::remove_var(v) }
+impl Vars {
+    fn set(&mut self, name: &str, value: &str) {
+        self.0.insert(name.to_owned(), value.to_owned());
     }
-    let dir = std::env::temp_dir().join(format!("mcp-auth-supabase-env-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    std::env::set_current_dir(&dir).expect("chdir");
-    dir
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn source(&self) -> EnvSource {
+        EnvSource::from_vars(self.0.clone())
+    }
 }
 
 #[test]
@@ -37,22 +41,22 @@ fn the_variable_list_is_exact() {
 
 #[test]
 fn project_id_and_secret_are_read() {
-    clean();
-    set(PROJECT_ID, "abcdefghijklmnopqrst");
-    set(SECRET, "legacy-secret");
-    let c = SupabaseConfig::from_env().expect("complete environment");
+    let mut env = Vars::default();
+    env.set(PROJECT_ID, "abcdefghijklmnopqrst");
+    env.set(SECRET, "legacy-secret-of-at-least-32-bytes-long");
+    let c = SupabaseConfig::from_source(&env.source()).expect("complete environment");
     assert_eq!(c.project_id.as_deref(), Some("abcdefghijklmnopqrst"));
     assert_eq!(c.url, None);
     assert_eq!(
         c.jwt_secret.as_ref().map(SupabaseJwtSecret::secret),
-        Some("legacy-secret")
+        Some("legacy-secret-of-at-least-32-bytes-long")
     );
     assert_eq!(
         c.issuer().expect("issuer"),
         "https://abcdefghijklmnopqrst.supabase.co/auth/v1"
     );
     assert!(
-        !format!("{c:?}").contains("legacy-secret"),
+        !format!("{c:?}").contains("legacy-secret-of-at-least-32-bytes-long"),
         "secret printed"
     );
     let p = SupabaseProvider::new(c).expect("provider");
@@ -65,9 +69,9 @@ fn project_id_and_secret_are_read() {
 
 #[test]
 fn the_secret_is_optional_and_without_it_hs256_is_not_allowed() {
-    clean();
-    set(PROJECT_ID, "abcdefghijklmnopqrst");
-    let c = SupabaseConfig::from_env().expect("project id is enough");
+    let mut env = Vars::default();
+    env.set(PROJECT_ID, "abcdefghijklmnopqrst");
+    let c = SupabaseConfig::from_source(&env.source()).expect("project id is enough");
     assert_eq!(c.jwt_secret, None);
     let p = SupabaseProvider::new(c).expect("provider");
     let algs = p.verifier().allowed_algorithms();
@@ -78,17 +82,17 @@ fn the_secret_is_optional_and_without_it_hs256_is_not_allowed() {
 
 #[test]
 fn the_url_replaces_the_project_id() {
-    clean();
-    set(URL, "http://127.0.0.1:54321/");
-    let c = SupabaseConfig::from_env().expect("URL is enough");
+    let mut env = Vars::default();
+    env.set(URL, "http://127.0.0.1:54321/");
+    let c = SupabaseConfig::from_source(&env.source()).expect("URL is enough");
     assert_eq!(
         c.issuer().expect("issuer"),
         "http://127.0.0.1:54321/auth/v1"
     );
     // Both set: the full URL wins.
-    set(PROJECT_ID, "abcdefghijklmnopqrst");
-    set(URL, "https://auth.example.com");
-    let c = SupabaseConfig::from_env().expect("both");
+    env.set(PROJECT_ID, "abcdefghijklmnopqrst");
+    env.set(URL, "https://auth.example.com");
+    let c = SupabaseConfig::from_source(&env.source()).expect("both");
     assert_eq!(
         c.issuer().expect("issuer"),
         "https://auth.example.com/auth/v1"
@@ -97,29 +101,31 @@ fn the_url_replaces_the_project_id() {
 
 #[test]
 fn missing_project_names_both_ways_to_give_it() {
-    clean();
-    let err = SupabaseConfig::from_env().expect_err("nothing set");
+    let mut env = Vars::default();
+    let err = SupabaseConfig::from_source(&env.source()).expect_err("nothing set");
     assert!(matches!(err, ConfigError::MissingVars(_)), "{err:?}");
     let msg = err.to_string();
     assert!(msg.contains(PROJECT_ID), "{msg}");
     assert!(msg.contains(URL), "{msg}");
     // A secret alone is not a project.
-    set(SECRET, "s");
-    let msg = supabase_provider().expect_err("no project").to_string();
+    env.set(SECRET, "s");
+    let msg = SupabaseProvider::from_source(&env.source())
+        .expect_err("no project")
+        .to_string();
     assert!(msg.contains(PROJECT_ID), "{msg}");
 }
 
 #[test]
 fn malformed_variables_are_named() {
-    clean();
-    set(PROJECT_ID, "https://abc.supabase.co");
-    let msg = SupabaseConfig::from_env()
+    let mut env = Vars::default();
+    env.set(PROJECT_ID, "https://abc.supabase.co");
+    let msg = SupabaseConfig::from_source(&env.source())
         .expect_err("a URL is no project id")
         .to_string();
     assert!(msg.contains(PROJECT_ID), "{msg}");
-    clean();
-    set(URL, "abc.supabase.co");
-    let err = SupabaseConfig::from_env().expect_err("no scheme");
+    env.clear();
+    env.set(URL, "abc.supabase.co");
+    let err = SupabaseConfig::from_source(&env.source()).expect_err("no scheme");
     let msg = err.to_string();
     assert!(msg.contains(URL), "{msg}");
     assert!(
@@ -130,13 +136,15 @@ fn malformed_variables_are_named() {
 
 #[test]
 fn explicit_values_win_over_the_environment() {
-    clean();
-    set(PROJECT_ID, "fromenvfromenvfromen");
-    set(URL, "https://env.example.com");
-    set(SECRET, "env-secret");
+    let mut env = Vars::default();
+    env.set(PROJECT_ID, "fromenvfromenvfromen");
+    env.set(URL, "https://env.example.com");
+    env.set(SECRET, "env-secret");
     let mut explicit = SupabaseConfig::for_project("explicitexplicitexpl");
     explicit.jwt_secret = Some(SupabaseJwtSecret::new("explicit-secret"));
-    let c = explicit.with_env().expect("nothing missing");
+    let c = explicit
+        .with_source(&env.source())
+        .expect("nothing missing");
     assert_eq!(
         c.issuer().expect("issuer"),
         "https://explicitexplicitexpl.supabase.co/auth/v1"
@@ -147,7 +155,7 @@ fn explicit_values_win_over_the_environment() {
     );
     // An explicit URL wins too, and unset fields are still filled.
     let c = SupabaseConfig::for_url("https://explicit.example.com")
-        .with_env()
+        .with_source(&env.source())
         .expect("nothing missing");
     assert_eq!(
         c.issuer().expect("issuer"),
@@ -162,25 +170,38 @@ fn explicit_values_win_over_the_environment() {
 
 #[test]
 fn explicit_values_are_not_checked_against_a_broken_environment() {
-    clean();
-    set(PROJECT_ID, "not a project id");
-    set(URL, "ftp://broken");
+    let mut env = Vars::default();
+    env.set(PROJECT_ID, "not a project id");
+    env.set(URL, "ftp://broken");
     let c = SupabaseConfig::for_project("explicitexplicitexpl")
-        .with_env()
+        .with_source(&env.source())
         .expect("the environment is not read for explicit values");
     assert_eq!(c.project_id.as_deref(), Some("explicitexplicitexpl"));
 }
 
+/// Writes `contents` to a `.env`-format file of its own and returns its path.
+fn dotenv_file(contents: impl AsRef<[u8]>) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "mcp-auth-supabase-env-test-{}.env",
+        std::process::id()
+    ));
+    std::fs::write(&path, contents).expect("write the .env file");
+    path
+}
+
 #[test]
-fn dotenv_is_loaded_and_the_process_environment_wins() {
-    let dir = clean();
-    std::fs::write(
-        dir.join(".env"),
-        format!("{PROJECT_ID}=dotenvdotenvdotenvdo\n{SECRET}=dotenv-secret\n"),
+fn a_named_dotenv_file_is_read_and_set_variables_win() {
+    let mut env = Vars::default();
+    let path = dotenv_file(format!(
+        "{PROJECT_ID}=dotenvdotenvdotenvdo\n{SECRET}=dotenv-secret-of-at-least-32-bytes-long\n"
+    ));
+    env.set(SECRET, "process-secret-of-at-least-32-bytes-long");
+    let p = SupabaseProvider::from_source(
+        &env.source()
+            .with_dotenv_file(&path)
+            .expect("read the .env file"),
     )
-    .expect("write .env");
-    set(SECRET, "process-secret");
-    let p = supabase_provider().expect("project from .env");
+    .expect("project from .env");
     assert_eq!(
         p.metadata().issuer,
         "https://dotenvdotenvdotenvdo.supabase.co/auth/v1"
@@ -190,6 +211,33 @@ fn dotenv_is_loaded_and_the_process_environment_wins() {
             .jwt_secret
             .as_ref()
             .map(SupabaseJwtSecret::secret),
-        Some("process-secret")
+        Some("process-secret-of-at-least-32-bytes-long")
     );
+}
+
+#[test]
+fn a_jwt_secret_shorter_than_32_bytes_is_refused_naming_the_variable() {
+    let mut env = Vars::default();
+    env.set(PROJECT_ID, "abcdefghijklmnopqrst");
+    env.set(SECRET, &"s".repeat(31));
+    let msg = SupabaseProvider::from_source(&env.source())
+        .expect_err("31 bytes")
+        .to_string();
+    assert!(msg.contains(SECRET) && msg.contains("32"), "{msg}");
+    env.set(SECRET, &"s".repeat(32));
+    SupabaseProvider::from_source(&env.source()).expect("32 bytes");
+}
+
+#[test]
+fn a_project_url_on_plain_http_only_for_loopback_hosts() {
+    let mut env = Vars::default();
+    env.set(URL, "http://supabase.example.com");
+    let err = SupabaseConfig::from_source(&env.source()).expect_err("plain http elsewhere");
+    assert!(
+        matches!(&err, ConfigError::Invalid { name, reason } if name == URL && reason.contains("https")),
+        "{err:?}"
+    );
+    let err = SupabaseProvider::new(SupabaseConfig::for_url("http://supabase.example.com"))
+        .expect_err("explicit plain http elsewhere");
+    assert!(err.to_string().contains("https"), "{err}");
 }

@@ -1,7 +1,7 @@
 //! [`WorkosConfig`]: the settings of the WorkOS AuthKit preset, explicit or from
 //! the environment.
 
-use mcp_auth_core::env::{EnvReader, load_dotenv};
+use mcp_auth_core::env::{EnvReader, EnvSource};
 use mcp_auth_core::{Audience, ConfigError, JwksConfig, JwtConfig};
 
 use mcp_auth_core::env::domain_base_url as base_url;
@@ -147,7 +147,22 @@ impl WorkosConfig {
     /// # Ok::<(), mcp_auth_core::ConfigError>(())
     /// ```
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::default().with_env()
+        Self::from_source(&EnvSource::process())
+    }
+
+    /// [`WorkosConfig::from_env`] over the variables of `source` instead of the
+    /// process environment.
+    ///
+    /// ```
+    /// use mcp_auth_core::env::EnvSource;
+    /// use mcp_auth_workos::WorkosConfig;
+    /// let source = EnvSource::from_vars([("MCP_USE_OAUTH_WORKOS_SUBDOMAIN", "your-app")]);
+    /// let config = WorkosConfig::from_source(&source)?;
+    /// assert_eq!(config.subdomain, "your-app");
+    /// # Ok::<(), mcp_auth_core::ConfigError>(())
+    /// ```
+    pub fn from_source(source: &EnvSource) -> Result<Self, ConfigError> {
+        Self::default().with_source(source)
     }
 
     /// Fills the settings that are still unset from the environment (after loading
@@ -162,10 +177,15 @@ impl WorkosConfig {
     /// let config = WorkosConfig::default().with_client_id("client_01KB5EXAMPLE").with_env()?;
     /// # Ok::<(), mcp_auth_core::ConfigError>(())
     /// ```
-    pub fn with_env(mut self) -> Result<Self, ConfigError> {
+    pub fn with_env(self) -> Result<Self, ConfigError> {
+        self.with_source(&EnvSource::process())
+    }
+
+    /// [`WorkosConfig::with_env`] over the variables of `source` instead of the
+    /// process environment.
+    pub fn with_source(mut self, source: &EnvSource) -> Result<Self, ConfigError> {
         let needs_subdomain = self.subdomain.trim().is_empty() && self.authkit_url.is_none();
-        load_dotenv();
-        let mut env = EnvReader::new();
+        let mut env = EnvReader::with_source(source);
         if needs_subdomain && let Some(subdomain) = env.required(WORKOS_SUBDOMAIN_VAR) {
             match authkit_base(&subdomain) {
                 Ok(_) => self.subdomain = subdomain,

@@ -94,6 +94,12 @@ impl WorkosProvider {
         Self::new(WorkosConfig::from_env()?)
     }
 
+    /// [`WorkosConfig::from_source`] then [`WorkosProvider::new`]: the settings from
+    /// `source` instead of the process environment.
+    pub fn from_source(source: &mcp_auth_core::env::EnvSource) -> Result<Self, ConfigError> {
+        Self::new(WorkosConfig::from_source(source)?)
+    }
+
     /// The settings.
     pub fn config(&self) -> &WorkosConfig {
         &self.config

@@ -1,43 +1,44 @@
-//! `WorkosConfig::from_env` / `with_env` / `workos_provider`: every variable,
-//! missing and malformed ones named, explicit values over the environment, `.env`
-//! loading. Each test runs in its own process under nextest; the variables are set
-//! here and nowhere else.
+//! `WorkosConfig::from_source` / `with_source` and `WorkosProvider::from_source` (what
+//! `from_env` runs over the process environment and `.env`): every variable,
+//! missing and malformed ones named, explicit values over the environment, a named
+//! `.env` file. The variables are a map each test builds: nothing touches the
+//! process environment or the working directory, so plain `cargo test` runs these
+//! in parallel.
 
+use std::collections::BTreeMap;
+
+use mcp_auth_core::env::EnvSource;
 use mcp_auth_core::{AuthProvider, ConfigError, Mode};
 use mcp_auth_workos::{
-    WORKOS_API_KEY_VAR, WORKOS_CLIENT_ID_VAR, WORKOS_ENV_VARS, WORKOS_SUBDOMAIN_VAR, WorkosConfig,
-    workos_provider,
+    WORKOS_API_KEY_VAR, WORKOS_CLIENT_ID_VAR, WORKOS_SUBDOMAIN_VAR, WorkosConfig, WorkosProvider,
 };
 
-fn set(name: &str, value: &str) {
-    // SAFETY: each test is its own process under nextest and sets variables before
-    // spawning any thread that reads the environment.
-    unsafe { std::env::set_var(name, value) }
-}
+/// The variables a test sets, read through an [`EnvSource`]: no test touches the
+/// process environment or the working directory, so tests run in parallel.
+#[derive(Default)]
+struct Vars(BTreeMap<String, String>);
 
-fn clear_all() {
-    for v in WORKOS_ENV_VARS {
-        // SAFETY: as in `set`.
-        unsafe { std::env::remove_var(v) }
+impl Vars {
+    fn set(&mut self, name: &str, value: &str) {
+        self.0.insert(name.to_owned(), value.to_owned());
     }
-}
 
-/// Moves into an empty temporary directory, so no stray `.env` is loaded.
-fn in_empty_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("mcp-auth-workos-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    std::env::set_current_dir(&dir).expect("chdir");
-    dir
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+
+    fn source(&self) -> EnvSource {
+        EnvSource::from_vars(self.0.clone())
+    }
 }
 
 #[test]
 fn every_variable_is_read() {
-    in_empty_dir("read");
-    clear_all();
-    set(WORKOS_SUBDOMAIN_VAR, "your-company");
-    set(WORKOS_CLIENT_ID_VAR, "client_01KB5EXAMPLE");
-    set(WORKOS_API_KEY_VAR, "sk_test_secret123");
-    let config = WorkosConfig::from_env().expect("complete environment");
+    let mut env = Vars::default();
+    env.set(WORKOS_SUBDOMAIN_VAR, "your-company");
+    env.set(WORKOS_CLIENT_ID_VAR, "client_01KB5EXAMPLE");
+    env.set(WORKOS_API_KEY_VAR, "sk_test_secret123");
+    let config = WorkosConfig::from_source(&env.source()).expect("complete environment");
     assert_eq!(config.subdomain, "your-company");
     assert_eq!(config.client_id.as_deref(), Some("client_01KB5EXAMPLE"));
     assert_eq!(
@@ -46,7 +47,7 @@ fn every_variable_is_read() {
     );
     assert!(!format!("{config:?}").contains("sk_test_secret123"));
 
-    let provider = workos_provider().expect("zero-config provider");
+    let provider = WorkosProvider::from_source(&env.source()).expect("zero-config provider");
     let m = provider.metadata();
     assert_eq!(m.issuer, "https://your-company.authkit.app");
     assert_eq!(m.mode, Mode::Direct);
@@ -59,26 +60,26 @@ fn every_variable_is_read() {
 
 #[test]
 fn only_the_subdomain_is_required() {
-    in_empty_dir("required");
-    clear_all();
-    set(WORKOS_SUBDOMAIN_VAR, "your-company");
-    let config = WorkosConfig::from_env().expect("subdomain is enough");
+    let mut env = Vars::default();
+    env.set(WORKOS_SUBDOMAIN_VAR, "your-company");
+    let config = WorkosConfig::from_source(&env.source()).expect("subdomain is enough");
     assert_eq!(config.client_id, None, "DCR mode");
     assert_eq!(config.api_key, None);
-    workos_provider().expect("provider");
+    WorkosProvider::from_source(&env.source()).expect("provider");
 }
 
 #[test]
 fn missing_and_malformed_variables_are_named() {
-    in_empty_dir("missing");
-    clear_all();
-    set(WORKOS_CLIENT_ID_VAR, "client_01");
-    let err = WorkosConfig::from_env().expect_err("no subdomain");
+    let mut env = Vars::default();
+    env.set(WORKOS_CLIENT_ID_VAR, "client_01");
+    let err = WorkosConfig::from_source(&env.source()).expect_err("no subdomain");
     assert_eq!(
         err,
         ConfigError::MissingVars(vec![WORKOS_SUBDOMAIN_VAR.into()])
     );
-    let msg = workos_provider().expect_err("no subdomain").to_string();
+    let msg = WorkosProvider::from_source(&env.source())
+        .expect_err("no subdomain")
+        .to_string();
     assert!(msg.contains(WORKOS_SUBDOMAIN_VAR), "{msg}");
 
     for bad in [
@@ -86,8 +87,8 @@ fn missing_and_malformed_variables_are_named() {
         "http://your-company.authkit.app",
         "your-company.authkit.app/x",
     ] {
-        set(WORKOS_SUBDOMAIN_VAR, bad);
-        let err = WorkosConfig::from_env().expect_err(bad);
+        env.set(WORKOS_SUBDOMAIN_VAR, bad);
+        let err = WorkosConfig::from_source(&env.source()).expect_err(bad);
         assert!(
             matches!(&err, ConfigError::Invalid { name, .. } if name == WORKOS_SUBDOMAIN_VAR),
             "{bad}: {err:?}"
@@ -97,15 +98,14 @@ fn missing_and_malformed_variables_are_named() {
 
 #[test]
 fn explicit_values_win_over_the_environment() {
-    in_empty_dir("explicit");
-    clear_all();
-    set(WORKOS_SUBDOMAIN_VAR, "env-company");
-    set(WORKOS_CLIENT_ID_VAR, "client_env");
-    set(WORKOS_API_KEY_VAR, "sk_env");
+    let mut env = Vars::default();
+    env.set(WORKOS_SUBDOMAIN_VAR, "env-company");
+    env.set(WORKOS_CLIENT_ID_VAR, "client_env");
+    env.set(WORKOS_API_KEY_VAR, "sk_env");
 
     let config = WorkosConfig::default()
         .with_client_id("client_code")
-        .with_env()
+        .with_source(&env.source())
         .expect("subdomain from env");
     assert_eq!(config.client_id.as_deref(), Some("client_code"));
     assert_eq!(config.subdomain, "env-company");
@@ -113,35 +113,45 @@ fn explicit_values_win_over_the_environment() {
 
     let config = WorkosConfig::new("code-company")
         .with_api_key("sk_code")
-        .with_env()
+        .with_source(&env.source())
         .expect("client id from env");
     assert_eq!(config.subdomain, "code-company");
     assert_eq!(config.api_key.as_ref().map(|k| k.secret()), Some("sk_code"));
     assert_eq!(config.client_id.as_deref(), Some("client_env"));
 
     // An AuthKit URL in code stands in for the subdomain.
-    clear_all();
+    env.clear();
     let config = WorkosConfig::default()
         .with_authkit_url("https://auth.example.com")
-        .with_env()
+        .with_source(&env.source())
         .expect("nothing required");
     assert_eq!(config.subdomain, "");
     assert_eq!(config.issuer().expect("issuer"), "https://auth.example.com");
 }
 
+/// Writes `contents` to a `.env`-format file of its own and returns its path.
+fn dotenv_file(contents: impl AsRef<[u8]>) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!(
+        "mcp-auth-workos-env-test-{}.env",
+        std::process::id()
+    ));
+    std::fs::write(&path, contents).expect("write the .env file");
+    path
+}
+
 #[test]
-fn dotenv_is_loaded_and_the_process_environment_wins() {
-    let dir = in_empty_dir("dotenv");
-    clear_all();
-    std::fs::write(
-        dir.join(".env"),
-        format!(
-            "{WORKOS_SUBDOMAIN_VAR}=dotenv-company\n{WORKOS_CLIENT_ID_VAR}=client_dotenv\n{WORKOS_API_KEY_VAR}=sk_dotenv\n"
-        ),
+fn a_named_dotenv_file_is_read_and_set_variables_win() {
+    let mut env = Vars::default();
+    let path = dotenv_file(format!(
+        "{WORKOS_SUBDOMAIN_VAR}=dotenv-company\n{WORKOS_CLIENT_ID_VAR}=client_dotenv\n{WORKOS_API_KEY_VAR}=sk_dotenv\n"
+    ));
+    env.set(WORKOS_CLIENT_ID_VAR, "client_process");
+    let config = WorkosConfig::from_source(
+        &env.source()
+            .with_dotenv_file(&path)
+            .expect("read the .env file"),
     )
-    .expect("write .env");
-    set(WORKOS_CLIENT_ID_VAR, "client_process");
-    let config = WorkosConfig::from_env().expect("subdomain from .env");
+    .expect("subdomain from .env");
     assert_eq!(config.subdomain, "dotenv-company");
     assert_eq!(config.client_id.as_deref(), Some("client_process"));
     assert_eq!(

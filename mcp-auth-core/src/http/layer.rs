@@ -172,7 +172,8 @@ impl Policy {
 /// Made by [`crate::McpAuth::layer`]. Requests without a token get 401 with a
 /// `WWW-Authenticate` challenge pointing at the protected-resource metadata; bad
 /// tokens get 401 `invalid_token`; tokens without the required scopes get 403
-/// `insufficient_scope`; a malformed `Authorization` header gets 400; when the
+/// `insufficient_scope`; a malformed request (two `Authorization` headers, a token
+/// in the query string) gets 400; when the
 /// identity provider's keys cannot be fetched the answer is 503 with
 /// `Retry-After`. CORS preflights and the public paths pass untouched.
 ///
@@ -263,6 +264,10 @@ where
                     BearerError::Malformed(reason) => {
                         tracing::info!(reason, "malformed authorization");
                         policy.challenges.respond(Refusal::InvalidRequest(reason))
+                    }
+                    BearerError::InvalidToken(reason) => {
+                        tracing::info!(reason, "malformed bearer token");
+                        policy.challenges.respond(Refusal::InvalidToken)
                     }
                     BearerError::TooLarge(len) => {
                         tracing::info!(

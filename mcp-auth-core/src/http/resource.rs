@@ -2,8 +2,9 @@
 
 use crate::error::ConfigError;
 
-/// This server's resource identifier (RFC 8707 / RFC 9728): an absolute http(s)
-/// URL with lowercase scheme and host and no fragment, e.g. `https://mcp.example.com/mcp`.
+/// This server's resource identifier (RFC 8707 / RFC 9728): an absolute https URL
+/// (plain http only for a loopback host) with lowercase scheme and host and no
+/// fragment, e.g. `https://mcp.example.com/mcp`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceUrl {
     resource: String,
@@ -25,8 +26,17 @@ impl ResourceUrl {
         let invalid =
             |reason: String| ConfigError::invalid("resource URL", format!("{url:?}: {reason}"));
         let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
-        if parsed.scheme() != "https" && parsed.scheme() != "http" {
-            return Err(invalid("must be an http or https URL".into()));
+        match parsed.scheme() {
+            "https" => {}
+            // The MCP authorization spec puts every authorization-server endpoint
+            // (proxy mode serves them under this URL) on https.
+            "http" if crate::env::is_loopback(&parsed) => {}
+            "http" => {
+                return Err(invalid(
+                    "must use https (plain http only for loopback hosts such as localhost or 127.0.0.1)".into(),
+                ));
+            }
+            _ => return Err(invalid("must be an http or https URL".into())),
         }
         if parsed.fragment().is_some() {
             return Err(invalid("must not contain a fragment".into()));
@@ -94,6 +104,22 @@ mod tests {
         );
         assert!(ResourceUrl::parse("https://x/mcp#frag").is_err());
         assert!(ResourceUrl::parse("ftp://x/mcp").is_err());
+    }
+
+    #[test]
+    fn rule16b_plain_http_only_for_loopback_hosts() {
+        for ok in [
+            "http://localhost:3000/mcp",
+            "http://127.0.0.1:3000/mcp",
+            "http://[::1]:3000/mcp",
+            "https://mcp.example.com/mcp",
+        ] {
+            assert!(ResourceUrl::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["http://mcp.example.com/mcp", "http://10.0.0.5:3000/mcp"] {
+            let err = ResourceUrl::parse(bad).expect_err(bad).to_string();
+            assert!(err.contains("https"), "{err}");
+        }
         assert!(ResourceUrl::parse("/mcp").is_err());
     }
 }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use moka::Expiry;
 
 use super::keyset::KeySet;
+use crate::env::check_secure_url;
 use crate::error::{ConfigError, FetchError, VerifyError};
 use crate::fetch::{FetchLimits, Fetcher};
 use crate::oidc::IssuerMetadata;
@@ -292,16 +293,10 @@ impl Inner {
     }
 }
 
+/// Keys and the documents naming them travel over https only; plain http is
+/// accepted for loopback hosts (a local test server), see [`check_secure_url`].
 pub(crate) fn check_url(name: &str, value: &str) -> Result<(), ConfigError> {
-    match url::Url::parse(value) {
-        Ok(u) if u.scheme() == "https" || u.scheme() == "http" => Ok(()),
-        Ok(u) => Err(ConfigError::invalid(
-            name,
-            format!("{value:?} has scheme {:?}; use https", u.scheme()),
-        )),
-        Err(e) => Err(ConfigError::invalid(
-            name,
-            format!("{value:?} is not a URL: {e}"),
-        )),
-    }
+    check_secure_url(value)
+        .map(drop)
+        .map_err(|reason| ConfigError::invalid(name, reason))
 }

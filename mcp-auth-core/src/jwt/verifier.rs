@@ -96,9 +96,35 @@ pub enum KeySource {
 pub struct HmacSecret(Arc<[u8]>);
 
 impl HmacSecret {
+    /// The shortest secret a verifier accepts: 32 bytes, the output of SHA-256.
+    /// HS384 and HS512 need 48 and 64 bytes (RFC 7518 §3.2); a shorter secret is
+    /// refused when [`JwtVerifier::new`] builds the verifier.
+    pub const MIN_BYTES: usize = 32;
+
     /// Wraps the secret bytes.
     pub fn new(secret: impl AsRef<[u8]>) -> Self {
         HmacSecret(Arc::from(secret.as_ref()))
+    }
+
+    /// The length of the secret in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the secret is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The shortest secret `alg` may be used with (its hash output, RFC 7518 §3.2),
+/// or `None` for a non-HMAC algorithm.
+fn hmac_min_secret_len(alg: Algorithm) -> Option<usize> {
+    match alg {
+        Algorithm::HS256 => Some(32),
+        Algorithm::HS384 => Some(48),
+        Algorithm::HS512 => Some(64),
+        _ => None,
     }
 }
 
@@ -192,8 +218,11 @@ impl JwtVerifier {
     /// A verifier applying `config` with keys from `keys`.
     ///
     /// Fails when the configuration cannot be honoured: an empty issuer, an
-    /// empty audience list, a leeway over [`MAX_LEEWAY`], or an allowlist with no
-    /// algorithm the key source can serve.
+    /// empty audience list, a leeway over [`MAX_LEEWAY`], an HMAC secret shorter
+    /// than the hash output of an HMAC algorithm it is allowed for (32, 48 and 64
+    /// bytes for HS256, HS384 and HS512; RFC 7518 §3.2), or an allowlist with no
+    /// algorithm the key source can serve. Without an explicit allowlist, a secret
+    /// of 32 to 63 bytes serves only the HMAC algorithms it is long enough for.
     pub fn new(config: JwtConfig, keys: KeySource) -> Result<Self, ConfigError> {
         if config.issuer.is_empty() {
             return Err(ConfigError::invalid("issuer", "must not be empty"));
@@ -223,23 +252,54 @@ impl JwtVerifier {
             KeySource::Secret(s) => (None, Some(s)),
             KeySource::JwksAndSecret(j, s) => (Some(j), Some(s)),
         };
-        if secret.as_ref().is_some_and(|s| s.0.is_empty()) {
-            return Err(ConfigError::invalid("HMAC secret", "must not be empty"));
+        let secret_len = secret.as_ref().map(|s| s.0.len());
+        if let Some(len) = secret_len
+            && len < HmacSecret::MIN_BYTES
+        {
+            return Err(ConfigError::invalid(
+                "HMAC secret",
+                format!(
+                    "is {len} bytes; HS256 needs at least {} (RFC 7518 §3.2: a key at least as long as the hash output)",
+                    HmacSecret::MIN_BYTES
+                ),
+            ));
         }
         let mut servable = AlgorithmSet::empty();
         if jwks.is_some() {
             servable = servable.union(AlgorithmSet::asymmetric());
         }
-        if secret.is_some() {
-            servable = servable.union(AlgorithmSet::hmac());
+        if let Some(len) = secret_len {
+            // Only the HMAC algorithms the secret is long enough for (RFC 7518 §3.2).
+            servable = servable.union(
+                AlgorithmSet::hmac()
+                    .iter()
+                    .filter(|&alg| hmac_min_secret_len(alg).is_some_and(|min| len >= min))
+                    .collect(),
+            );
         }
         let allowed = match &config.algorithms {
             None => servable,
-            Some(list) => list
-                .iter()
-                .copied()
-                .collect::<AlgorithmSet>()
-                .intersection(servable),
+            Some(list) => {
+                if let Some(len) = secret_len
+                    && let Some((alg, min)) = list.iter().find_map(|&alg| {
+                        hmac_min_secret_len(alg)
+                            .map(|min| (alg, min))
+                            .filter(|&(_, min)| len < min)
+                    })
+                {
+                    return Err(ConfigError::invalid(
+                        "HMAC secret",
+                        format!(
+                            "is {len} bytes; {} needs at least {min} (RFC 7518 §3.2: a key at least as long as the hash output)",
+                            algorithm::name_of(alg)
+                        ),
+                    ));
+                }
+                list.iter()
+                    .copied()
+                    .collect::<AlgorithmSet>()
+                    .intersection(servable)
+            }
         };
         if allowed.is_empty() {
             return Err(ConfigError::invalid(
