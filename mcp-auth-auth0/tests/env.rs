@@ -5,30 +5,9 @@
 //! process environment or the working directory, so plain `cargo test` runs these
 //! in parallel.
 
-use std::collections::BTreeMap;
-
 use mcp_auth_auth0::{AUTH0_AUDIENCE_VAR, AUTH0_DOMAIN_VAR, Auth0Config, Auth0Provider};
-use mcp_auth_core::env::EnvSource;
 use mcp_auth_core::{AuthProvider, ConfigError, Mode};
-
-/// The variables a test sets, read through an [`EnvSource`]: no test touches the
-/// process environment or the working directory, so tests run in parallel.
-#[derive(Default)]
-struct Vars(BTreeMap<String, String>);
-
-impl Vars {
-    fn set(&mut self, name: &str, value: &str) {
-        self.0.insert(name.to_owned(), value.to_owned());
-    }
-
-    fn clear(&mut self) {
-        self.0.clear();
-    }
-
-    fn source(&self) -> EnvSource {
-        EnvSource::from_vars(self.0.clone())
-    }
-}
+use mcp_auth_testkit::{DotenvFile, Vars};
 
 #[test]
 fn both_variables_are_read() {
@@ -168,20 +147,10 @@ fn explicit_values_win_over_the_environment() {
     );
 }
 
-/// Writes `contents` to a `.env`-format file of its own and returns its path.
-fn dotenv_file(contents: impl AsRef<[u8]>) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!(
-        "mcp-auth-auth0-env-test-{}.env",
-        std::process::id()
-    ));
-    std::fs::write(&path, contents).expect("write the .env file");
-    path
-}
-
 #[test]
 fn a_named_dotenv_file_is_read_and_set_variables_win() {
     let mut env = Vars::default();
-    let path = dotenv_file(format!(
+    let path = DotenvFile::new(format!(
         "# Auth0 settings\n{AUTH0_DOMAIN_VAR}=dotenv-tenant.auth0.com\n{AUTH0_AUDIENCE_VAR}=dotenv-api\n"
     ));
     env.set(AUTH0_AUDIENCE_VAR, "process-api");

@@ -3,29 +3,9 @@
 //! variables are a map each test builds: nothing touches the process environment
 //! or the working directory, so plain `cargo test` runs these in parallel.
 
-use std::collections::BTreeMap;
-
 use mcp_auth_core::env::EnvSource;
 use mcp_auth_core::{ConfigError, CustomConfig, CustomProvider, Mode};
-
-/// The variables a test sets, read through an [`EnvSource`]: no test touches the
-/// process environment or the working directory, so tests run in parallel.
-#[derive(Default)]
-struct Vars(BTreeMap<String, String>);
-
-impl Vars {
-    fn set(&mut self, name: &str, value: &str) {
-        self.0.insert(name.to_owned(), value.to_owned());
-    }
-
-    fn clear(&mut self) {
-        self.0.clear();
-    }
-
-    fn source(&self) -> EnvSource {
-        EnvSource::from_vars(self.0.clone())
-    }
-}
+use mcp_auth_testkit::Vars;
 
 #[test]
 fn every_variable_is_read() {
@@ -168,4 +148,31 @@ fn urls_on_plain_http_are_refused_naming_the_variable_except_for_loopback() {
         "http://localhost:4000/keys",
     );
     CustomConfig::from_source(&env.source()).expect("loopback");
+}
+
+#[test]
+fn a_pre_registered_client_is_read_and_a_lone_secret_is_named() {
+    let mut env = Vars::default();
+    env.set("MCP_USE_OAUTH_CUSTOM_ISSUER", "https://auth.example.com");
+    env.set("MCP_USE_OAUTH_CUSTOM_CLIENT_ID", "mcp-server");
+    env.set("MCP_USE_OAUTH_CUSTOM_CLIENT_SECRET", "the-secret");
+    let config = mcp_auth_core::CustomConfig::from_source(&env.source()).expect("config");
+    assert_eq!(config.client_id.as_deref(), Some("mcp-server"));
+    assert_eq!(
+        config.client_secret.as_ref().map(|s| s.secret()),
+        Some("the-secret")
+    );
+    assert!(
+        !format!("{config:?}").contains("the-secret"),
+        "never printed"
+    );
+    env.clear();
+    env.set("MCP_USE_OAUTH_CUSTOM_ISSUER", "https://auth.example.com");
+    env.set("MCP_USE_OAUTH_CUSTOM_CLIENT_SECRET", "the-secret");
+    let err = mcp_auth_core::CustomConfig::from_source(&env.source()).expect_err("lone secret");
+    assert!(
+        err.to_string()
+            .contains("MCP_USE_OAUTH_CUSTOM_CLIENT_SECRET"),
+        "{err}"
+    );
 }

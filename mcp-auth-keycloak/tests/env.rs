@@ -5,31 +5,14 @@
 //! process environment or the working directory, so plain `cargo test` runs these
 //! in parallel.
 
-use std::collections::BTreeMap;
-
-use mcp_auth_core::env::EnvSource;
 use mcp_auth_core::{AuthProvider, ConfigError};
 use mcp_auth_keycloak::{KEYCLOAK_ENV_VARS, KeycloakConfig, KeycloakProvider};
+use mcp_auth_testkit::{DotenvFile, Vars};
 
 const SERVER_URL: &str = "MCP_USE_OAUTH_KEYCLOAK_SERVER_URL";
 const REALM: &str = "MCP_USE_OAUTH_KEYCLOAK_REALM";
 const CLIENT_ID: &str = "MCP_USE_OAUTH_KEYCLOAK_CLIENT_ID";
 const CLIENT_SECRET: &str = "MCP_USE_OAUTH_KEYCLOAK_CLIENT_SECRET";
-
-/// The variables a test sets, read through an [`EnvSource`]: no test touches the
-/// process environment or the working directory, so tests run in parallel.
-#[derive(Default)]
-struct Vars(BTreeMap<String, String>);
-
-impl Vars {
-    fn set(&mut self, name: &str, value: &str) {
-        self.0.insert(name.to_owned(), value.to_owned());
-    }
-
-    fn source(&self) -> EnvSource {
-        EnvSource::from_vars(self.0.clone())
-    }
-}
 
 #[test]
 fn the_variable_list_is_exact() {
@@ -174,20 +157,10 @@ fn explicit_values_are_not_checked_against_a_broken_environment() {
     assert_eq!(c.realm, "acme");
 }
 
-/// Writes `contents` to a `.env`-format file of its own and returns its path.
-fn dotenv_file(contents: impl AsRef<[u8]>) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!(
-        "mcp-auth-keycloak-env-test-{}.env",
-        std::process::id()
-    ));
-    std::fs::write(&path, contents).expect("write the .env file");
-    path
-}
-
 #[test]
 fn a_named_dotenv_file_is_read_and_set_variables_win() {
     let mut env = Vars::default();
-    let path = dotenv_file(format!(
+    let path = DotenvFile::new(format!(
         "{SERVER_URL}=https://dotenv.example.com\n{REALM}=dotenv-realm\n{CLIENT_ID}=dotenv-client\n"
     ));
     env.set(CLIENT_ID, "process-client");

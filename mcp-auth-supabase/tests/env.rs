@@ -5,34 +5,13 @@
 //! process environment or the working directory, so plain `cargo test` runs these
 //! in parallel.
 
-use std::collections::BTreeMap;
-
-use mcp_auth_core::env::EnvSource;
 use mcp_auth_core::{AuthProvider, ConfigError};
 use mcp_auth_supabase::{SUPABASE_ENV_VARS, SupabaseConfig, SupabaseJwtSecret, SupabaseProvider};
+use mcp_auth_testkit::{DotenvFile, Vars};
 
 const PROJECT_ID: &str = "MCP_USE_OAUTH_SUPABASE_PROJECT_ID";
 const URL: &str = "MCP_USE_OAUTH_SUPABASE_URL";
 const SECRET: &str = "MCP_USE_OAUTH_SUPABASE_JWT_SECRET";
-
-/// The variables a test sets, read through an [`EnvSource`]: no test touches the
-/// process environment or the working directory, so tests run in parallel.
-#[derive(Default)]
-struct Vars(BTreeMap<String, String>);
-
-impl Vars {
-    fn set(&mut self, name: &str, value: &str) {
-        self.0.insert(name.to_owned(), value.to_owned());
-    }
-
-    fn clear(&mut self) {
-        self.0.clear();
-    }
-
-    fn source(&self) -> EnvSource {
-        EnvSource::from_vars(self.0.clone())
-    }
-}
 
 #[test]
 fn the_variable_list_is_exact() {
@@ -179,20 +158,10 @@ fn explicit_values_are_not_checked_against_a_broken_environment() {
     assert_eq!(c.project_id.as_deref(), Some("explicitexplicitexpl"));
 }
 
-/// Writes `contents` to a `.env`-format file of its own and returns its path.
-fn dotenv_file(contents: impl AsRef<[u8]>) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!(
-        "mcp-auth-supabase-env-test-{}.env",
-        std::process::id()
-    ));
-    std::fs::write(&path, contents).expect("write the .env file");
-    path
-}
-
 #[test]
 fn a_named_dotenv_file_is_read_and_set_variables_win() {
     let mut env = Vars::default();
-    let path = dotenv_file(format!(
+    let path = DotenvFile::new(format!(
         "{PROJECT_ID}=dotenvdotenvdotenvdo\n{SECRET}=dotenv-secret-of-at-least-32-bytes-long\n"
     ));
     env.set(SECRET, "process-secret-of-at-least-32-bytes-long");

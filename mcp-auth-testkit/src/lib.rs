@@ -9,6 +9,7 @@
 
 mod auth_server;
 mod browser;
+mod env;
 mod keys;
 mod serve;
 
@@ -16,6 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use auth_server::{Behavior, Codes, FakeAuthServer, FakeIdp, Layout, RefreshTokens};
 pub use browser::{Browser, ProxyClient, hidden_input, location, query_of};
+pub use env::{DotenvFile, Vars};
 pub use jsonwebtoken::Algorithm;
 pub use keys::{TestKey, assemble, jwks, sign_hmac};
 use serde_json::{Value, json};

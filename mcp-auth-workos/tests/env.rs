@@ -5,32 +5,11 @@
 //! process environment or the working directory, so plain `cargo test` runs these
 //! in parallel.
 
-use std::collections::BTreeMap;
-
-use mcp_auth_core::env::EnvSource;
 use mcp_auth_core::{AuthProvider, ConfigError, Mode};
+use mcp_auth_testkit::{DotenvFile, Vars};
 use mcp_auth_workos::{
     WORKOS_API_KEY_VAR, WORKOS_CLIENT_ID_VAR, WORKOS_SUBDOMAIN_VAR, WorkosConfig, WorkosProvider,
 };
-
-/// The variables a test sets, read through an [`EnvSource`]: no test touches the
-/// process environment or the working directory, so tests run in parallel.
-#[derive(Default)]
-struct Vars(BTreeMap<String, String>);
-
-impl Vars {
-    fn set(&mut self, name: &str, value: &str) {
-        self.0.insert(name.to_owned(), value.to_owned());
-    }
-
-    fn clear(&mut self) {
-        self.0.clear();
-    }
-
-    fn source(&self) -> EnvSource {
-        EnvSource::from_vars(self.0.clone())
-    }
-}
 
 #[test]
 fn every_variable_is_read() {
@@ -129,20 +108,10 @@ fn explicit_values_win_over_the_environment() {
     assert_eq!(config.issuer().expect("issuer"), "https://auth.example.com");
 }
 
-/// Writes `contents` to a `.env`-format file of its own and returns its path.
-fn dotenv_file(contents: impl AsRef<[u8]>) -> std::path::PathBuf {
-    let path = std::env::temp_dir().join(format!(
-        "mcp-auth-workos-env-test-{}.env",
-        std::process::id()
-    ));
-    std::fs::write(&path, contents).expect("write the .env file");
-    path
-}
-
 #[test]
 fn a_named_dotenv_file_is_read_and_set_variables_win() {
     let mut env = Vars::default();
-    let path = dotenv_file(format!(
+    let path = DotenvFile::new(format!(
         "{WORKOS_SUBDOMAIN_VAR}=dotenv-company\n{WORKOS_CLIENT_ID_VAR}=client_dotenv\n{WORKOS_API_KEY_VAR}=sk_dotenv\n"
     ));
     env.set(WORKOS_CLIENT_ID_VAR, "client_process");
