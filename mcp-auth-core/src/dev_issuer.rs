@@ -9,7 +9,7 @@
 //! Never expose it beyond your machine: whoever reaches `/authorize` logs in as
 //! the configured development user.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -58,6 +58,10 @@ pub struct DevIssuerConfig {
     pub code_ttl: Duration,
     /// Refresh-token lifetime. Default 30 days.
     pub refresh_token_ttl: Duration,
+    /// Whether confidential clients may use `client_credentials` (a token with
+    /// no user and no consent). Off by default: any program that can reach the
+    /// issuer could otherwise register and mint tokens.
+    pub allow_client_credentials: bool,
 }
 
 impl DevIssuerConfig {
@@ -75,6 +79,7 @@ impl DevIssuerConfig {
             access_token_ttl: Duration::from_secs(3600),
             code_ttl: Duration::from_secs(60),
             refresh_token_ttl: Duration::from_secs(30 * 86_400),
+            allow_client_credentials: false,
         }
     }
 }
@@ -85,13 +90,40 @@ struct Pending {
     expires_at: u64,
 }
 
+/// At most this many registered clients; the oldest go first.
+const MAX_CLIENTS: usize = 1_000;
+/// At most this many codes, consent pages waiting, refresh tokens, revoked ids
+/// each; expired ones are swept first, then the oldest go.
+const MAX_RECORDS: usize = 10_000;
+
+/// Keeps `map` under `max` entries before an insert: expired entries first
+/// (`expires` says when an entry expires), then the soonest to expire.
+fn make_room<V>(map: &mut HashMap<String, V>, max: usize, expires: impl Fn(&V) -> u64) {
+    if map.len() < max {
+        return;
+    }
+    let now = now();
+    map.retain(|_, v| expires(v) > now);
+    while map.len() >= max {
+        let Some(oldest) = map
+            .iter()
+            .min_by_key(|(_, v)| expires(v))
+            .map(|(k, _)| k.clone())
+        else {
+            break;
+        };
+        map.remove(&oldest);
+    }
+}
+
 #[derive(Default)]
 struct Store {
     clients: HashMap<String, ClientInfo>,
     codes: HashMap<String, AuthorizationCode>,
     refresh: HashMap<String, RefreshToken>,
     pending: HashMap<String, Pending>,
-    revoked_jtis: HashSet<String>,
+    /// Revoked access tokens' ids, with when the token expires anyway.
+    revoked_jtis: HashMap<String, u64>,
 }
 
 /// The in-memory development authorization server.
@@ -216,7 +248,11 @@ impl DevIssuer {
         let access_token = self.access_token(subject, client_id, &scopes)?;
         let refresh_token = refresh.then(|| {
             let token = random_token(32);
-            self.store().refresh.insert(
+            let mut store = self.store();
+            make_room(&mut store.refresh, MAX_RECORDS, |r| {
+                r.expires_at.unwrap_or(u64::MAX)
+            });
+            store.refresh.insert(
                 token.clone(),
                 RefreshToken {
                     token: token.clone(),
@@ -252,7 +288,9 @@ impl DevIssuer {
             .collect::<Vec<_>>(),
             &self.config.issuer,
         );
-        self.store().codes.insert(
+        let mut store = self.store();
+        make_room(&mut store.codes, MAX_RECORDS, |c| c.expires_at);
+        store.codes.insert(
             code.clone(),
             AuthorizationCode {
                 code: code.clone(),
@@ -297,11 +335,15 @@ impl DevIssuer {
         let settings = ServerSettings {
             issuer: self.config.issuer.clone(),
             scopes_supported: self.config.scopes_supported.clone(),
-            grant_types_supported: vec![
-                "authorization_code".into(),
-                "refresh_token".into(),
-                "client_credentials".into(),
-            ],
+            grant_types_supported: ["authorization_code", "refresh_token"]
+                .into_iter()
+                .chain(
+                    self.config
+                        .allow_client_credentials
+                        .then_some("client_credentials"),
+                )
+                .map(str::to_owned)
+                .collect(),
             jwks_uri: Some(self.jwks_url()),
         };
         let own: Router<S> = Router::new()
@@ -388,9 +430,12 @@ impl AuthorizationServer for DevIssuer {
     }
 
     async fn register_client(&self, client: ClientInfo) -> Result<(), OAuthError> {
-        self.store()
-            .clients
-            .insert(client.client_id.clone(), client);
+        let mut store = self.store();
+        // A client unused for 30 days may go; past the cap, the oldest goes.
+        make_room(&mut store.clients, MAX_CLIENTS, |c| {
+            c.client_id_issued_at + 30 * 86_400
+        });
+        store.clients.insert(client.client_id.clone(), client);
         Ok(())
     }
 
@@ -415,7 +460,7 @@ impl AuthorizationServer for DevIssuer {
         let request_id = random_token(24);
         let page = self.consent_page(client, &request_id, &params.scopes);
         let mut store = self.store();
-        store.pending.retain(|_, p| p.expires_at > now());
+        make_room(&mut store.pending, MAX_RECORDS, |p| p.expires_at);
         store.pending.insert(
             request_id,
             Pending {
@@ -473,7 +518,7 @@ impl AuthorizationServer for DevIssuer {
 
     async fn load_access_token(&self, token: &str) -> Option<AccessTokenInfo> {
         let (jti, client_id) = Self::jti_of(token)?;
-        if self.store().revoked_jtis.contains(&jti) {
+        if self.store().revoked_jtis.contains_key(&jti) {
             return None;
         }
         let payload: Value =
@@ -499,7 +544,12 @@ impl AuthorizationServer for DevIssuer {
         if let Some((jti, owner)) = Self::jti_of(token)
             && owner == client.client_id
         {
-            store.revoked_jtis.insert(jti);
+            // The token expires within its lifetime anyway; its id need not
+            // be kept longer.
+            make_room(&mut store.revoked_jtis, MAX_RECORDS, |exp| *exp);
+            store
+                .revoked_jtis
+                .insert(jti, now() + self.config.access_token_ttl.as_secs());
         }
     }
 }
@@ -533,5 +583,29 @@ impl TokenVerifier for DevIssuerProvider {
 impl AuthProvider for DevIssuerProvider {
     fn metadata(&self) -> &ProviderMetadata {
         &self.metadata
+    }
+}
+
+#[cfg(test)]
+mod bounds {
+    use super::*;
+
+    #[test]
+    fn make_room_sweeps_expired_entries_then_drops_the_soonest_to_expire() {
+        let mut map: HashMap<String, u64> = HashMap::new();
+        let later = now() + 3600;
+        map.insert("expired".into(), 1);
+        for i in 0..4u64 {
+            map.insert(format!("live{i}"), later + i);
+        }
+        make_room(&mut map, 5, |exp| *exp);
+        assert!(!map.contains_key("expired"), "expired first");
+        assert_eq!(map.len(), 4);
+        make_room(&mut map, 3, |exp| *exp);
+        assert_eq!(map.len(), 2, "room for one more under the cap");
+        assert!(
+            map.contains_key("live3") && map.contains_key("live2"),
+            "{map:?}"
+        );
     }
 }

@@ -249,7 +249,11 @@ async fn full_flow_dcr_authorize_token_call_refresh_revoke() {
 
 #[tokio::test]
 async fn negative_cases_have_their_exact_error_codes() {
-    let app = start(|c| c.code_ttl = Duration::from_secs(1)).await;
+    let app = start(|c| {
+        c.code_ttl = Duration::from_secs(1);
+        c.allow_client_credentials = true;
+    })
+    .await;
     let client = app
         .register("none", &["authorization_code", "refresh_token"])
         .await;
@@ -420,4 +424,99 @@ async fn browsers_get_a_consent_page_that_cannot_be_framed() {
         .expect("send");
     assert_eq!(resp.status(), 400);
     let _ = Arc::new(());
+}
+
+#[tokio::test]
+async fn client_credentials_is_off_unless_enabled() {
+    let app = start(|_| {}).await;
+    let resp = app
+        .http
+        .post(format!("{}/register", app.base))
+        .json(&json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_post", "grant_types": ["client_credentials"]}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 400);
+    assert_eq!(
+        resp.json::<Value>().await.expect("json")["error"],
+        "invalid_client_metadata"
+    );
+    let conf = app
+        .register("client_secret_post", &["authorization_code"])
+        .await;
+    let (status, body, _) = app
+        .token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", conf["client_id"].as_str().expect("id")),
+            (
+                "client_secret",
+                conf["client_secret"].as_str().expect("secret"),
+            ),
+        ])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    let metadata: Value = app
+        .http
+        .get(format!(
+            "{}/.well-known/oauth-authorization-server",
+            app.base
+        ))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        !metadata["grant_types_supported"]
+            .as_array()
+            .expect("grants")
+            .contains(&json!("client_credentials")),
+        "{metadata}"
+    );
+}
+
+#[tokio::test]
+async fn only_pages_of_this_machine_may_call_register_and_token_from_script() {
+    let app = start(|_| {}).await;
+    for path in ["/register", "/token"] {
+        for (origin, allowed) in [
+            ("http://localhost:6274", true),
+            ("http://127.0.0.1:5173", true),
+            ("http://[::1]:8080", true),
+            ("https://evil.example.com", false),
+            ("http://localhost.evil.example.com", false),
+            ("null", false),
+        ] {
+            let preflight = app
+                .http
+                .request(reqwest::Method::OPTIONS, format!("{}{path}", app.base))
+                .header("origin", origin)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "content-type")
+                .send()
+                .await
+                .expect("preflight");
+            let granted = preflight
+                .headers()
+                .get("access-control-allow-origin")
+                .is_some_and(|v| v == origin);
+            assert_eq!(granted, allowed, "{path} from {origin}");
+        }
+    }
+    // The metadata stays readable from anywhere.
+    let resp = app
+        .http
+        .get(format!(
+            "{}/.well-known/oauth-authorization-server",
+            app.base
+        ))
+        .header("origin", "https://evil.example.com")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.headers()["access-control-allow-origin"], "*");
 }

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use super::authorization_request::{AuthorizationRequest, echoed_state, redirect_target};
@@ -54,26 +54,39 @@ fn now() -> u64 {
 
 /// The routes: `/.well-known/oauth-authorization-server` (and the OpenID alias),
 /// `/authorize`, `/token`, `/register` and `/revoke`, with body size limits and
-/// CORS for browser-based clients on everything but `/authorize`.
+/// CORS: any origin may read the metadata; only loopback origins may call
+/// `/token`, `/register` and `/revoke` from script; none `/authorize`.
 pub fn routes<A: AuthorizationServer, S: Clone + Send + Sync + 'static>(
     server: Arc<A>,
     settings: ServerSettings,
 ) -> Router<S> {
     let shared = Arc::new(Shared { server, settings });
-    let cors = CorsLayer::new()
+    // Metadata is public; the endpoints that register clients and hand out
+    // tokens answer scripts of loopback origins only, so a web page the
+    // developer happens to visit cannot drive them.
+    let public = CorsLayer::new()
         .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::OPTIONS])
         .allow_headers(Any);
-    let api = Router::new()
+    let loopback_only = CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(|origin, _| {
+            is_loopback_origin(origin)
+        }))
+        .allow_methods([Method::POST, Method::OPTIONS])
+        .allow_headers([http::header::CONTENT_TYPE, http::header::AUTHORIZATION]);
+    let metadata = Router::new()
         .route(
             "/.well-known/oauth-authorization-server",
             get(metadata::<A>),
         )
         .route("/.well-known/openid-configuration", get(metadata::<A>))
+        .layer(public);
+    let api = Router::new()
         .route("/token", post(token::<A>))
         .route("/register", post(register::<A>))
         .route("/revoke", post(revoke::<A>))
-        .layer(cors);
+        .layer(loopback_only)
+        .merge(metadata);
     let authorize = Router::new().route(
         "/authorize",
         get(authorize_route::<A>).post(authorize_route::<A>),
@@ -81,6 +94,23 @@ pub fn routes<A: AuthorizationServer, S: Clone + Send + Sync + 'static>(
     api.merge(authorize)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(shared)
+}
+
+/// Whether a browser `Origin` is a page served from this machine (`localhost`,
+/// `*.localhost`, 127.0.0.0/8 or `[::1]`, any port).
+fn is_loopback_origin(origin: &http::HeaderValue) -> bool {
+    let Some(url) = origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()) else {
+        return false;
+    };
+    if !matches!(url.scheme(), "http" | "https") {
+        return false;
+    }
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// The RFC 8414 metadata document for `settings`.
