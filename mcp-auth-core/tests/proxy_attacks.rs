@@ -793,3 +793,53 @@ async fn a_registration_lives_an_hour_until_its_client_obtains_a_token() {
         "used: kept long: {ttls:?}"
     );
 }
+
+#[tokio::test]
+async fn an_overlong_upstream_client_id_is_a_502_and_nothing_is_stored() {
+    let s = relay().await;
+    s.upstream.set_registered_client_id(&"c".repeat(300));
+    let resp = s
+        .http
+        .post(format!("{}/register", s.base))
+        .json(&json!({"redirect_uris": [CLIENT_REDIRECT]}))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 502);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["error"], "temporarily_unavailable");
+}
+
+#[tokio::test]
+async fn proxy_mode_without_registration_or_client_serves_no_oauth_route() {
+    // Neither strategy applies: rather than pass clients through to another
+    // issuer, no /authorize, /token or /register is served (a logged
+    // configuration error), and discovery still answers.
+    let s = common::setup("u", None, None, |_, config| {
+        config.registration_endpoint = None;
+    })
+    .await;
+    for (method, path) in [
+        (reqwest::Method::GET, "/authorize"),
+        (reqwest::Method::POST, "/token"),
+        (reqwest::Method::POST, "/register"),
+    ] {
+        let resp = s
+            .http
+            .request(method, format!("{}{path}", s.base))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(resp.status(), 404, "{path}");
+    }
+    let resp = s
+        .http
+        .get(format!(
+            "{}/.well-known/oauth-protected-resource/mcp",
+            s.base
+        ))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+}

@@ -118,15 +118,6 @@ impl AuthorizationRequest {
 mod tests {
     use super::*;
 
-    fn params(p: &[(&str, &str)]) -> Params {
-        Params::from_pairs(
-            p.iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-        .expect("params")
-    }
-
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
     #[test]
@@ -136,21 +127,21 @@ mod tests {
             "http://127.0.0.1:1/cb".to_owned(),
         ];
         let ok = redirect_target(
-            &params(&[("redirect_uri", "https://a.example/cb")]),
+            &Params::of(&[("redirect_uri", "https://a.example/cb")]),
             &registered,
         );
         assert_eq!(ok.expect("registered"), "https://a.example/cb");
         let prefix = redirect_target(
-            &params(&[("redirect_uri", "https://a.example/cb/x")]),
+            &Params::of(&[("redirect_uri", "https://a.example/cb/x")]),
             &registered,
         );
         assert!(prefix.is_err());
         assert!(
-            redirect_target(&params(&[]), &registered).is_err(),
+            redirect_target(&Params::of(&[]), &registered).is_err(),
             "two registered: required"
         );
         assert!(
-            redirect_target(&params(&[]), &registered[..1]).is_ok(),
+            redirect_target(&Params::of(&[]), &registered[..1]).is_ok(),
             "one registered: implied"
         );
     }
@@ -162,22 +153,22 @@ mod tests {
             ("code_challenge", CHALLENGE),
             ("code_challenge_method", "S256"),
         ];
-        assert!(AuthorizationRequest::validate(&params(&good), "c", "u".into()).is_ok());
+        assert!(AuthorizationRequest::validate(&Params::of(&good), "c", "u".into()).is_ok());
         let plain = [good[0], good[1], ("code_challenge_method", "plain")];
-        assert!(AuthorizationRequest::validate(&params(&plain), "c", "u".into()).is_err());
+        assert!(AuthorizationRequest::validate(&Params::of(&plain), "c", "u".into()).is_err());
         let token = [("response_type", "token"), good[1], good[2]];
-        let err =
-            AuthorizationRequest::validate(&params(&token), "c", "u".into()).expect_err("token");
+        let err = AuthorizationRequest::validate(&Params::of(&token), "c", "u".into())
+            .expect_err("token");
         assert_eq!(err.code, "unsupported_response_type");
         let unicode = [good[0], good[1], good[2], ("state", "caf\u{e9}")];
-        assert!(AuthorizationRequest::validate(&params(&unicode), "c", "u".into()).is_err());
+        assert!(AuthorizationRequest::validate(&Params::of(&unicode), "c", "u".into()).is_err());
         let quoted = [good[0], good[1], good[2], ("scope", "read \"x\"")];
-        let err =
-            AuthorizationRequest::validate(&params(&quoted), "c", "u".into()).expect_err("quote");
+        let err = AuthorizationRequest::validate(&Params::of(&quoted), "c", "u".into())
+            .expect_err("quote");
         assert_eq!(err.code, "invalid_scope");
         let long = "s".repeat(3000);
         let big = [good[0], good[1], good[2], ("state", long.as_str())];
-        assert!(AuthorizationRequest::validate(&params(&big), "c", "u".into()).is_err());
-        assert_eq!(echoed_state(&params(&big)), None);
+        assert!(AuthorizationRequest::validate(&Params::of(&big), "c", "u".into()).is_err());
+        assert_eq!(echoed_state(&Params::of(&big)), None);
     }
 }

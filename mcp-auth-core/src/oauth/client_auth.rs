@@ -121,15 +121,6 @@ mod tests {
     use super::*;
     use http::HeaderValue;
 
-    fn params(p: &[(&str, &str)]) -> Params {
-        Params::from_pairs(
-            p.iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-        )
-        .expect("params")
-    }
-
     fn with_basic(id: &str, secret: &str) -> HeaderMap {
         let mut h = HeaderMap::new();
         let value = format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")));
@@ -139,7 +130,7 @@ mod tests {
 
     #[test]
     fn basic_post_and_public_clients_are_read() {
-        let c = client_credentials(&with_basic("a%3Ab", "s"), &params(&[])).expect("basic");
+        let c = client_credentials(&with_basic("a%3Ab", "s"), &Params::of(&[])).expect("basic");
         assert_eq!(
             (c.client_id.as_str(), c.secret.as_deref()),
             ("a:b", Some("s"))
@@ -147,31 +138,34 @@ mod tests {
         assert_eq!(c.method, AuthMethod::Basic);
         let c = client_credentials(
             &HeaderMap::new(),
-            &params(&[("client_id", "c"), ("client_secret", "s")]),
+            &Params::of(&[("client_id", "c"), ("client_secret", "s")]),
         )
         .expect("post");
         assert_eq!(c.method, AuthMethod::Post);
-        let c =
-            client_credentials(&HeaderMap::new(), &params(&[("client_id", "c")])).expect("public");
+        let c = client_credentials(&HeaderMap::new(), &Params::of(&[("client_id", "c")]))
+            .expect("public");
         assert_eq!((c.method, c.secret), (AuthMethod::None, None));
     }
 
     #[test]
     fn two_methods_two_ids_or_no_id_are_refused() {
-        let both = client_credentials(&with_basic("a", "s"), &params(&[("client_secret", "s")]));
+        let both = client_credentials(
+            &with_basic("a", "s"),
+            &Params::of(&[("client_secret", "s")]),
+        );
         assert_eq!(both.expect_err("two methods").code, "invalid_request");
-        let other = client_credentials(&with_basic("a", "s"), &params(&[("client_id", "b")]));
+        let other = client_credentials(&with_basic("a", "s"), &Params::of(&[("client_id", "b")]));
         assert_eq!(other.expect_err("two ids").code, "invalid_client");
-        let none = client_credentials(&HeaderMap::new(), &params(&[]));
+        let none = client_credentials(&HeaderMap::new(), &Params::of(&[]));
         assert_eq!(none.expect_err("no id").code, "invalid_client");
         let mut bearer = HeaderMap::new();
         bearer.insert(AUTHORIZATION, HeaderValue::from_static("Bearer x"));
-        let scheme = client_credentials(&bearer, &params(&[("client_id", "a")]));
+        let scheme = client_credentials(&bearer, &Params::of(&[("client_id", "a")]));
         assert_eq!(scheme.expect_err("scheme").code, "invalid_client");
         let c = format!("Basic {}", STANDARD.encode("nocolon"));
         let mut h = HeaderMap::new();
         h.insert(AUTHORIZATION, HeaderValue::from_str(&c).expect("ascii"));
-        let malformed = client_credentials(&h, &params(&[]));
+        let malformed = client_credentials(&h, &Params::of(&[]));
         assert_eq!(malformed.expect_err("malformed").code, "invalid_client");
     }
 }

@@ -62,6 +62,20 @@ impl Params {
     }
 }
 
+#[cfg(test)]
+impl Params {
+    /// Parameters for a unit test; panics on a repeated name.
+    pub(crate) fn of(pairs: &[(&str, &str)]) -> Self {
+        Self::from_pairs(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+        .expect("no repeated parameter")
+    }
+}
+
 /// Why a request's parameters were refused: unreadable (413 for a body too
 /// large, else 400), or a parameter repeated (400 `invalid_request`).
 #[derive(Debug, thiserror::Error)]

@@ -265,10 +265,7 @@ impl Records {
         kind: RecordKind,
         id: &str,
     ) -> Result<Option<T>, ProxyError> {
-        if id.len() > MAX_ID_LEN {
-            return Ok(None);
-        }
-        decode(self.0.get(kind, id).await?)
+        self.read(kind, id, false).await
     }
 
     /// Removes and returns a record: the single-use read.
@@ -277,17 +274,29 @@ impl Records {
         kind: RecordKind,
         id: &str,
     ) -> Result<Option<T>, ProxyError> {
+        self.read(kind, id, true).await
+    }
+
+    /// A record by an identifier of bounded length (longer ones are never
+    /// looked up), removed when `single_use`.
+    async fn read<T: DeserializeOwned>(
+        &self,
+        kind: RecordKind,
+        id: &str,
+        single_use: bool,
+    ) -> Result<Option<T>, ProxyError> {
         if id.len() > MAX_ID_LEN {
             return Ok(None);
         }
-        decode(self.0.take(kind, id).await?)
+        let bytes = if single_use {
+            self.0.take(kind, id).await?
+        } else {
+            self.0.get(kind, id).await?
+        };
+        bytes
+            .map(|b| serde_json::from_slice(&b).map_err(ProxyError::Corrupt))
+            .transpose()
     }
-}
-
-fn decode<T: DeserializeOwned>(bytes: Option<Vec<u8>>) -> Result<Option<T>, ProxyError> {
-    bytes
-        .map(|b| serde_json::from_slice(&b).map_err(ProxyError::Corrupt))
-        .transpose()
 }
 
 /// Why a proxy request failed; each variant decides its response.

@@ -165,7 +165,12 @@ impl Relay {
                 .get("client_id")
                 .and_then(Value::as_str)
                 .filter(|id| id.len() <= MAX_ID_LEN)
-                .ok_or(ProxyError::Internal("the upstream client id is too long"))?
+                .ok_or(ProxyError::Upstream {
+                    what: "registration endpoint",
+                    source: super::upstream::UpstreamError::Incomplete(
+                        "a client_id of at most 256 bytes",
+                    ),
+                })?
                 .to_owned();
             if self.client(&client_id).await?.is_some() {
                 // Never replace a client we relay (its URIs would be the
@@ -203,12 +208,12 @@ impl Relay {
             OAuthError::invalid_request("unknown client_id: the application must register again")
         })?;
         let redirect_uri = redirect_target(&params, &client.redirect_uris)?;
-        let request = match AuthorizationRequest::validate(&params, client_id, redirect_uri) {
+        let request = match AuthorizationRequest::validate(&params, client_id, redirect_uri.clone())
+        {
             Ok(request) => request,
             Err(e) => {
-                let target = redirect_target(&params, &client.redirect_uris)?;
                 return Ok(error_response(
-                    &target,
+                    &redirect_uri,
                     &e,
                     echoed_state(&params),
                     &self.core.issuer,
