@@ -16,16 +16,23 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use axum::extract::State;
+use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
+use http::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::error::{ConfigError, TokenRejection, VerifyError};
 use crate::jwt::{Algorithm, Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
+use crate::oauth::browser_csrf::BrowserCsrf;
+use crate::oauth::client_metadata_document::{
+    ClientMetadataConfig, ClientMetadataResolver, all_loopback, display_name, is_client_id_url,
+    redirect_host,
+};
+use crate::oauth::params::unreadable;
 use crate::oauth::routes::{ServerSettings, framing_blocked, random_token, redirect_with};
 use crate::oauth::{
     AccessTokenInfo, AuthorizationCode, AuthorizationParams, AuthorizationServer, AuthorizeOutcome,
@@ -62,15 +69,25 @@ pub struct DevIssuerConfig {
     /// no user and no consent). Off by default: any program that can reach the
     /// issuer could otherwise register and mint tokens.
     pub allow_client_credentials: bool,
+    /// Scopes granted only when the user ticks them on the consent page (an
+    /// unchecked checkbox, shown only when the client asks for the scope);
+    /// never granted by [`auto_approve`](Self::auto_approve). Default `admin`.
+    pub consent_scopes: Vec<String>,
+    /// How clients identified by URL (Client ID Metadata Documents) are
+    /// fetched and cached. Default: [`ClientMetadataConfig::for_resource`] of
+    /// the resource (plain http and loopback addresses only when the resource
+    /// is on loopback).
+    pub client_metadata: ClientMetadataConfig,
 }
 
 impl DevIssuerConfig {
     /// Settings for an issuer at `issuer` protecting `resource`, with a dev user
     /// `dev-user` / `dev@example.com` and scopes `mcp:tools profile admin`.
     pub fn new(issuer: impl Into<String>, resource: impl Into<String>) -> Self {
+        let resource: String = resource.into();
         DevIssuerConfig {
             issuer: issuer.into().trim_end_matches('/').to_owned(),
-            resource: resource.into(),
+            resource: resource.clone(),
             user_id: "dev-user".into(),
             email: "dev@example.com".into(),
             name: "Dev User".into(),
@@ -80,6 +97,8 @@ impl DevIssuerConfig {
             code_ttl: Duration::from_secs(60),
             refresh_token_ttl: Duration::from_secs(30 * 86_400),
             allow_client_credentials: false,
+            consent_scopes: vec!["admin".into()],
+            client_metadata: ClientMetadataConfig::for_resource(&resource),
         }
     }
 }
@@ -133,6 +152,8 @@ pub struct DevIssuer {
     signing: jsonwebtoken::EncodingKey,
     jwk: Value,
     store: Mutex<Store>,
+    client_metadata: ClientMetadataResolver,
+    csrf: BrowserCsrf,
 }
 
 impl std::fmt::Debug for DevIssuer {
@@ -177,8 +198,11 @@ impl DevIssuer {
             "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
             "y": URL_SAFE_NO_PAD.encode(&point[33..]),
         });
+        let client_metadata = ClientMetadataResolver::new(config.client_metadata.clone())?;
         Ok(Arc::new(DevIssuer {
             signing: jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref()),
+            csrf: BrowserCsrf::for_issuer(&config.issuer),
+            client_metadata,
             config,
             kid,
             jwk,
@@ -306,26 +330,75 @@ impl DevIssuer {
         redirect
     }
 
-    fn consent_page(&self, client: &ClientInfo, request_id: &str, scopes: &[String]) -> String {
-        let name = html_escape(client.client_name.as_deref().unwrap_or(&client.client_id));
-        let scopes = if scopes.is_empty() {
+    fn consent_page(
+        &self,
+        client: &ClientInfo,
+        request_id: &str,
+        params: &AuthorizationParams,
+    ) -> String {
+        let by_url = is_client_id_url(&client.client_id);
+        let name = html_escape(&display_name(
+            client.client_name.as_deref().unwrap_or(&client.client_id),
+        ));
+        let (asked, optional): (Vec<&String>, Vec<&String>) = params
+            .scopes
+            .iter()
+            .partition(|s| !self.config.consent_scopes.contains(s));
+        let scopes = if asked.is_empty() {
             "(none)".to_owned()
         } else {
-            html_escape(&scopes.join(" "))
+            html_escape(
+                &asked
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        };
+        let checkboxes: String = optional
+            .iter()
+            .map(|scope| {
+                let scope = html_escape(scope);
+                format!(
+                    "<p><label><input type=\"checkbox\" name=\"grant_scope\" value=\"{scope}\"> \
+                     Also grant <code>{scope}</code> (the client asks for it; not granted unless ticked)</label></p>"
+                )
+            })
+            .collect();
+        let identity = if by_url {
+            format!(
+                "<p>The application is identified by its metadata document <code>{}</code>.</p>",
+                html_escape(&client.client_id)
+            )
+        } else {
+            String::new()
+        };
+        let warning = if all_loopback(&client.redirect_uris) {
+            "<p><strong>Warning:</strong> this application's redirect URIs are all on this machine \
+             (loopback): approve only if you started this from an application running here.</p>"
+        } else {
+            ""
         };
         format!(
             "<!doctype html><html><head><meta charset=\"utf-8\"><title>mcp-auth dev login</title></head>\
              <body style=\"font-family:sans-serif;max-width:32em;margin:4em auto\">\
              <h1>Development login</h1>\
              <p><b>{name}</b> asks to act as <b>{user}</b> ({email}) with scopes <code>{scopes}</code>.</p>\
+             <p>After you answer, your browser goes to</p>\
+             <p style=\"font-size:1.5em\"><b>{host}</b></p>\
+             <p><small><code>{redirect}</code></small></p>{identity}{warning}\
              <form method=\"post\" action=\"/authorize/consent\">\
              <input type=\"hidden\" name=\"request_id\" value=\"{id}\">\
+             <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">{checkboxes}\
              <button name=\"decision\" value=\"approve\">Approve</button> \
              <button name=\"decision\" value=\"deny\">Deny</button></form>\
              <p><small>mcp-auth development issuer: never expose it beyond your machine.</small></p></body></html>",
             user = html_escape(&self.config.name),
             email = html_escape(&self.config.email),
+            host = html_escape(&redirect_host(&params.redirect_uri)),
+            redirect = html_escape(&params.redirect_uri),
             id = html_escape(request_id),
+            csrf = html_escape(&params.csrf_token),
         )
     }
 
@@ -393,35 +466,113 @@ async fn jwks(State(issuer): State<Arc<DevIssuer>>) -> Json<Value> {
     Json(json!({ "keys": [issuer.jwk] }))
 }
 
-#[derive(Deserialize)]
+/// The consent form as posted: each field once, except the ticked
+/// `grant_scope` checkboxes.
 struct ConsentForm {
     request_id: String,
+    csrf_token: String,
     decision: String,
+    granted: Vec<String>,
 }
 
-async fn consent(State(issuer): State<Arc<DevIssuer>>, Form(form): Form<ConsentForm>) -> Response {
-    let Some(pending) = issuer.store().pending.remove(&form.request_id) else {
-        return OAuthError::invalid_request(
-            "this login request is unknown, expired or already answered",
+impl ConsentForm {
+    fn read(pairs: Vec<(String, String)>) -> Result<Self, OAuthError> {
+        let mut single = HashMap::new();
+        let mut granted = Vec::new();
+        for (name, value) in pairs {
+            if name == "grant_scope" {
+                granted.push(value);
+            } else if single.insert(name.clone(), value).is_some() {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter {name} appears more than once"
+                )));
+            }
+        }
+        let mut take = |name: &str| {
+            single
+                .remove(name)
+                .ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
+        };
+        Ok(ConsentForm {
+            request_id: take("request_id")?,
+            csrf_token: take("csrf_token")?,
+            decision: take("decision")?,
+            granted,
+        })
+    }
+}
+
+async fn consent(
+    State(issuer): State<Arc<DevIssuer>>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(pairs)) => ConsentForm::read(pairs),
+        Err(e) => return unreadable(e.status()),
+    };
+    let form = match form {
+        Ok(form) => form,
+        Err(e) => return e.into_response(),
+    };
+    let refused = || {
+        OAuthError::invalid_request(
+            "this login request is unknown, expired, already answered, or was started in another browser",
         )
-        .into_response();
+        .into_response()
+    };
+    let pending = {
+        let mut store = issuer.store();
+        let Some(pending) = store.pending.get(&form.request_id) else {
+            return refused();
+        };
+        // The form must come from the browser the page was shown to: its
+        // token in the form and in that browser's cookie. A failed check does
+        // not spend the request (another browser cannot cancel it).
+        if !same_token(&form.csrf_token, &pending.params.csrf_token)
+            || !issuer.csrf.matches(&headers, &pending.params.csrf_token)
+        {
+            tracing::warn!(client_id = %pending.client_id, "consent refused: CSRF check failed");
+            return refused();
+        }
+        match store.pending.remove(&form.request_id) {
+            Some(pending) => pending,
+            None => return refused(),
+        }
     };
     if pending.expires_at <= now() {
         return OAuthError::invalid_request("this login request expired").into_response();
     }
-    let redirect = if form.decision == "approve" {
-        issuer.issue_code(&pending.client_id, pending.params)
-    } else {
-        let mut params = vec![
-            ("error", "access_denied"),
-            ("error_description", "the user denied the request"),
-        ];
-        if let Some(state) = pending.params.state.as_deref() {
-            params.push(("state", state));
+    let redirect = match form.decision.as_str() {
+        "approve" => {
+            let mut params = pending.params;
+            // A scope that needs the user's explicit grant is kept only when
+            // ticked (and the client asked for it).
+            params
+                .scopes
+                .retain(|s| !issuer.config.consent_scopes.contains(s) || form.granted.contains(s));
+            issuer.issue_code(&pending.client_id, params)
         }
-        redirect_with(&pending.params.redirect_uri, &params, &issuer.config.issuer)
+        "deny" => {
+            let mut params = vec![
+                ("error", "access_denied"),
+                ("error_description", "the user denied the request"),
+            ];
+            if let Some(state) = pending.params.state.as_deref() {
+                params.push(("state", state));
+            }
+            redirect_with(&pending.params.redirect_uri, &params, &issuer.config.issuer)
+        }
+        _ => {
+            return OAuthError::invalid_request("decision must be approve or deny").into_response();
+        }
     };
     framing_blocked(Redirect::to(&redirect).into_response())
+}
+
+/// Constant-time equality of two tokens.
+fn same_token(a: &str, b: &str) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
 }
 
 impl AuthorizationServer for DevIssuer {
@@ -453,12 +604,17 @@ impl AuthorizationServer for DevIssuer {
             ));
         }
         if self.config.auto_approve {
+            // No page, so nobody ticked a scope that needs the user's grant.
+            let mut params = params;
+            params
+                .scopes
+                .retain(|s| !self.config.consent_scopes.contains(s));
             return Ok(AuthorizeOutcome::Redirect(
                 self.issue_code(&client.client_id, params),
             ));
         }
         let request_id = random_token(24);
-        let page = self.consent_page(client, &request_id, &params.scopes);
+        let page = self.consent_page(client, &request_id, &params);
         let mut store = self.store();
         make_room(&mut store.pending, MAX_RECORDS, |p| p.expires_at);
         store.pending.insert(
@@ -529,6 +685,10 @@ impl AuthorizationServer for DevIssuer {
             scopes: crate::claims::string_list(payload.get("scope")),
             expires_at: payload.get("exp")?.as_u64()?,
         })
+    }
+
+    fn client_metadata_resolver(&self) -> Option<&ClientMetadataResolver> {
+        Some(&self.client_metadata)
     }
 
     async fn revoke_token(&self, client: &ClientInfo, token: &str) {

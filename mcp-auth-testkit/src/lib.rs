@@ -9,6 +9,7 @@
 
 mod auth_server;
 mod browser;
+mod documents;
 mod env;
 mod keys;
 mod serve;
@@ -17,6 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use auth_server::{Behavior, Codes, FakeAuthServer, FakeIdp, Layout, RefreshTokens};
 pub use browser::{Browser, ProxyClient, hidden_input, location, query_of};
+pub use documents::{DocumentServer, Served, client_metadata_document};
 pub use env::{DotenvFile, Vars};
 pub use jsonwebtoken::Algorithm;
 pub use keys::{TestKey, assemble, jwks, sign_hmac};

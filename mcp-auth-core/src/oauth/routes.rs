@@ -16,7 +16,9 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use super::authorization_request::{AuthorizationRequest, echoed_state, redirect_target};
+use super::browser_csrf::BrowserCsrf;
 use super::client_auth::client_credentials;
+use super::client_metadata_document::is_client_id_url;
 use super::params::Params;
 use super::registration::{self, RegistrationRequest};
 use super::response::{authorization_response_url, error_response};
@@ -138,14 +140,53 @@ pub fn metadata_document(settings: &ServerSettings) -> Value {
 }
 
 async fn metadata<A: AuthorizationServer>(State(s): State<Arc<Shared<A>>>) -> Json<Value> {
-    Json(metadata_document(&s.settings))
+    let mut doc = metadata_document(&s.settings);
+    if s.server.client_metadata_resolver().is_some() {
+        doc["client_id_metadata_document_supported"] = json!(true);
+    }
+    Json(doc)
+}
+
+/// Where a client is looked up, which decides how a failure is answered.
+#[derive(Clone, Copy)]
+enum Endpoint {
+    /// An error page (never a redirect).
+    Authorize,
+    /// 401 `invalid_client`.
+    Token,
+}
+
+/// The client `client_id` names: resolved from its metadata document when it
+/// is a URL and the server accepts those, else registered here.
+async fn find_client<A: AuthorizationServer>(
+    s: &Shared<A>,
+    client_id: &str,
+    endpoint: Endpoint,
+) -> Result<ClientInfo, OAuthError> {
+    if is_client_id_url(client_id)
+        && let Some(resolver) = s.server.client_metadata_resolver()
+    {
+        return resolver
+            .client(client_id)
+            .await
+            .map_err(|e| match endpoint {
+                Endpoint::Authorize => e.authorize_refusal(),
+                Endpoint::Token => e.token_refusal(),
+            });
+    }
+    match (s.server.get_client(client_id).await, endpoint) {
+        (Some(client), _) => Ok(client),
+        (None, Endpoint::Authorize) => Err(OAuthError::invalid_request("unknown client_id")),
+        (None, Endpoint::Token) => Err(OAuthError::invalid_client("unknown client")),
+    }
 }
 
 async fn authorize_route<A: AuthorizationServer>(
     State(s): State<Arc<Shared<A>>>,
+    headers: HeaderMap,
     params: Params,
 ) -> Response {
-    authorize(&s, params).await
+    authorize(&s, &headers, params).await
 }
 
 /// The client's redirect URI with OAuth response parameters (and RFC 9207 `iss`).
@@ -155,14 +196,19 @@ pub fn redirect_with(redirect_uri: &str, params: &[(&str, &str)], issuer: &str) 
         .unwrap_or_else(|| redirect_uri.to_owned())
 }
 
-async fn authorize<A: AuthorizationServer>(s: &Shared<A>, params: Params) -> Response {
+async fn authorize<A: AuthorizationServer>(
+    s: &Shared<A>,
+    headers: &HeaderMap,
+    params: Params,
+) -> Response {
     // Until the client and its redirect URI are known good, errors cannot be
     // redirected: they are shown here (no open redirect).
     let Some(client_id) = params.get("client_id") else {
         return OAuthError::invalid_request("client_id is required").into_response();
     };
-    let Some(client) = s.server.get_client(client_id).await else {
-        return OAuthError::invalid_request("unknown client_id").into_response();
+    let client = match find_client(s, client_id, Endpoint::Authorize).await {
+        Ok(client) => client,
+        Err(e) => return e.into_response(),
     };
     let redirect_uri = match redirect_target(&params, &client.redirect_uris) {
         Ok(uri) => uri,
@@ -192,16 +238,25 @@ async fn authorize<A: AuthorizationServer>(s: &Shared<A>, params: Params) -> Res
             "scope {bad:?} is not supported"
         )));
     }
+    let csrf = BrowserCsrf::for_issuer(issuer);
+    let (csrf_token, set_cookie) = csrf.token(headers);
     let params = AuthorizationParams {
         state: request.state.clone(),
         scopes,
         code_challenge: request.code_challenge,
         redirect_uri: request.redirect_uri,
         resource: request.resource,
+        csrf_token,
     };
     match s.server.authorize(&client, params).await {
         Ok(AuthorizeOutcome::Redirect(url)) => Redirect::to(&url).into_response(),
-        Ok(AuthorizeOutcome::Page(html)) => framing_blocked(Html(html).into_response()),
+        Ok(AuthorizeOutcome::Page(html)) => {
+            let mut resp = framing_blocked(Html(html).into_response());
+            if let Some(cookie) = set_cookie {
+                resp.headers_mut().append(http::header::SET_COOKIE, cookie);
+            }
+            resp
+        }
         Err(e) => fail(e),
     }
 }
@@ -229,11 +284,7 @@ async fn authenticate<A: AuthorizationServer>(
     params: &Params,
 ) -> Result<ClientInfo, OAuthError> {
     let presented = client_credentials(headers, params)?;
-    let client = s
-        .server
-        .get_client(&presented.client_id)
-        .await
-        .ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
+    let client = find_client(s, &presented.client_id, Endpoint::Token).await?;
     match (&client.client_secret, presented.secret) {
         (None, None) => Ok(client),
         (None, Some(_)) => Err(OAuthError::invalid_client(
