@@ -88,6 +88,8 @@ impl Discovery {
         let strategy = crate::proxy::strategy(&self.metadata);
         if strategy.is_some() {
             doc["registration_endpoint"] = json!(format!("{base}/register"));
+            // Both strategies resolve URL client ids (CIMD).
+            doc["client_id_metadata_document_supported"] = json!(true);
         }
         if strategy == Some(crate::proxy::Strategy::Broker) {
             // The broker registers public clients only and serves the code and

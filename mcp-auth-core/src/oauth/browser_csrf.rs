@@ -8,7 +8,7 @@
 use http::header::COOKIE;
 use http::{HeaderMap, HeaderValue};
 
-use super::routes::random_token;
+use super::random::random_token;
 
 /// How long the cookie lives (renewed with every consent page).
 const MAX_AGE_SECS: u64 = 86_400;

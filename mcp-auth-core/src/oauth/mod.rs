@@ -10,6 +10,7 @@ pub mod client_auth;
 pub mod client_metadata_document;
 pub mod params;
 pub mod pkce;
+pub mod random;
 pub mod registration;
 pub mod response;
 pub mod routes;

@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine as _;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
@@ -433,21 +432,7 @@ async fn token_inner<A: AuthorizationServer>(
 
 pub use super::registration::is_acceptable_redirect_uri;
 
-/// A fresh random identifier: `bytes` random bytes, base64url.
-///
-/// If the system's random number generator fails (never on supported platforms,
-/// and nothing a request can cause), the process aborts: continuing would hand
-/// out predictable codes, states and client ids.
-pub fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    if aws_lc_rs::rand::fill(&mut buf).is_err() {
-        tracing::error!(
-            "system random number generator failed; aborting rather than issuing predictable secrets"
-        );
-        std::process::abort();
-    }
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&buf)
-}
+pub use super::random::random_token;
 
 async fn register<A: AuthorizationServer>(
     State(s): State<Arc<Shared<A>>>,

@@ -15,6 +15,11 @@
 //!   configured: clients register here, consent here, and get codes and refresh
 //!   handles of ours for the upstream's tokens.
 //!
+//! A `client_id` that is an https URL names a client by its metadata document
+//! (CIMD, [`crate::oauth::client_metadata_document`]): the broker serves it
+//! with per-client consent keyed by the URL and stores no registration; the
+//! relay registers one upstream client per URL and reuses it.
+//!
 //! A client this server does not know (never registered here, or registered
 //! before a restart with an in-memory store) gets an error page at
 //! `/authorize` and 401 `invalid_client` at `/token`, on which MCP clients
@@ -50,6 +55,9 @@ pub use store::{Budget, MemoryStore, ProxyStore, RecordKind, StoreError};
 
 use crate::error::ConfigError;
 use crate::oauth::OAuthError;
+use crate::oauth::client_metadata_document::{
+    ClientMetadataConfig, ClientMetadataDocument, ClientMetadataResolver,
+};
 use crate::oauth::params::Params;
 use crate::oauth::response::{error_response, relayed_error};
 use crate::oidc::IssuerMetadata;
@@ -132,12 +140,17 @@ pub(crate) struct Core {
     records: Records,
     cookies: Cookies,
     key: StateKey,
+    /// Clients identified by URL (Client ID Metadata Documents).
+    client_metadata: ClientMetadataResolver,
 }
 
 impl Core {
     fn new(settings: &ProxySettings) -> Result<Self, ConfigError> {
         let issuer = settings.issuer.trim_end_matches('/').to_owned();
         Ok(Core {
+            client_metadata: ClientMetadataResolver::new(ClientMetadataConfig::for_resource(
+                &settings.resource,
+            ))?,
             cookies: Cookies::new(&issuer),
             issuer,
             resource: settings.resource.clone(),
@@ -151,6 +164,33 @@ impl Core {
                 None => StateKey::random()?,
             },
         })
+    }
+}
+
+/// Where a client is looked up, which decides how a refusal is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum At {
+    /// An error page (never a redirect).
+    Authorize,
+    /// 401 `invalid_client`.
+    Token,
+}
+
+impl Core {
+    /// The metadata document of a client identified by URL; a refusal is
+    /// answered as `at` requires, the reason logged.
+    async fn client_document(
+        &self,
+        client_id: &str,
+        at: At,
+    ) -> Result<Arc<ClientMetadataDocument>, ProxyError> {
+        self.client_metadata
+            .resolve(client_id)
+            .await
+            .map_err(|e| match at {
+                At::Authorize => e.authorize_refusal().into(),
+                At::Token => e.token_refusal().into(),
+            })
     }
 }
 
