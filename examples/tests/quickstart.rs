@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use mcp_auth_testkit::{Browser, hidden_input, location};
 use serde_json::{Value, json};
 
 mod common;
@@ -135,7 +136,8 @@ async fn the_printed_token_calls_whoami() {
 #[tokio::test]
 async fn an_oauth_client_logs_in_through_the_dev_issuer() {
     let port = free_port();
-    let (_server, _) = start(port, true);
+    // The consent page: admin is granted only when the user ticks it there.
+    let (_server, _) = start(port, false);
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&base).await;
     let http = reqwest::Client::builder()
@@ -163,23 +165,33 @@ async fn an_oauth_client_logs_in_through_the_dev_issuer() {
     let id = client["client_id"].as_str().expect("id");
     let verifier = "quickstart-test-verifier-0123456789-abcdefghijklmnop";
     let challenge = mcp_auth::oauth::pkce::s256_challenge(verifier);
-    let resp = http
-        .get(format!("{base}/authorize"))
-        .query(&[
-            ("response_type", "code"),
-            ("client_id", id),
-            ("redirect_uri", "http://127.0.0.1:9/cb"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-            ("scope", "mcp:tools admin"),
-        ])
-        .send()
-        .await
-        .expect("send");
-    let location = resp.headers()["location"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let mut authorize = url::Url::parse(&format!("{base}/authorize")).expect("url");
+    authorize
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", id)
+        .append_pair("redirect_uri", "http://127.0.0.1:9/cb")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("scope", "mcp:tools admin");
+    let mut browser = Browser::default();
+    let page = browser.get(authorize.as_str()).await;
+    assert_eq!(page.status(), 200, "the consent page");
+    let html = page.text().await.expect("html");
+    let request_id = hidden_input(&html, "request_id");
+    let csrf_token = hidden_input(&html, "csrf_token");
+    let resp = browser
+        .post_form(
+            &format!("{base}/authorize/consent"),
+            &[
+                ("request_id", &request_id),
+                ("csrf_token", &csrf_token),
+                ("grant_scope", "admin"),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    let location = location(&resp);
     let code = location
         .split("code=")
         .nth(1)

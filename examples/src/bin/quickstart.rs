@@ -9,9 +9,11 @@
 //! On start it prints the MCP URL, a ready-to-use access token and a curl command
 //! that calls `whoami`. OAuth clients (the MCP Inspector, the SDKs) connect to
 //! `http://localhost:3000/mcp`, discover the dev issuer, register, and log in on its
-//! consent page; `MCP_AUTH_DEV_AUTO_APPROVE=1` approves every request without the
-//! page (for scripts). Tokens are ES256 JWTs verified like any issuer's: against
-//! the dev issuer's JWKS, fetched over HTTP.
+//! consent page (where `admin`, when asked for, is granted only if ticked);
+//! `MCP_AUTH_DEV_AUTO_APPROVE=1` approves every request without the page (for
+//! scripts), never granting `admin`. Clients identified by URL (Client ID
+//! Metadata Documents) need no registration. Tokens are ES256 JWTs verified like
+//! any issuer's: against the dev issuer's JWKS, fetched over HTTP.
 //!
 //! Scope policy: every MCP request needs `mcp:tools` (advertised in the 401
 //! challenge) and `admin-action` also needs `admin`, both checked at the HTTP
