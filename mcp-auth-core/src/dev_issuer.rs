@@ -2,8 +2,12 @@
 //! tests (feature `dev-issuer`). It generates an ES256 key at start, serves it as
 //! a JWKS, registers clients (RFC 7591), runs the authorization-code flow with
 //! PKCE (a login/consent page, or auto-approval for scripts), issues RFC 9068 JWT
-//! access tokens and rotating refresh tokens, supports `client_credentials`, and
-//! revokes tokens. Its tokens are verified like any other issuer's: by a
+//! access tokens and rotating refresh tokens, supports `client_credentials`
+//! (when enabled), and revokes tokens. Clients identified by URL (Client ID
+//! Metadata Documents) need no registration. Its consent page is bound to the
+//! browser that loaded it (CSRF) and grants the
+//! [`consent_scopes`](DevIssuerConfig::consent_scopes) (`admin`) only when
+//! ticked. Its tokens are verified like any other issuer's: by a
 //! [`JwtVerifier`] that fetches its JWKS over HTTP.
 //!
 //! Never expose it beyond your machine: whoever reaches `/authorize` logs in as

@@ -28,9 +28,9 @@ impl BrowserCsrf {
         let secure = issuer.starts_with("https://");
         BrowserCsrf {
             name: if secure {
-                "__Host-mcp-auth-dev-csrf"
+                "__Host-mcp-auth-consent-csrf"
             } else {
-                "mcp-auth-dev-csrf"
+                "mcp-auth-consent-csrf"
             },
             secure,
         }
@@ -98,7 +98,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             COOKIE,
-            HeaderValue::from_str(&format!("a=b; mcp-auth-dev-csrf={fresh}")).expect("ascii"),
+            HeaderValue::from_str(&format!("a=b; mcp-auth-consent-csrf={fresh}")).expect("ascii"),
         );
         assert_eq!(csrf.token(&headers).0, fresh);
         assert!(csrf.matches(&headers, &fresh));
