@@ -8,7 +8,9 @@ use crate::error::ConfigError;
 use crate::fetch::{FetchLimits, Fetcher};
 use crate::http::challenge::Challenges;
 use crate::http::discovery::{self, Discovery};
-use crate::http::layer::{AuthLayer, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_PATHS, Policy};
+use crate::http::layer::{
+    AuthLayer, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_PATHS, LoopbackAliases, Policy,
+};
 use crate::http::resource::ResourceUrl;
 use crate::http::scope_policy::ScopePolicy;
 use crate::oidc::IssuerMetadata;
@@ -217,8 +219,26 @@ impl McpAuth {
             }
             hint
         });
+        // A loopback resource answers to each loopback name: the challenge
+        // points at the metadata under the name the client used.
+        let loopback = self
+            .resource
+            .as_ref()
+            .filter(|r| r.is_loopback())
+            .map(|resource| LoopbackAliases {
+                canonical: resource.as_str().to_owned(),
+                aliases: resource
+                    .loopback_aliases()
+                    .into_iter()
+                    .map(|alias| {
+                        let metadata = resource_metadata.as_ref().map(|_| alias.metadata_url());
+                        (alias, Challenges::new(metadata, &hint))
+                    })
+                    .collect(),
+            });
         AuthLayer::new(Arc::new(Policy {
             verifier: Arc::clone(&self.verifier),
+            loopback,
             challenges: Challenges::new(resource_metadata, &hint),
             required_scopes: self.required_scopes.clone(),
             public_paths: self.public_paths.clone(),
