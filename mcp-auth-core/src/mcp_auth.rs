@@ -199,6 +199,13 @@ impl McpAuth {
     }
 
     /// The layer that protects every route it wraps (`Router::layer`).
+    ///
+    /// For browser-based clients, wrap it in [`crate::McpCors`] (a later
+    /// `Router::layer` call), so that its refusals carry the CORS headers.
+    /// With a resource URL on a loopback host, its challenges point at the
+    /// metadata under the loopback name the client used, and a token whose
+    /// audience is one loopback alias of the resource is refused on requests
+    /// to another (see [`ResourceUrl::loopback_alias`]).
     pub fn layer(&self) -> AuthLayer {
         if self.resource.is_none() && self.verifier.metadata_dyn().is_some() {
             tracing::warn!(

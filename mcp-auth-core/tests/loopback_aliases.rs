@@ -361,49 +361,70 @@ async fn rule6_a_token_for_the_configured_resource_is_accepted_under_every_alias
 async fn rule6_the_dev_issuer_refuses_resources_that_are_not_aliases() {
     let app = start(|port| format!("http://localhost:{port}")).await;
     let port = app.port;
-    let host = format!("127.0.0.1:{port}");
-    let registered: Value = app
-        .http
-        .post(format!("{}/register", app.socket))
-        .json(&json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
-    let client_id = registered["client_id"].as_str().expect("client_id");
-    let challenge = s256_challenge(VERIFIER);
-    for other in [
+    app.assert_invalid_targets(&[
         format!("http://127.0.0.2:{port}/mcp"),
         format!("http://127.0.0.1:{}/mcp", port.wrapping_add(1)),
         format!("http://127.0.0.1:{port}/other"),
         "https://mcp.example.com/mcp".to_owned(),
-    ] {
-        let resp = app
+    ])
+    .await;
+}
+
+#[tokio::test]
+async fn rule6_a_public_resource_has_no_loopback_aliases_to_mint_for() {
+    let app = start(|_| "https://mcp.example.com".to_owned()).await;
+    let port = app.port;
+    app.assert_invalid_targets(&[
+        format!("http://localhost:{port}/mcp"),
+        format!("http://127.0.0.1:{port}/mcp"),
+    ])
+    .await;
+}
+
+impl App {
+    /// Each of `resources` asked for at `/authorize` (named by a loopback
+    /// `Host`) is refused with `invalid_target`, and no code is issued.
+    async fn assert_invalid_targets(&self, resources: &[String]) {
+        let app = self;
+        let host = format!("127.0.0.1:{}", app.port);
+        let registered: Value = app
             .http
-            .get(format!("{}/authorize", app.socket))
-            .header("host", &host)
-            .query(&[
-                ("response_type", "code"),
-                ("client_id", client_id),
-                ("redirect_uri", REDIRECT),
-                ("code_challenge", challenge.as_str()),
-                ("code_challenge_method", "S256"),
-                ("resource", other.as_str()),
-            ])
+            .post(format!("{}/register", app.socket))
+            .json(&json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}))
             .send()
             .await
-            .expect("send");
-        assert_eq!(resp.status(), 303);
-        let location = resp.headers()["location"]
-            .to_str()
-            .expect("ascii")
-            .to_owned();
-        assert!(
-            location.contains("error=invalid_target"),
-            "{other}: {location}"
-        );
-        assert!(!location.contains("code="), "{location}");
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+        let client_id = registered["client_id"].as_str().expect("client_id");
+        let challenge = s256_challenge(VERIFIER);
+        for other in resources {
+            let resp = app
+                .http
+                .get(format!("{}/authorize", app.socket))
+                .header("host", &host)
+                .query(&[
+                    ("response_type", "code"),
+                    ("client_id", client_id),
+                    ("redirect_uri", REDIRECT),
+                    ("code_challenge", challenge.as_str()),
+                    ("code_challenge_method", "S256"),
+                    ("resource", other.as_str()),
+                ])
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(resp.status(), 303);
+            let location = resp.headers()["location"]
+                .to_str()
+                .expect("ascii")
+                .to_owned();
+            assert!(
+                location.contains("error=invalid_target"),
+                "{other}: {location}"
+            );
+            assert!(!location.contains("code="), "{location}");
+        }
     }
 }

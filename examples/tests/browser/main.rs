@@ -15,7 +15,6 @@
 //! Screenshots are kept in `interop/artifacts/` (ignored by git).
 
 #[path = "../common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 #[path = "../interop/fixture.rs"]
 #[allow(dead_code)]
