@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use axum::Router;
 use axum::routing::get;
 use mcp_auth::env::{EnvReader, load_dotenv};
-use mcp_auth::{ConfigError, McpAuth};
+use mcp_auth::{ConfigError, McpAuth, McpCors};
 use rmcp::ServerHandler;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -114,8 +114,10 @@ pub fn rmcp_config(settings: &Settings) -> StreamableHttpServerConfig {
     config.with_allowed_hosts(hosts)
 }
 
-/// The whole application: the MCP service at `/mcp` behind the auth layer, the
-/// discovery routes of `auth`, and a public `GET /health`.
+/// The whole application: the MCP service at `/mcp` behind the auth layer,
+/// itself behind CORS for browser-based clients ([`McpCors::any_origin`]: a
+/// bearer-token API without cookies; see the README), the discovery routes of
+/// `auth`, and a public `GET /health`.
 pub fn app<S, F>(auth: &McpAuth, settings: &Settings, make_server: F) -> Router
 where
     S: ServerHandler + Send + 'static,
@@ -129,6 +131,9 @@ where
     Router::new()
         .nest_service("/mcp", mcp)
         .layer(auth.layer())
+        // Outside the auth layer: preflights need no token, and refusals carry
+        // the CORS headers that let a page's script read the challenge.
+        .layer(McpCors::any_origin().layer())
         .merge(auth.routes())
         .route("/health", get(|| async { "ok" }))
 }

@@ -30,6 +30,7 @@ use http::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::error::{ConfigError, TokenRejection, VerifyError};
+use crate::http::resource::{ResourceUrl, loopback_alias};
 use crate::jwt::{Algorithm, Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
 use crate::oauth::browser_csrf::BrowserCsrf;
 use crate::oauth::client_metadata_document::{
@@ -235,14 +236,62 @@ impl DevIssuer {
         client_id: &str,
         scopes: &[String],
     ) -> Result<String, OAuthError> {
-        self.access_token(&self.config.user_id, client_id, scopes)
+        self.access_token(
+            &self.config.user_id,
+            client_id,
+            scopes,
+            &self.config.resource,
+        )
     }
 
+    /// The audience of a token for a flow that asked for `resource`: that
+    /// loopback alias of the configured resource, else the configured resource.
+    fn audience_for(&self, resource: Option<&str>) -> String {
+        resource
+            .and_then(|r| self.resource_alias(r))
+            .unwrap_or_else(|| self.config.resource.clone())
+    }
+
+    /// `resource` when it is the configured resource or one of its loopback
+    /// aliases (the same server reached under another loopback name).
+    fn resource_alias(&self, resource: &str) -> Option<String> {
+        let canonical = ResourceUrl::parse(&self.config.resource).ok()?;
+        let asked = ResourceUrl::parse(resource).ok()?;
+        if asked == canonical {
+            return Some(self.config.resource.clone());
+        }
+        canonical
+            .loopback_aliases()
+            .into_iter()
+            .find(|alias| *alias == asked)
+            .map(|alias| alias.as_str().to_owned())
+    }
+
+    /// The issuer under the loopback name of `audience` (an alias of the
+    /// resource): the `iss` of authorization responses of a flow for it, equal
+    /// to the metadata `issuer` the client read under that name.
+    fn issuer_for(&self, audience: &str) -> String {
+        url::Url::parse(audience)
+            .ok()
+            .and_then(|u| {
+                let host = match u.port() {
+                    Some(port) => format!("{}:{port}", u.host_str()?),
+                    None => u.host_str()?.to_owned(),
+                };
+                loopback_alias(&self.config.issuer, &host)
+            })
+            .unwrap_or_else(|| self.config.issuer.clone())
+    }
+
+    /// Signs an access token for `audience`. Its `iss` is always the configured
+    /// issuer (the one the verifier checks); the audience is the loopback alias
+    /// the flow was for, which the layer binds to the requests' `Host`.
     fn access_token(
         &self,
         subject: &str,
         client_id: &str,
         scopes: &[String],
+        audience: &str,
     ) -> Result<String, OAuthError> {
         let mut header = jsonwebtoken::Header::new(Algorithm::ES256);
         header.typ = Some("at+jwt".into());
@@ -251,7 +300,7 @@ impl DevIssuer {
         let mut claims = json!({
             "iss": self.config.issuer,
             "sub": subject,
-            "aud": self.config.resource,
+            "aud": audience,
             "client_id": client_id,
             "scope": scopes.join(" "),
             "iat": iat,
@@ -271,9 +320,10 @@ impl DevIssuer {
         subject: &str,
         client_id: &str,
         scopes: Vec<String>,
+        audience: &str,
         refresh: bool,
     ) -> Result<TokenResponse, OAuthError> {
-        let access_token = self.access_token(subject, client_id, &scopes)?;
+        let access_token = self.access_token(subject, client_id, &scopes, audience)?;
         let refresh_token = refresh.then(|| {
             let token = random_token(32);
             let mut store = self.store();
@@ -286,7 +336,7 @@ impl DevIssuer {
                     token: token.clone(),
                     client_id: client_id.to_owned(),
                     scopes: scopes.clone(),
-                    resource: Some(self.config.resource.clone()),
+                    resource: Some(audience.to_owned()),
                     subject: subject.to_owned(),
                     expires_at: Some(now() + self.config.refresh_token_ttl.as_secs()),
                 },
@@ -305,6 +355,7 @@ impl DevIssuer {
     fn issue_code(&self, client_id: &str, params: AuthorizationParams) -> String {
         // 256 bits of entropy, single use, short-lived.
         let code = random_token(32);
+        let issuer = self.issuer_for(&self.audience_for(params.resource.as_deref()));
         let redirect = redirect_with(
             &params.redirect_uri,
             &[
@@ -314,7 +365,7 @@ impl DevIssuer {
             .into_iter()
             .flatten()
             .collect::<Vec<_>>(),
-            &self.config.issuer,
+            &issuer,
         );
         let mut store = self.store();
         make_room(&mut store.codes, MAX_RECORDS, |c| c.expires_at);
@@ -434,10 +485,17 @@ impl DevIssuer {
     /// JWKS over HTTP from `jwks_url` (usually [`Self::jwks_url`]), strict
     /// `typ: at+jwt`, audience = the resource, plus the revocation list.
     pub fn provider(self: &Arc<Self>, jwks_url: &str) -> Result<DevIssuerProvider, ConfigError> {
-        let mut config = JwtConfig::new(
-            self.config.issuer.clone(),
-            Audience::exactly(self.config.resource.clone()),
-        );
+        // The resource under each loopback name it answers to: the layer
+        // accepts a token for an alias only on requests to that alias.
+        let mut audiences = vec![self.config.resource.clone()];
+        if let Ok(resource) = ResourceUrl::parse(&self.config.resource) {
+            for alias in resource.loopback_aliases() {
+                if !audiences.iter().any(|a| a == alias.as_str()) {
+                    audiences.push(alias.as_str().to_owned());
+                }
+            }
+        }
+        let mut config = JwtConfig::new(self.config.issuer.clone(), Audience::OneOf(audiences));
         config.require_access_token_type = true;
         let verifier = JwtVerifier::new(
             config,
@@ -565,7 +623,8 @@ async fn consent(
             if let Some(state) = pending.params.state.as_deref() {
                 params.push(("state", state));
             }
-            redirect_with(&pending.params.redirect_uri, &params, &issuer.config.issuer)
+            let iss = issuer.issuer_for(&issuer.audience_for(pending.params.resource.as_deref()));
+            redirect_with(&pending.params.redirect_uri, &params, &iss)
         }
         _ => {
             return OAuthError::invalid_request("decision must be approve or deny").into_response();
@@ -601,6 +660,7 @@ impl AuthorizationServer for DevIssuer {
     ) -> Result<AuthorizeOutcome, OAuthError> {
         if let Some(resource) = &params.resource
             && resource.trim_end_matches('/') != self.config.resource.trim_end_matches('/')
+            && self.resource_alias(resource).is_none()
         {
             return Err(OAuthError::new(
                 "invalid_target",
@@ -649,7 +709,14 @@ impl AuthorizationServer for DevIssuer {
         if self.store().codes.remove(&code.code).is_none() {
             return Err(OAuthError::invalid_grant("authorization code already used"));
         }
-        self.tokens(&code.subject, &client.client_id, code.scopes, true)
+        let audience = self.audience_for(code.resource.as_deref());
+        self.tokens(
+            &code.subject,
+            &client.client_id,
+            code.scopes,
+            &audience,
+            true,
+        )
     }
 
     async fn load_refresh_token(&self, _client: &ClientInfo, token: &str) -> Option<RefreshToken> {
@@ -665,7 +732,8 @@ impl AuthorizationServer for DevIssuer {
         if self.store().refresh.remove(&token.token).is_none() {
             return Err(OAuthError::invalid_grant("refresh token already used"));
         }
-        self.tokens(&token.subject, &client.client_id, scopes, true)
+        let audience = self.audience_for(token.resource.as_deref());
+        self.tokens(&token.subject, &client.client_id, scopes, &audience, true)
     }
 
     async fn exchange_client_credentials(
@@ -673,7 +741,13 @@ impl AuthorizationServer for DevIssuer {
         client: &ClientInfo,
         scopes: Vec<String>,
     ) -> Result<TokenResponse, OAuthError> {
-        self.tokens(&client.client_id, &client.client_id, scopes, false)
+        self.tokens(
+            &client.client_id,
+            &client.client_id,
+            scopes,
+            &self.config.resource,
+            false,
+        )
     }
 
     async fn load_access_token(&self, token: &str) -> Option<AccessTokenInfo> {

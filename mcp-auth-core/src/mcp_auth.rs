@@ -8,7 +8,9 @@ use crate::error::ConfigError;
 use crate::fetch::{FetchLimits, Fetcher};
 use crate::http::challenge::Challenges;
 use crate::http::discovery::{self, Discovery};
-use crate::http::layer::{AuthLayer, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_PATHS, Policy};
+use crate::http::layer::{
+    AuthLayer, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_PATHS, LoopbackAliases, Policy,
+};
 use crate::http::resource::ResourceUrl;
 use crate::http::scope_policy::ScopePolicy;
 use crate::oidc::IssuerMetadata;
@@ -197,6 +199,13 @@ impl McpAuth {
     }
 
     /// The layer that protects every route it wraps (`Router::layer`).
+    ///
+    /// For browser-based clients, wrap it in [`crate::McpCors`] (a later
+    /// `Router::layer` call), so that its refusals carry the CORS headers.
+    /// With a resource URL on a loopback host, its challenges point at the
+    /// metadata under the loopback name the client used, and a token whose
+    /// audience is one loopback alias of the resource is refused on requests
+    /// to another (see [`ResourceUrl::loopback_alias`]).
     pub fn layer(&self) -> AuthLayer {
         if self.resource.is_none() && self.verifier.metadata_dyn().is_some() {
             tracing::warn!(
@@ -217,8 +226,26 @@ impl McpAuth {
             }
             hint
         });
+        // A loopback resource answers to each loopback name: the challenge
+        // points at the metadata under the name the client used.
+        let loopback = self
+            .resource
+            .as_ref()
+            .filter(|r| r.is_loopback())
+            .map(|resource| LoopbackAliases {
+                canonical: resource.as_str().to_owned(),
+                aliases: resource
+                    .loopback_aliases()
+                    .into_iter()
+                    .map(|alias| {
+                        let metadata = resource_metadata.as_ref().map(|_| alias.metadata_url());
+                        (alias, Challenges::new(metadata, &hint))
+                    })
+                    .collect(),
+            });
         AuthLayer::new(Arc::new(Policy {
             verifier: Arc::clone(&self.verifier),
+            loopback,
             challenges: Challenges::new(resource_metadata, &hint),
             required_scopes: self.required_scopes.clone(),
             public_paths: self.public_paths.clone(),

@@ -103,6 +103,14 @@ fn build(settings: &Settings) -> Result<(McpAuth, std::sync::Arc<DevIssuer>, Str
     Ok((auth, issuer, token))
 }
 
+/// The version of the MCP Inspector the interop suite tests against.
+const INSPECTOR: &str = "@modelcontextprotocol/inspector@1.0.3";
+
+/// The command line that starts the MCP Inspector connected to `url`.
+fn inspector_command(url: &str) -> String {
+    format!("npx -y {INSPECTOR} --transport http --server-url {url}")
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     mcp_auth_examples::init_tracing();
@@ -127,6 +135,11 @@ async fn main() -> ExitCode {
     );
     println!(
         "OAuth clients (MCP Inspector, SDKs): connect to {url} and log in on the dev issuer's page."
+    );
+    println!("Open it in the MCP Inspector (needs Node.js 22 or newer):");
+    println!("  {}", inspector_command(url));
+    println!(
+        "  then open the address the Inspector prints, press Connect, and approve on the consent page."
     );
     match mcp_auth_examples::serve(app, &settings).await {
         Ok(()) => ExitCode::SUCCESS,

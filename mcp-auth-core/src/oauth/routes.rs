@@ -71,7 +71,7 @@ pub fn routes<A: AuthorizationServer, S: Clone + Send + Sync + 'static>(
         .allow_headers(Any);
     let loopback_only = CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(|origin, _| {
-            is_loopback_origin(origin)
+            crate::http::cors::is_loopback_origin(origin)
         }))
         .allow_methods([Method::POST, Method::OPTIONS])
         .allow_headers([http::header::CONTENT_TYPE, http::header::AUTHORIZATION]);
@@ -95,23 +95,6 @@ pub fn routes<A: AuthorizationServer, S: Clone + Send + Sync + 'static>(
     api.merge(authorize)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(shared)
-}
-
-/// Whether a browser `Origin` is a page served from this machine (`localhost`,
-/// `*.localhost`, 127.0.0.0/8 or `[::1]`, any port).
-fn is_loopback_origin(origin: &http::HeaderValue) -> bool {
-    let Some(url) = origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()) else {
-        return false;
-    };
-    if !matches!(url.scheme(), "http" | "https") {
-        return false;
-    }
-    match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 /// The RFC 8414 metadata document for `settings`.
@@ -138,8 +121,34 @@ pub fn metadata_document(settings: &ServerSettings) -> Value {
     doc
 }
 
-async fn metadata<A: AuthorizationServer>(State(s): State<Arc<Shared<A>>>) -> Json<Value> {
-    let mut doc = metadata_document(&s.settings);
+impl ServerSettings {
+    /// These settings for a request naming `host`: an issuer on a loopback host
+    /// (and its JWKS URL) under the loopback alias the client used, so that the
+    /// metadata's `issuer` is the URL the client built the metadata URL from
+    /// (RFC 8414 §3.3). Unchanged for any other issuer, whatever `host` says.
+    pub fn for_host(&self, host: Option<&str>) -> ServerSettings {
+        let alias = |url: &str| host.and_then(|h| crate::http::resource::loopback_alias(url, h));
+        let Some(issuer) = alias(&self.issuer) else {
+            return self.clone();
+        };
+        ServerSettings {
+            jwks_uri: self
+                .jwks_uri
+                .as_deref()
+                .map(|j| alias(j).unwrap_or_else(|| j.to_owned())),
+            issuer,
+            ..self.clone()
+        }
+    }
+}
+
+async fn metadata<A: AuthorizationServer>(
+    State(s): State<Arc<Shared<A>>>,
+    headers: HeaderMap,
+    uri: http::Uri,
+) -> Json<Value> {
+    let host = crate::http::resource::request_host(&headers, &uri);
+    let mut doc = metadata_document(&s.settings.for_host(host));
     if s.server.client_metadata_resolver().is_some() {
         doc["client_id_metadata_document_supported"] = json!(true);
     }
@@ -183,9 +192,14 @@ async fn find_client<A: AuthorizationServer>(
 async fn authorize_route<A: AuthorizationServer>(
     State(s): State<Arc<Shared<A>>>,
     headers: HeaderMap,
+    uri: http::Uri,
     params: Params,
 ) -> Response {
-    authorize(&s, &headers, params).await
+    let issuer = s
+        .settings
+        .for_host(crate::http::resource::request_host(&headers, &uri))
+        .issuer;
+    authorize(&s, &headers, &issuer, params).await
 }
 
 /// The client's redirect URI with OAuth response parameters (and RFC 9207 `iss`).
@@ -195,9 +209,12 @@ pub fn redirect_with(redirect_uri: &str, params: &[(&str, &str)], issuer: &str) 
         .unwrap_or_else(|| redirect_uri.to_owned())
 }
 
+/// `/authorize`; `issuer` is the `iss` of its error responses (the issuer
+/// under the name the client used).
 async fn authorize<A: AuthorizationServer>(
     s: &Shared<A>,
     headers: &HeaderMap,
+    issuer: &str,
     params: Params,
 ) -> Response {
     // Until the client and its redirect URI are known good, errors cannot be
@@ -213,7 +230,6 @@ async fn authorize<A: AuthorizationServer>(
         Ok(uri) => uri,
         Err(e) => return e.into_response(),
     };
-    let issuer = s.settings.issuer.as_str();
     let fail = |e: OAuthError| error_response(&redirect_uri, &e, echoed_state(&params), issuer);
     let request = match AuthorizationRequest::validate(&params, client_id, redirect_uri.clone()) {
         Ok(request) => request,
