@@ -11,6 +11,7 @@ mod auth_server;
 mod browser;
 mod env;
 mod keys;
+mod redis_server;
 mod serve;
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -20,6 +21,7 @@ pub use browser::{Browser, ProxyClient, hidden_input, location, query_of};
 pub use env::{DotenvFile, Vars};
 pub use jsonwebtoken::Algorithm;
 pub use keys::{TestKey, assemble, jwks, sign_hmac};
+pub use redis_server::{RedisServer, TEST_REDIS_URL_VAR};
 use serde_json::{Value, json};
 pub use serve::{McpServer, no_redirects, serve, serve_with, unreachable_url};
 

@@ -31,6 +31,8 @@ mod broker;
 mod clock;
 mod cookies;
 mod pass_through;
+#[cfg(feature = "redis")]
+pub mod redis_store;
 mod relay;
 mod state_key;
 pub mod store;
@@ -46,6 +48,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower_http::cors::{Any, CorsLayer};
 
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisStore, RedisStoreConfig, RedisStoreError, RedisUrl};
 pub use store::{Budget, MemoryStore, ProxyStore, RecordKind, StoreError};
 
 use crate::error::ConfigError;
@@ -56,6 +60,7 @@ use crate::oidc::IssuerMetadata;
 use crate::provider::ProviderMetadata;
 use cookies::Cookies;
 use state_key::StateKey;
+pub(crate) use state_key::{STATE_KEY_VAR, decode_state_key};
 use upstream::{Upstream, UpstreamError};
 
 /// How long a client that registered but never obtained a token is remembered.
