@@ -23,7 +23,8 @@
 //!
 //! Shared by both: the store with per-kind budgets ([`store`]), the upstream
 //! HTTP client (`upstream`), the browser binding and consent cookies
-//! (`cookies`) under a per-process key (`state_key`); request parsing,
+//! (`cookies`) under a key drawn per process or configured for all replicas
+//! (`state_key`, `MCP_AUTH_STATE_KEY`); request parsing,
 //! client authentication, validation and error responses come from
 //! [`crate::oauth`], shared with the dev issuer.
 

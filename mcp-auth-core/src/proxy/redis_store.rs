@@ -273,7 +273,7 @@ local function drop(member)
   redis.call('DEL', record_prefix .. member)
 end
 drop(id)
-for _, member in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', now, 'LIMIT', 0, sweep)) do
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', string.format('%d', now), 'LIMIT', 0, sweep)) do
   drop(member)
 end
 local evicted = 0

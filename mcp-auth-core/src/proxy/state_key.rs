@@ -1,7 +1,8 @@
 //! The secret proxy mode signs and seals with: MACs for cookies and browser
-//! bindings, AES-256-GCM for upstream refresh tokens kept server-side. Drawn at
-//! random when the routes are built (so it does not outlive the process), each
-//! use under its own derived key.
+//! bindings, AES-256-GCM for upstream tokens kept server-side. Configured for
+//! every replica (`MCP_AUTH_STATE_KEY`, base64 of at least 32 random bytes),
+//! or else drawn at random when the routes are built (so it does not outlive
+//! the process); each use under its own derived key.
 
 use aws_lc_rs::{aead, hmac};
 use base64::Engine as _;

@@ -12,7 +12,9 @@
 //!
 //! [`ProxyStore`] is a key-value store with per-record expiry and an atomic
 //! [`take`](ProxyStore::take) (states and codes are single-use); [`MemoryStore`]
-//! is the in-process default, lost on restart.
+//! is the in-process default, lost on restart. With the `redis` feature,
+//! `redis_store::RedisStore` keeps the same semantics in Redis, shared by
+//! replicas and kept across restarts.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, PoisonError};
