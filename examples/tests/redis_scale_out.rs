@@ -361,6 +361,13 @@ async fn two_replicas_share_one_flow_survive_restarts_and_outlive_a_redis_outage
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     let client = client.expect("the replicas use Redis again once it is back");
+    let flow_store_back = no_redirects()
+        .get(via(&client, &b).authorize_url(&[]))
+        .send()
+        .await
+        .expect("GET /authorize")
+        .status();
+    assert_ne!(flow_store_back, 503, "B recovered by itself too");
     let back = log_in(&d, &client, &mut Browser::default(), &b, &a).await;
     let (status, tokens) = via(&client, &b).redeem(&back["code"]).await;
     assert_eq!(status, 200, "{tokens}\n{}", b.stderr());

@@ -402,8 +402,7 @@ impl RedisStore {
 
     /// Sends `PING`: whether Redis answers now.
     pub async fn ping(&self) -> Result<(), RedisStoreError> {
-        let mut connection = self.connection.clone();
-        self.bounded("PING", async move {
+        self.bounded("PING", |mut connection| async move {
             redis::cmd("PING")
                 .query_async::<String>(&mut connection)
                 .await
@@ -428,13 +427,30 @@ impl RedisStore {
         }
     }
 
-    /// Runs `operation` within the deadline.
-    async fn bounded<T>(
+    /// Runs `attempt` on the connection, within the deadline. An attempt that
+    /// fails on a broken connection (Redis restarted, or back after an
+    /// outage: the manager reconnects on that failure) is made once more, so
+    /// the first request after Redis returns is served. For a take, a retry
+    /// after a first attempt that reached Redis finds nothing: a lost code,
+    /// never one redeemed twice.
+    async fn bounded<T, F, Fut>(
         &self,
         operation: &'static str,
-        future: impl Future<Output = redis::RedisResult<T>>,
-    ) -> Result<T, RedisStoreError> {
-        match tokio::time::timeout(self.deadline, future).await {
+        attempt: F,
+    ) -> Result<T, RedisStoreError>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
+        let attempts = async {
+            match attempt(self.connection.clone()).await {
+                Err(e) if e.is_io_error() && !e.is_timeout() => {
+                    attempt(self.connection.clone()).await
+                }
+                done => done,
+            }
+        };
+        match tokio::time::timeout(self.deadline, attempts).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(source)) if source.is_timeout() => Err(RedisStoreError::Timeout {
                 operation,
@@ -449,12 +465,11 @@ impl RedisStore {
     }
 
     async fn get_now(&self, kind: RecordKind, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let key = self.keys(kind, id).record;
-        let mut connection = self.connection.clone();
+        let key = &self.keys(kind, id).record;
         Ok(self
-            .bounded("GET", async move {
+            .bounded("GET", |mut connection| async move {
                 redis::cmd("GET")
-                    .arg(&key)
+                    .arg(key)
                     .query_async::<Option<Vec<u8>>>(&mut connection)
                     .await
             })
@@ -480,7 +495,6 @@ impl RedisStore {
         let ttl_ms = u64::try_from(ttl.as_millis())
             .unwrap_or(u64::MAX)
             .min(MAX_TTL_MS);
-        let mut connection = self.connection.clone();
         if ttl_ms == 0 {
             // Expired on arrival: replacing means removing the old record.
             let mut invocation = self.delete.prepare_invoke();
@@ -490,7 +504,8 @@ impl RedisStore {
                 .key(&keys.sizes)
                 .key(&keys.total)
                 .arg(id);
-            self.bounded("a delete", async move {
+            let invocation = &invocation;
+            self.bounded("a delete", |mut connection| async move {
                 invocation.invoke_async::<i64>(&mut connection).await
             })
             .await?;
@@ -510,8 +525,9 @@ impl RedisStore {
             .arg(budget.max_bytes)
             .arg(&keys.record_prefix)
             .arg(SWEEP_PER_WRITE);
+        let invocation = &invocation;
         let evicted = self
-            .bounded("a write", async move {
+            .bounded("a write", |mut connection| async move {
                 invocation.invoke_async::<u64>(&mut connection).await
             })
             .await?;
@@ -538,9 +554,9 @@ impl RedisStore {
             .key(&keys.sizes)
             .key(&keys.total)
             .arg(id);
-        let mut connection = self.connection.clone();
+        let invocation = &invocation;
         Ok(self
-            .bounded("a take", async move {
+            .bounded("a take", |mut connection| async move {
                 invocation
                     .invoke_async::<Option<Vec<u8>>>(&mut connection)
                     .await
