@@ -9,7 +9,9 @@ use std::process::ExitCode;
 
 use axum::Router;
 use axum::routing::get;
-use mcp_auth::env::{EnvReader, load_dotenv};
+use mcp_auth::env::{EnvReader, EnvSource, load_dotenv};
+use mcp_auth::proxy::redis_store::REDIS_URL_VAR;
+use mcp_auth::proxy::{RedisStore, RedisStoreConfig};
 use mcp_auth::{ConfigError, McpAuth, McpCors};
 use rmcp::ServerHandler;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
@@ -191,6 +193,12 @@ where
     init_tracing();
     let configured =
         Settings::from_env().and_then(|settings| Ok((build_auth(&settings)?, settings)));
+    let configured = match configured {
+        Ok((auth, settings)) => shared_state(auth, &EnvSource::process())
+            .await
+            .map(|auth| (auth, settings)),
+        Err(error) => Err(error),
+    };
     let (auth, settings) = match configured {
         Ok(ok) => ok,
         Err(error) => {
@@ -206,6 +214,24 @@ where
             ExitCode::from(EXIT_RUNTIME)
         }
     }
+}
+
+/// What replicas of a proxy-mode server share, from `source`: the state key
+/// (`MCP_AUTH_STATE_KEY`, see [`McpAuth::proxy_state_key_from_env`]) and, when
+/// `MCP_AUTH_REDIS_URL` is set, the proxy-mode store in that Redis, which must
+/// answer now: an unreachable Redis is an error naming the variable and the URL
+/// (password hidden).
+pub async fn shared_state(auth: McpAuth, source: &EnvSource) -> Result<McpAuth, ConfigError> {
+    let auth = auth.proxy_state_key_from_env(source)?;
+    let Some(config) = RedisStoreConfig::from_env(source)? else {
+        return Ok(auth);
+    };
+    let url = config.url().to_string();
+    let store = RedisStore::connect(config)
+        .await
+        .map_err(|e| ConfigError::invalid(REDIS_URL_VAR, e.to_string()))?;
+    tracing::info!(redis = %url, "proxy-mode state is kept in Redis");
+    Ok(auth.proxy_store(store))
 }
 
 /// The `whoami` tool of every example: the authenticated caller as JSON.

@@ -28,7 +28,8 @@
 //!
 //! Shared by both: the store with per-kind budgets ([`store`]), the upstream
 //! HTTP client (`upstream`), the browser binding and consent cookies
-//! (`cookies`) under a per-process key (`state_key`); request parsing,
+//! (`cookies`) under a key drawn per process or configured for all replicas
+//! (`state_key`, `MCP_AUTH_STATE_KEY`); request parsing,
 //! client authentication, validation and error responses come from
 //! [`crate::oauth`], shared with the dev issuer.
 
@@ -36,6 +37,8 @@ mod broker;
 mod clock;
 mod cookies;
 mod pass_through;
+#[cfg(feature = "redis")]
+pub mod redis_store;
 mod relay;
 mod state_key;
 pub mod store;
@@ -51,6 +54,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower_http::cors::{Any, CorsLayer};
 
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisStore, RedisStoreConfig, RedisStoreError, RedisUrl};
 pub use store::{Budget, MemoryStore, ProxyStore, RecordKind, StoreError};
 
 use crate::error::ConfigError;
@@ -64,6 +69,7 @@ use crate::oidc::IssuerMetadata;
 use crate::provider::ProviderMetadata;
 use cookies::Cookies;
 use state_key::StateKey;
+pub(crate) use state_key::{STATE_KEY_VAR, decode_state_key};
 use upstream::{Upstream, UpstreamError};
 
 /// How long a client that registered but never obtained a token is remembered.
