@@ -171,6 +171,30 @@ impl Core {
             },
         })
     }
+
+    /// The `resource` to send upstream for the one a client named: this
+    /// server's resource URL when the client named a loopback alias of it
+    /// (`localhost` for `127.0.0.1`, ...), since the upstream knows the
+    /// configured URL only and a token for it is accepted under every alias;
+    /// anything else unchanged, for the upstream to judge.
+    fn upstream_resource<'a>(&'a self, requested: &'a str) -> &'a str {
+        let alias_of_ours = url::Url::parse(requested)
+            .ok()
+            .and_then(|u| {
+                let host = u.host_str()?;
+                let authority = match u.port() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host.to_owned(),
+                };
+                crate::http::resource::loopback_alias(&self.resource, &authority)
+            })
+            .is_some_and(|alias| alias == requested);
+        if alias_of_ours {
+            &self.resource
+        } else {
+            requested
+        }
+    }
 }
 
 /// Where a client is looked up, which decides how a refusal is answered.

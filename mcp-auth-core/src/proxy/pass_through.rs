@@ -62,6 +62,10 @@ pub(super) async fn forward_token(
         .iter()
         .filter(|(k, _)| allowed.contains(k))
         .filter(|(k, _)| as_upstream.is_none() || !matches!(*k, "client_id" | "client_secret"))
+        .map(|(k, v)| match k {
+            "resource" => (k, core.upstream_resource(v)),
+            _ => (k, v),
+        })
         .collect();
     if let Some(uri) = redirect_uri {
         form.push(("redirect_uri", uri));

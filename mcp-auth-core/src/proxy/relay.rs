@@ -401,6 +401,10 @@ impl Relay {
             let mut theirs: Vec<(&str, &str)> = params
                 .iter()
                 .filter(|(k, _)| !dropped.contains(k) && !ours.iter().any(|(ok, _)| ok == k))
+                .map(|(k, v)| match k {
+                    "resource" => (k, self.core.upstream_resource(v)),
+                    _ => (k, v),
+                })
                 .collect();
             theirs.sort_unstable();
             for (k, v) in theirs.into_iter().chain(ours.iter().copied()) {
