@@ -19,7 +19,7 @@ shift || true
 if [ "$#" -gt 0 ]; then
   targets=("$@")
 else
-  targets=(authorization_header jwt_verify jwks_parse oauth_forms)
+  targets=(authorization_header jwt_verify jwks_parse oauth_forms client_metadata_document)
 fi
 
 triple="$(rustc -vV | sed -n 's/^host: //p')"

@@ -91,7 +91,7 @@ proptest! {
             prop_assert!(doc.get("token_endpoint_auth_method").is_none_or(|m| m == "none"));
             prop_assert!(!parsed.redirect_uris.is_empty());
             prop_assert!(parsed.redirect_uris.iter().all(|u| is_acceptable_redirect_uri(u)));
-            prop_assert!(parsed.client_name.chars().count() <= MAX_DISPLAYED_NAME_CHARS + 1);
+            prop_assert!(parsed.client_name.chars().count() <= MAX_DISPLAYED_NAME_CHARS);
             prop_assert!(!parsed.client_name.chars().any(char::is_control));
             prop_assert!(parsed.grant_types.iter().any(|g| g == "authorization_code"));
             prop_assert!(parsed
@@ -154,4 +154,30 @@ fn the_unchanged_document_is_accepted() {
     });
     let body = serde_json::to_vec(&doc).expect("json");
     assert!(parse_document(URL, &body).is_ok());
+}
+
+/// Found by the `client_metadata_document` fuzz target: a long name came out
+/// one character over the documented cap, the ellipsis added after the cut.
+#[test]
+fn a_long_client_name_is_cut_to_the_cap_ellipsis_included() {
+    let long = format!("Ee:{}", "u".repeat(200));
+    let body = json!({
+        "client_id": URL,
+        "client_name": long,
+        "redirect_uris": ["https://app.example.com/callback"],
+    });
+    let parsed = parse_document(URL, &serde_json::to_vec(&body).expect("json")).expect("accepted");
+    assert_eq!(parsed.client_name.chars().count(), MAX_DISPLAYED_NAME_CHARS);
+    assert!(parsed.client_name.ends_with('…'));
+    let exact = "n".repeat(MAX_DISPLAYED_NAME_CHARS);
+    let body = json!({
+        "client_id": URL,
+        "client_name": exact,
+        "redirect_uris": ["https://app.example.com/callback"],
+    });
+    let parsed = parse_document(URL, &serde_json::to_vec(&body).expect("json")).expect("accepted");
+    assert_eq!(
+        parsed.client_name, exact,
+        "a name at the cap is shown whole"
+    );
 }

@@ -523,13 +523,12 @@ fn cut(url: &str) -> String {
 /// A name as consent pages show it: at most [`MAX_DISPLAYED_NAME_CHARS`]
 /// characters, `…` when cut.
 pub fn display_name(name: &str) -> String {
-    let mut chars = name.chars();
-    let shown: String = chars.by_ref().take(MAX_DISPLAYED_NAME_CHARS).collect();
-    if chars.next().is_some() {
-        format!("{}…", shown.trim_end())
-    } else {
-        shown
+    if name.chars().count() <= MAX_DISPLAYED_NAME_CHARS {
+        return name.to_owned();
     }
+    // The ellipsis counts: the name shown is never longer than the cap.
+    let shown: String = name.chars().take(MAX_DISPLAYED_NAME_CHARS - 1).collect();
+    format!("{}…", shown.trim_end())
 }
 
 /// The host (and port, if any) of a redirect URI, as consent pages show it
