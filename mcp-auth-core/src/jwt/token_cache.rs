@@ -195,7 +195,7 @@ fn strings_bytes(list: &[String]) -> usize {
     if list.is_empty() {
         return 0;
     }
-    list.len() * size_of::<String>()
+    std::mem::size_of_val(list)
         + ALLOCATION_OVERHEAD
         + list.iter().map(|s| string_bytes(s)).sum::<usize>()
 }

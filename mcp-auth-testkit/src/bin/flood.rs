@@ -253,17 +253,22 @@ impl Server {
 
     /// `VmHWM` (peak RSS) and `VmRSS` of the server, in KiB.
     fn memory_kib(&self) -> Result<(u64, u64), RunError> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.split_whitespace().next())
-                .and_then(|v| v.parse::<u64>().ok())
-                .ok_or_else(|| server_error(format!("no {name} in /proc/PID/status")))
-        };
-        Ok((field("VmHWM:")?, field("VmRSS:")?))
+        memory_kib(self.child.id())
     }
+}
+
+/// `VmHWM` (peak RSS) and `VmRSS` of process `pid`, in KiB.
+fn memory_kib(pid: u32) -> Result<(u64, u64), RunError> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .ok_or_else(|| server_error(format!("no {name} in /proc/PID/status")))
+    };
+    Ok((field("VmHWM:")?, field("VmRSS:")?))
 }
 
 /// A POST of `tools/list` with `token`.
@@ -385,8 +390,19 @@ async fn flood(
     limit: Duration,
     make: Arc<dyn Fn(u64) -> String + Send + Sync>,
 ) -> FloodResult {
+    flood_counted(url, count, concurrency, limit, make, Arc::default()).await
+}
+
+/// [`flood`], counting the requests started in `next`.
+async fn flood_counted(
+    url: &str,
+    count: u64,
+    concurrency: usize,
+    limit: Duration,
+    make: Arc<dyn Fn(u64) -> String + Send + Sync>,
+    next: Arc<AtomicU64>,
+) -> FloodResult {
     let client = reqwest::Client::new();
-    let next = Arc::new(AtomicU64::new(0));
     let totals = Arc::new(Mutex::new(FloodResult::default()));
     let started = Instant::now();
     let deadline = started + limit;
@@ -429,6 +445,44 @@ async fn flood(
     let mut result = std::mem::take(&mut *totals.lock().unwrap_or_else(PoisonError::into_inner));
     result.elapsed = started.elapsed();
     result
+}
+
+/// Samples the RSS of `pid` every `every` while a flood of `total` requests
+/// runs (`started` counts them), until aborted; the samples are in the task's
+/// shared list, readable after the abort.
+fn sample_rss(pid: u32, started: Arc<AtomicU64>, total: u64, every: Duration) -> SampleTask {
+    let samples = Arc::new(Mutex::new(Vec::new()));
+    let list = Arc::clone(&samples);
+    let task = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            if let Ok((_, rss)) = memory_kib(pid) {
+                let sent = started.load(Ordering::Relaxed).min(total);
+                list.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push((sent, rss));
+            }
+        }
+    });
+    SampleTask { task, samples }
+}
+
+/// A running [`sample_rss`].
+struct SampleTask {
+    task: tokio::task::JoinHandle<()>,
+    samples: Arc<Mutex<Vec<(u64, u64)>>>,
+}
+
+impl SampleTask {
+    fn abort(&self) {
+        self.task.abort();
+    }
+
+    /// The samples taken (after [`abort`](Self::abort)).
+    async fn finish(self) -> Arc<Mutex<Vec<(u64, u64)>>> {
+        let _ = self.task.await;
+        self.samples
+    }
 }
 
 /// The JWKS endpoint, counting its fetches; its base URL is the issuer.
@@ -533,13 +587,29 @@ async fn run(opts: Options) -> Result<bool, RunError> {
         Arc::new(move |i: u64| signer.sign(&claims(&format!("flood-{i}")), None))
             as Arc<dyn Fn(u64) -> String + Send + Sync>
     };
+    let started_count = Arc::new(AtomicU64::new(0));
+    let sampler = sample_rss(
+        server.child.id(),
+        Arc::clone(&started_count),
+        opts.valid_tokens,
+        limit / 8,
+    );
     let (valid_flood, valid_probe) = probed(
         &url,
         &probe_token,
         opts.probe_rate,
-        flood(&url, opts.valid_tokens, opts.concurrency, limit, valid),
+        flood_counted(
+            &url,
+            opts.valid_tokens,
+            opts.concurrency,
+            limit,
+            valid,
+            started_count,
+        ),
     )
     .await?;
+    sampler.abort();
+    let rss_samples = sampler.finish().await;
     let (valid_hwm, valid_rss) = server.memory_kib()?;
     let valid_fetches = jwks_hits.load(Ordering::Relaxed) - fetches_before;
 
@@ -626,6 +696,16 @@ async fn run(opts: Options) -> Result<bool, RunError> {
         mib(repeat_rss),
         mib(valid_rss),
         mib(valid_hwm.saturating_sub(repeat_hwm))
+    );
+    println!(
+        "Server RSS during the distinct valid tokens (tokens sent: VmRSS): {}.",
+        rss_samples
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(sent, kib)| format!("{sent}: {}", mib(*kib)))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     println!(
         "Token cache bound: {} entries, at most {} of estimated entry bytes.",
