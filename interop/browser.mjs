@@ -7,7 +7,9 @@
 // jar, and on any 200 HTML page submits the page's form (the first, normally the
 // only one): its action resolved against the page URL, every hidden input, the
 // login in a text input named login/username/user/email/name, "x" in any password
-// input, and the first approving submit button. It stops, without requesting it,
+// input, the checked checkboxes plus every grant_scope checkbox (the user grants
+// the scopes the client asked for on the dev issuer's consent page), and the
+// first approving submit button. It stops, without requesting it,
 // at the first URL whose origin and path are those of redirectUri, and returns it
 // (the caller reads code, state, error, iss from its query). Every request is
 // appended to `trace` as {method, url, status}. Failures throw BrowserError.
@@ -107,7 +109,9 @@ export function parseForm(html, pageUrl, login) {
     if (type === 'hidden') fields.append(a.name, a.value ?? '');
     else if (type === 'password') fields.append(a.name, 'x');
     else if (type === 'checkbox' || type === 'radio') {
-      if ('checked' in a) fields.append(a.name, a.value ?? 'on');
+      // The user grants what the client asks for: the dev issuer offers each
+      // scope that needs an explicit grant (admin) as an unchecked grant_scope box.
+      if ('checked' in a || (type === 'checkbox' && a.name === 'grant_scope')) fields.append(a.name, a.value ?? 'on');
     } else if (['login', 'username', 'user', 'email', 'name'].includes(a.name.toLowerCase())) {
       fields.append(a.name, a.name.toLowerCase() === 'email' && !login.includes('@') ? `${login}@example.com` : login);
     } else fields.append(a.name, a.value ?? '');

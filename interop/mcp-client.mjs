@@ -4,6 +4,13 @@
 //
 //   node mcp-client.mjs --url <mcp url> [--login alice] [--tool whoami]
 //                       [--args '<json object>'] [--scope "..."]
+//                       [--client-metadata-url https://…/client.json]
+//
+// With --client-metadata-url the SDK uses its own Client ID Metadata Document
+// support (SEP-991): when the authorization server advertises
+// client_id_metadata_document_supported, the URL is the client_id and nothing
+// is registered. The document at that URL (cimd-host.mjs serves one) must list
+// this script's redirect URI.
 //
 // The SDK does everything an MCP client does: it gets the server's 401, follows
 // resource_metadata to the protected-resource metadata, discovers the
@@ -66,6 +73,7 @@ function readOptions() {
       tool: { type: 'string', default: 'whoami' },
       args: { type: 'string', default: '{}' },
       scope: { type: 'string' },
+      'client-metadata-url': { type: 'string' },
     },
     strict: true,
     }));
@@ -121,8 +129,10 @@ async function tracedFetch(input, init) {
 // The OAuth client provider the SDK drives: everything in memory.
 
 class MemoryOAuthProvider {
-  constructor(scope) {
+  constructor(scope, clientMetadataUrl) {
     this.scope = scope;
+    // Read by the SDK: its URL-based client id when the server supports it.
+    this.clientMetadataUrl = clientMetadataUrl;
     this.client = undefined;
     this.savedTokens = undefined;
     this.verifier = undefined;
@@ -252,7 +262,7 @@ async function authorizeInBrowser(provider, transport, login) {
 async function main() {
   const options = readOptions();
   const serverUrl = new URL(options.url);
-  const provider = new MemoryOAuthProvider(options.scope);
+  const provider = new MemoryOAuthProvider(options.scope, options['client-metadata-url']);
   const newTransport = () => new StreamableHTTPClientTransport(serverUrl, { authProvider: provider, fetch: tracedFetch });
 
   // 1. Connect without a token: the SDK gets the 401 and runs discovery,

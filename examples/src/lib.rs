@@ -9,8 +9,10 @@ use std::process::ExitCode;
 
 use axum::Router;
 use axum::routing::get;
-use mcp_auth::env::{EnvReader, load_dotenv};
-use mcp_auth::{ConfigError, McpAuth};
+use mcp_auth::env::{EnvReader, EnvSource, load_dotenv};
+use mcp_auth::proxy::redis_store::REDIS_URL_VAR;
+use mcp_auth::proxy::{RedisStore, RedisStoreConfig};
+use mcp_auth::{ConfigError, McpAuth, McpCors};
 use rmcp::ServerHandler;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -114,8 +116,10 @@ pub fn rmcp_config(settings: &Settings) -> StreamableHttpServerConfig {
     config.with_allowed_hosts(hosts)
 }
 
-/// The whole application: the MCP service at `/mcp` behind the auth layer, the
-/// discovery routes of `auth`, and a public `GET /health`.
+/// The whole application: the MCP service at `/mcp` behind the auth layer,
+/// itself behind CORS for browser-based clients ([`McpCors::any_origin`]: a
+/// bearer-token API without cookies; see the README), the discovery routes of
+/// `auth`, and a public `GET /health`.
 pub fn app<S, F>(auth: &McpAuth, settings: &Settings, make_server: F) -> Router
 where
     S: ServerHandler + Send + 'static,
@@ -129,6 +133,9 @@ where
     Router::new()
         .nest_service("/mcp", mcp)
         .layer(auth.layer())
+        // Outside the auth layer: preflights need no token, and refusals carry
+        // the CORS headers that let a page's script read the challenge.
+        .layer(McpCors::any_origin().layer())
         .merge(auth.routes())
         .route("/health", get(|| async { "ok" }))
 }
@@ -186,6 +193,12 @@ where
     init_tracing();
     let configured =
         Settings::from_env().and_then(|settings| Ok((build_auth(&settings)?, settings)));
+    let configured = match configured {
+        Ok((auth, settings)) => shared_state(auth, &EnvSource::process())
+            .await
+            .map(|auth| (auth, settings)),
+        Err(error) => Err(error),
+    };
     let (auth, settings) = match configured {
         Ok(ok) => ok,
         Err(error) => {
@@ -201,6 +214,24 @@ where
             ExitCode::from(EXIT_RUNTIME)
         }
     }
+}
+
+/// What replicas of a proxy-mode server share, from `source`: the state key
+/// (`MCP_AUTH_STATE_KEY`, see [`McpAuth::proxy_state_key_from_env`]) and, when
+/// `MCP_AUTH_REDIS_URL` is set, the proxy-mode store in that Redis, which must
+/// answer now: an unreachable Redis is an error naming the variable and the URL
+/// (password hidden).
+pub async fn shared_state(auth: McpAuth, source: &EnvSource) -> Result<McpAuth, ConfigError> {
+    let auth = auth.proxy_state_key_from_env(source)?;
+    let Some(config) = RedisStoreConfig::from_env(source)? else {
+        return Ok(auth);
+    };
+    let url = config.url().to_string();
+    let store = RedisStore::connect(config)
+        .await
+        .map_err(|e| ConfigError::invalid(REDIS_URL_VAR, e.to_string()))?;
+    tracing::info!(redis = %url, "proxy-mode state is kept in Redis");
+    Ok(auth.proxy_store(store))
 }
 
 /// The `whoami` tool of every example: the authenticated caller as JSON.

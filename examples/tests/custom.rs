@@ -137,8 +137,10 @@ async fn no_token_points_at_the_resource_metadata() {
     let s = Setup::start().await;
     let resp = s.server.mcp(None, "tools/list", json!({})).await;
     assert_eq!(resp.status(), 401);
+    // The resource is http://localhost:PORT/mcp and the request named
+    // 127.0.0.1: the challenge points at the metadata under that loopback name.
     let metadata_url = format!(
-        "http://localhost:{}/.well-known/oauth-protected-resource/mcp",
+        "http://127.0.0.1:{}/.well-known/oauth-protected-resource/mcp",
         s.server.port
     );
     assert!(
@@ -153,7 +155,8 @@ async fn no_token_points_at_the_resource_metadata() {
         .json()
         .await
         .expect("JSON metadata");
-    assert_eq!(metadata["resource"], s.resource());
+    // Asked as 127.0.0.1, the metadata names the resource under that name.
+    assert_eq!(metadata["resource"], s.server.url("/mcp"));
     assert_eq!(metadata["authorization_servers"][0], s.idp.issuer());
 }
 

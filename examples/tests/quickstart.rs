@@ -5,6 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use mcp_auth_testkit::{Browser, hidden_input, location};
 use serde_json::{Value, json};
 
 mod common;
@@ -21,6 +22,13 @@ impl Drop for Killed {
 
 /// Starts the quickstart and returns it with the access token it printed.
 fn start(port: u16, auto_approve: bool) -> (Killed, String) {
+    let (guard, token, _) = start_printing(port, auto_approve);
+    (guard, token)
+}
+
+/// Starts the quickstart; the access token it printed, and every line it
+/// printed before serving.
+fn start_printing(port: u16, auto_approve: bool) -> (Killed, String, Vec<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_quickstart"))
         .env("PORT", port.to_string())
         .env_remove("MCP_URL")
@@ -37,18 +45,22 @@ fn start(port: u16, auto_approve: bool) -> (Killed, String) {
     let stdout = child.stdout.take().expect("stdout");
     let guard = Killed(child);
     let mut token = None;
+    let mut printed = Vec::new();
     for line in BufReader::new(stdout).lines() {
         let line = line.expect("line");
         if let Some(t) = line.strip_prefix("Access token: ") {
             token = Some(t.trim().to_owned());
         }
-        if line.starts_with("OAuth clients") {
+        let last = line.trim_start().starts_with("then open");
+        printed.push(line);
+        if last {
             break;
         }
     }
     (
         guard,
         token.expect("the quickstart printed an access token"),
+        printed,
     )
 }
 
@@ -107,7 +119,7 @@ async fn the_printed_token_calls_whoami() {
         format!(
             "Bearer error=\"insufficient_scope\", scope=\"mcp:tools admin\", \
              error_description=\"The token lacks a required scope\", \
-             resource_metadata=\"http://localhost:{port}/.well-known/oauth-protected-resource/mcp\""
+             resource_metadata=\"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp\""
         )
     );
     let body: Value = resp.json().await.expect("json");
@@ -127,15 +139,41 @@ async fn the_printed_token_calls_whoami() {
         "{:?}",
         resp.headers()["www-authenticate"]
     );
+    // The client reached the server as 127.0.0.1: the challenge names the
+    // metadata under that name (the resource is on a loopback host).
     assert!(resp.headers()["www-authenticate"].to_str().expect("ascii").contains(&format!(
-        "resource_metadata=\"http://localhost:{port}/.well-known/oauth-protected-resource/mcp\""
+        "resource_metadata=\"http://127.0.0.1:{port}/.well-known/oauth-protected-resource/mcp\""
     )));
+}
+
+#[test]
+fn it_prints_the_url_and_the_inspector_command_that_connects_to_it() {
+    let port = free_port();
+    let (_server, _, printed) = start_printing(port, false);
+    let url = format!("http://localhost:{port}/mcp");
+    assert!(
+        printed.iter().any(|l| l == &format!("MCP URL: {url}")),
+        "{printed:#?}"
+    );
+    let inspector =
+        format!("npx -y @modelcontextprotocol/inspector@1.0.3 --transport http --server-url {url}");
+    assert!(
+        printed.iter().any(|l| l.trim() == inspector),
+        "{printed:#?}"
+    );
+    // The interop suite drives the Inspector version the quickstart names.
+    let lock = include_str!("../../interop/package.json");
+    assert!(
+        lock.contains("\"@modelcontextprotocol/inspector\": \"1.0.3\""),
+        "interop/package.json pins another Inspector"
+    );
 }
 
 #[tokio::test]
 async fn an_oauth_client_logs_in_through_the_dev_issuer() {
     let port = free_port();
-    let (_server, _) = start(port, true);
+    // The consent page: admin is granted only when the user ticks it there.
+    let (_server, _) = start(port, false);
     let base = format!("http://127.0.0.1:{port}");
     wait_ready(&base).await;
     let http = reqwest::Client::builder()
@@ -150,7 +188,11 @@ async fn an_oauth_client_logs_in_through_the_dev_issuer() {
         .json()
         .await
         .expect("json");
-    assert_eq!(asm["issuer"], format!("http://localhost:{port}"));
+    assert_eq!(
+        asm["issuer"],
+        format!("http://127.0.0.1:{port}"),
+        "the issuer under the loopback name the client used"
+    );
     let client: Value = http
         .post(format!("{base}/register"))
         .json(&json!({"redirect_uris": ["http://127.0.0.1:9/cb"], "token_endpoint_auth_method": "none"}))
@@ -163,23 +205,33 @@ async fn an_oauth_client_logs_in_through_the_dev_issuer() {
     let id = client["client_id"].as_str().expect("id");
     let verifier = "quickstart-test-verifier-0123456789-abcdefghijklmnop";
     let challenge = mcp_auth::oauth::pkce::s256_challenge(verifier);
-    let resp = http
-        .get(format!("{base}/authorize"))
-        .query(&[
-            ("response_type", "code"),
-            ("client_id", id),
-            ("redirect_uri", "http://127.0.0.1:9/cb"),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-            ("scope", "mcp:tools admin"),
-        ])
-        .send()
-        .await
-        .expect("send");
-    let location = resp.headers()["location"]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
+    let mut authorize = url::Url::parse(&format!("{base}/authorize")).expect("url");
+    authorize
+        .query_pairs_mut()
+        .append_pair("response_type", "code")
+        .append_pair("client_id", id)
+        .append_pair("redirect_uri", "http://127.0.0.1:9/cb")
+        .append_pair("code_challenge", &challenge)
+        .append_pair("code_challenge_method", "S256")
+        .append_pair("scope", "mcp:tools admin");
+    let mut browser = Browser::default();
+    let page = browser.get(authorize.as_str()).await;
+    assert_eq!(page.status(), 200, "the consent page");
+    let html = page.text().await.expect("html");
+    let request_id = hidden_input(&html, "request_id");
+    let csrf_token = hidden_input(&html, "csrf_token");
+    let resp = browser
+        .post_form(
+            &format!("{base}/authorize/consent"),
+            &[
+                ("request_id", &request_id),
+                ("csrf_token", &csrf_token),
+                ("grant_scope", "admin"),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    let location = location(&resp);
     let code = location
         .split("code=")
         .nth(1)

@@ -271,5 +271,6 @@ async fn token_for_another_resource_is_refused_and_the_metadata_names_authkit() 
         .expect("JSON");
     // Direct mode: clients are sent to AuthKit itself.
     assert_eq!(metadata["authorization_servers"], json!([s.base]));
-    assert_eq!(metadata["resource"], s.resource());
+    // Asked as 127.0.0.1, the metadata names the resource under that name.
+    assert_eq!(metadata["resource"], s.server.url("/mcp"));
 }

@@ -2,8 +2,12 @@
 //! tests (feature `dev-issuer`). It generates an ES256 key at start, serves it as
 //! a JWKS, registers clients (RFC 7591), runs the authorization-code flow with
 //! PKCE (a login/consent page, or auto-approval for scripts), issues RFC 9068 JWT
-//! access tokens and rotating refresh tokens, supports `client_credentials`, and
-//! revokes tokens. Its tokens are verified like any other issuer's: by a
+//! access tokens and rotating refresh tokens, supports `client_credentials`
+//! (when enabled), and revokes tokens. Clients identified by URL (Client ID
+//! Metadata Documents) need no registration. Its consent page is bound to the
+//! browser that loaded it (CSRF) and grants the
+//! [`consent_scopes`](DevIssuerConfig::consent_scopes) (`admin`) only when
+//! ticked. Its tokens are verified like any other issuer's: by a
 //! [`JwtVerifier`] that fetches its JWKS over HTTP.
 //!
 //! Never expose it beyond your machine: whoever reaches `/authorize` logs in as
@@ -16,16 +20,24 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
 use axum::extract::State;
+use axum::extract::rejection::FormRejection;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
+use http::HeaderMap;
 use serde_json::{Value, json};
 
 use crate::error::{ConfigError, TokenRejection, VerifyError};
+use crate::http::resource::{ResourceUrl, loopback_alias};
 use crate::jwt::{Algorithm, Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
+use crate::oauth::browser_csrf::BrowserCsrf;
+use crate::oauth::client_metadata_document::{
+    ClientMetadataConfig, ClientMetadataResolver, all_loopback, display_name, is_client_id_url,
+    redirect_host,
+};
+use crate::oauth::params::unreadable;
 use crate::oauth::routes::{ServerSettings, framing_blocked, random_token, redirect_with};
 use crate::oauth::{
     AccessTokenInfo, AuthorizationCode, AuthorizationParams, AuthorizationServer, AuthorizeOutcome,
@@ -62,15 +74,25 @@ pub struct DevIssuerConfig {
     /// no user and no consent). Off by default: any program that can reach the
     /// issuer could otherwise register and mint tokens.
     pub allow_client_credentials: bool,
+    /// Scopes granted only when the user ticks them on the consent page (an
+    /// unchecked checkbox, shown only when the client asks for the scope);
+    /// never granted by [`auto_approve`](Self::auto_approve). Default `admin`.
+    pub consent_scopes: Vec<String>,
+    /// How clients identified by URL (Client ID Metadata Documents) are
+    /// fetched and cached. Default: [`ClientMetadataConfig::for_resource`] of
+    /// the resource (plain http and loopback addresses only when the resource
+    /// is on loopback).
+    pub client_metadata: ClientMetadataConfig,
 }
 
 impl DevIssuerConfig {
     /// Settings for an issuer at `issuer` protecting `resource`, with a dev user
     /// `dev-user` / `dev@example.com` and scopes `mcp:tools profile admin`.
     pub fn new(issuer: impl Into<String>, resource: impl Into<String>) -> Self {
+        let resource: String = resource.into();
         DevIssuerConfig {
             issuer: issuer.into().trim_end_matches('/').to_owned(),
-            resource: resource.into(),
+            resource: resource.clone(),
             user_id: "dev-user".into(),
             email: "dev@example.com".into(),
             name: "Dev User".into(),
@@ -80,6 +102,8 @@ impl DevIssuerConfig {
             code_ttl: Duration::from_secs(60),
             refresh_token_ttl: Duration::from_secs(30 * 86_400),
             allow_client_credentials: false,
+            consent_scopes: vec!["admin".into()],
+            client_metadata: ClientMetadataConfig::for_resource(&resource),
         }
     }
 }
@@ -133,6 +157,8 @@ pub struct DevIssuer {
     signing: jsonwebtoken::EncodingKey,
     jwk: Value,
     store: Mutex<Store>,
+    client_metadata: ClientMetadataResolver,
+    csrf: BrowserCsrf,
 }
 
 impl std::fmt::Debug for DevIssuer {
@@ -177,8 +203,11 @@ impl DevIssuer {
             "x": URL_SAFE_NO_PAD.encode(&point[1..33]),
             "y": URL_SAFE_NO_PAD.encode(&point[33..]),
         });
+        let client_metadata = ClientMetadataResolver::new(config.client_metadata.clone())?;
         Ok(Arc::new(DevIssuer {
             signing: jsonwebtoken::EncodingKey::from_ec_der(pkcs8.as_ref()),
+            csrf: BrowserCsrf::for_issuer(&config.issuer),
+            client_metadata,
             config,
             kid,
             jwk,
@@ -207,14 +236,62 @@ impl DevIssuer {
         client_id: &str,
         scopes: &[String],
     ) -> Result<String, OAuthError> {
-        self.access_token(&self.config.user_id, client_id, scopes)
+        self.access_token(
+            &self.config.user_id,
+            client_id,
+            scopes,
+            &self.config.resource,
+        )
     }
 
+    /// The audience of a token for a flow that asked for `resource`: that
+    /// loopback alias of the configured resource, else the configured resource.
+    fn audience_for(&self, resource: Option<&str>) -> String {
+        resource
+            .and_then(|r| self.resource_alias(r))
+            .unwrap_or_else(|| self.config.resource.clone())
+    }
+
+    /// `resource` when it is the configured resource or one of its loopback
+    /// aliases (the same server reached under another loopback name).
+    fn resource_alias(&self, resource: &str) -> Option<String> {
+        let canonical = ResourceUrl::parse(&self.config.resource).ok()?;
+        let asked = ResourceUrl::parse(resource).ok()?;
+        if asked == canonical {
+            return Some(self.config.resource.clone());
+        }
+        canonical
+            .loopback_aliases()
+            .into_iter()
+            .find(|alias| *alias == asked)
+            .map(|alias| alias.as_str().to_owned())
+    }
+
+    /// The issuer under the loopback name of `audience` (an alias of the
+    /// resource): the `iss` of authorization responses of a flow for it, equal
+    /// to the metadata `issuer` the client read under that name.
+    fn issuer_for(&self, audience: &str) -> String {
+        url::Url::parse(audience)
+            .ok()
+            .and_then(|u| {
+                let host = match u.port() {
+                    Some(port) => format!("{}:{port}", u.host_str()?),
+                    None => u.host_str()?.to_owned(),
+                };
+                loopback_alias(&self.config.issuer, &host)
+            })
+            .unwrap_or_else(|| self.config.issuer.clone())
+    }
+
+    /// Signs an access token for `audience`. Its `iss` is always the configured
+    /// issuer (the one the verifier checks); the audience is the loopback alias
+    /// the flow was for, which the layer binds to the requests' `Host`.
     fn access_token(
         &self,
         subject: &str,
         client_id: &str,
         scopes: &[String],
+        audience: &str,
     ) -> Result<String, OAuthError> {
         let mut header = jsonwebtoken::Header::new(Algorithm::ES256);
         header.typ = Some("at+jwt".into());
@@ -223,7 +300,7 @@ impl DevIssuer {
         let mut claims = json!({
             "iss": self.config.issuer,
             "sub": subject,
-            "aud": self.config.resource,
+            "aud": audience,
             "client_id": client_id,
             "scope": scopes.join(" "),
             "iat": iat,
@@ -243,9 +320,10 @@ impl DevIssuer {
         subject: &str,
         client_id: &str,
         scopes: Vec<String>,
+        audience: &str,
         refresh: bool,
     ) -> Result<TokenResponse, OAuthError> {
-        let access_token = self.access_token(subject, client_id, &scopes)?;
+        let access_token = self.access_token(subject, client_id, &scopes, audience)?;
         let refresh_token = refresh.then(|| {
             let token = random_token(32);
             let mut store = self.store();
@@ -258,7 +336,7 @@ impl DevIssuer {
                     token: token.clone(),
                     client_id: client_id.to_owned(),
                     scopes: scopes.clone(),
-                    resource: Some(self.config.resource.clone()),
+                    resource: Some(audience.to_owned()),
                     subject: subject.to_owned(),
                     expires_at: Some(now() + self.config.refresh_token_ttl.as_secs()),
                 },
@@ -277,6 +355,7 @@ impl DevIssuer {
     fn issue_code(&self, client_id: &str, params: AuthorizationParams) -> String {
         // 256 bits of entropy, single use, short-lived.
         let code = random_token(32);
+        let issuer = self.issuer_for(&self.audience_for(params.resource.as_deref()));
         let redirect = redirect_with(
             &params.redirect_uri,
             &[
@@ -286,7 +365,7 @@ impl DevIssuer {
             .into_iter()
             .flatten()
             .collect::<Vec<_>>(),
-            &self.config.issuer,
+            &issuer,
         );
         let mut store = self.store();
         make_room(&mut store.codes, MAX_RECORDS, |c| c.expires_at);
@@ -306,26 +385,75 @@ impl DevIssuer {
         redirect
     }
 
-    fn consent_page(&self, client: &ClientInfo, request_id: &str, scopes: &[String]) -> String {
-        let name = html_escape(client.client_name.as_deref().unwrap_or(&client.client_id));
-        let scopes = if scopes.is_empty() {
+    fn consent_page(
+        &self,
+        client: &ClientInfo,
+        request_id: &str,
+        params: &AuthorizationParams,
+    ) -> String {
+        let by_url = is_client_id_url(&client.client_id);
+        let name = html_escape(&display_name(
+            client.client_name.as_deref().unwrap_or(&client.client_id),
+        ));
+        let (asked, optional): (Vec<&String>, Vec<&String>) = params
+            .scopes
+            .iter()
+            .partition(|s| !self.config.consent_scopes.contains(s));
+        let scopes = if asked.is_empty() {
             "(none)".to_owned()
         } else {
-            html_escape(&scopes.join(" "))
+            html_escape(
+                &asked
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            )
+        };
+        let checkboxes: String = optional
+            .iter()
+            .map(|scope| {
+                let scope = html_escape(scope);
+                format!(
+                    "<p><label><input type=\"checkbox\" name=\"grant_scope\" value=\"{scope}\"> \
+                     Also grant <code>{scope}</code> (the client asks for it; not granted unless ticked)</label></p>"
+                )
+            })
+            .collect();
+        let identity = if by_url {
+            format!(
+                "<p>The application is identified by its metadata document <code>{}</code>.</p>",
+                html_escape(&client.client_id)
+            )
+        } else {
+            String::new()
+        };
+        let warning = if all_loopback(&client.redirect_uris) {
+            "<p><strong>Warning:</strong> this application's redirect URIs are all on this machine \
+             (loopback): approve only if you started this from an application running here.</p>"
+        } else {
+            ""
         };
         format!(
             "<!doctype html><html><head><meta charset=\"utf-8\"><title>mcp-auth dev login</title></head>\
              <body style=\"font-family:sans-serif;max-width:32em;margin:4em auto\">\
              <h1>Development login</h1>\
              <p><b>{name}</b> asks to act as <b>{user}</b> ({email}) with scopes <code>{scopes}</code>.</p>\
+             <p>After you answer, your browser goes to</p>\
+             <p style=\"font-size:1.5em\"><b>{host}</b></p>\
+             <p><small><code>{redirect}</code></small></p>{identity}{warning}\
              <form method=\"post\" action=\"/authorize/consent\">\
              <input type=\"hidden\" name=\"request_id\" value=\"{id}\">\
+             <input type=\"hidden\" name=\"csrf_token\" value=\"{csrf}\">{checkboxes}\
              <button name=\"decision\" value=\"approve\">Approve</button> \
              <button name=\"decision\" value=\"deny\">Deny</button></form>\
              <p><small>mcp-auth development issuer: never expose it beyond your machine.</small></p></body></html>",
             user = html_escape(&self.config.name),
             email = html_escape(&self.config.email),
+            host = html_escape(&redirect_host(&params.redirect_uri)),
+            redirect = html_escape(&params.redirect_uri),
             id = html_escape(request_id),
+            csrf = html_escape(&params.csrf_token),
         )
     }
 
@@ -357,10 +485,17 @@ impl DevIssuer {
     /// JWKS over HTTP from `jwks_url` (usually [`Self::jwks_url`]), strict
     /// `typ: at+jwt`, audience = the resource, plus the revocation list.
     pub fn provider(self: &Arc<Self>, jwks_url: &str) -> Result<DevIssuerProvider, ConfigError> {
-        let mut config = JwtConfig::new(
-            self.config.issuer.clone(),
-            Audience::exactly(self.config.resource.clone()),
-        );
+        // The resource under each loopback name it answers to: the layer
+        // accepts a token for an alias only on requests to that alias.
+        let mut audiences = vec![self.config.resource.clone()];
+        if let Ok(resource) = ResourceUrl::parse(&self.config.resource) {
+            for alias in resource.loopback_aliases() {
+                if !audiences.iter().any(|a| a == alias.as_str()) {
+                    audiences.push(alias.as_str().to_owned());
+                }
+            }
+        }
+        let mut config = JwtConfig::new(self.config.issuer.clone(), Audience::OneOf(audiences));
         config.require_access_token_type = true;
         let verifier = JwtVerifier::new(
             config,
@@ -393,35 +528,114 @@ async fn jwks(State(issuer): State<Arc<DevIssuer>>) -> Json<Value> {
     Json(json!({ "keys": [issuer.jwk] }))
 }
 
-#[derive(Deserialize)]
+/// The consent form as posted: each field once, except the ticked
+/// `grant_scope` checkboxes.
 struct ConsentForm {
     request_id: String,
+    csrf_token: String,
     decision: String,
+    granted: Vec<String>,
 }
 
-async fn consent(State(issuer): State<Arc<DevIssuer>>, Form(form): Form<ConsentForm>) -> Response {
-    let Some(pending) = issuer.store().pending.remove(&form.request_id) else {
-        return OAuthError::invalid_request(
-            "this login request is unknown, expired or already answered",
+impl ConsentForm {
+    fn read(pairs: Vec<(String, String)>) -> Result<Self, OAuthError> {
+        let mut single = HashMap::new();
+        let mut granted = Vec::new();
+        for (name, value) in pairs {
+            if name == "grant_scope" {
+                granted.push(value);
+            } else if single.insert(name.clone(), value).is_some() {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter {name} appears more than once"
+                )));
+            }
+        }
+        let mut take = |name: &str| {
+            single
+                .remove(name)
+                .ok_or_else(|| OAuthError::invalid_request(format!("{name} is required")))
+        };
+        Ok(ConsentForm {
+            request_id: take("request_id")?,
+            csrf_token: take("csrf_token")?,
+            decision: take("decision")?,
+            granted,
+        })
+    }
+}
+
+async fn consent(
+    State(issuer): State<Arc<DevIssuer>>,
+    headers: HeaderMap,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let form = match form {
+        Ok(Form(pairs)) => ConsentForm::read(pairs),
+        Err(e) => return unreadable(e.status()),
+    };
+    let form = match form {
+        Ok(form) => form,
+        Err(e) => return e.into_response(),
+    };
+    let refused = || {
+        OAuthError::invalid_request(
+            "this login request is unknown, expired, already answered, or was started in another browser",
         )
-        .into_response();
+        .into_response()
+    };
+    let pending = {
+        let mut store = issuer.store();
+        let Some(pending) = store.pending.get(&form.request_id) else {
+            return refused();
+        };
+        // The form must come from the browser the page was shown to: its
+        // token in the form and in that browser's cookie. A failed check does
+        // not spend the request (another browser cannot cancel it).
+        if !same_token(&form.csrf_token, &pending.params.csrf_token)
+            || !issuer.csrf.matches(&headers, &pending.params.csrf_token)
+        {
+            tracing::warn!(client_id = %pending.client_id, "consent refused: CSRF check failed");
+            return refused();
+        }
+        match store.pending.remove(&form.request_id) {
+            Some(pending) => pending,
+            None => return refused(),
+        }
     };
     if pending.expires_at <= now() {
         return OAuthError::invalid_request("this login request expired").into_response();
     }
-    let redirect = if form.decision == "approve" {
-        issuer.issue_code(&pending.client_id, pending.params)
-    } else {
-        let mut params = vec![
-            ("error", "access_denied"),
-            ("error_description", "the user denied the request"),
-        ];
-        if let Some(state) = pending.params.state.as_deref() {
-            params.push(("state", state));
+    let redirect = match form.decision.as_str() {
+        "approve" => {
+            let mut params = pending.params;
+            // A scope that needs the user's explicit grant is kept only when
+            // ticked (and the client asked for it).
+            params
+                .scopes
+                .retain(|s| !issuer.config.consent_scopes.contains(s) || form.granted.contains(s));
+            issuer.issue_code(&pending.client_id, params)
         }
-        redirect_with(&pending.params.redirect_uri, &params, &issuer.config.issuer)
+        "deny" => {
+            let mut params = vec![
+                ("error", "access_denied"),
+                ("error_description", "the user denied the request"),
+            ];
+            if let Some(state) = pending.params.state.as_deref() {
+                params.push(("state", state));
+            }
+            let iss = issuer.issuer_for(&issuer.audience_for(pending.params.resource.as_deref()));
+            redirect_with(&pending.params.redirect_uri, &params, &iss)
+        }
+        _ => {
+            return OAuthError::invalid_request("decision must be approve or deny").into_response();
+        }
     };
     framing_blocked(Redirect::to(&redirect).into_response())
+}
+
+/// Constant-time equality of two tokens.
+fn same_token(a: &str, b: &str) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
 }
 
 impl AuthorizationServer for DevIssuer {
@@ -446,6 +660,7 @@ impl AuthorizationServer for DevIssuer {
     ) -> Result<AuthorizeOutcome, OAuthError> {
         if let Some(resource) = &params.resource
             && resource.trim_end_matches('/') != self.config.resource.trim_end_matches('/')
+            && self.resource_alias(resource).is_none()
         {
             return Err(OAuthError::new(
                 "invalid_target",
@@ -453,12 +668,17 @@ impl AuthorizationServer for DevIssuer {
             ));
         }
         if self.config.auto_approve {
+            // No page, so nobody ticked a scope that needs the user's grant.
+            let mut params = params;
+            params
+                .scopes
+                .retain(|s| !self.config.consent_scopes.contains(s));
             return Ok(AuthorizeOutcome::Redirect(
                 self.issue_code(&client.client_id, params),
             ));
         }
         let request_id = random_token(24);
-        let page = self.consent_page(client, &request_id, &params.scopes);
+        let page = self.consent_page(client, &request_id, &params);
         let mut store = self.store();
         make_room(&mut store.pending, MAX_RECORDS, |p| p.expires_at);
         store.pending.insert(
@@ -489,7 +709,14 @@ impl AuthorizationServer for DevIssuer {
         if self.store().codes.remove(&code.code).is_none() {
             return Err(OAuthError::invalid_grant("authorization code already used"));
         }
-        self.tokens(&code.subject, &client.client_id, code.scopes, true)
+        let audience = self.audience_for(code.resource.as_deref());
+        self.tokens(
+            &code.subject,
+            &client.client_id,
+            code.scopes,
+            &audience,
+            true,
+        )
     }
 
     async fn load_refresh_token(&self, _client: &ClientInfo, token: &str) -> Option<RefreshToken> {
@@ -505,7 +732,8 @@ impl AuthorizationServer for DevIssuer {
         if self.store().refresh.remove(&token.token).is_none() {
             return Err(OAuthError::invalid_grant("refresh token already used"));
         }
-        self.tokens(&token.subject, &client.client_id, scopes, true)
+        let audience = self.audience_for(token.resource.as_deref());
+        self.tokens(&token.subject, &client.client_id, scopes, &audience, true)
     }
 
     async fn exchange_client_credentials(
@@ -513,7 +741,13 @@ impl AuthorizationServer for DevIssuer {
         client: &ClientInfo,
         scopes: Vec<String>,
     ) -> Result<TokenResponse, OAuthError> {
-        self.tokens(&client.client_id, &client.client_id, scopes, false)
+        self.tokens(
+            &client.client_id,
+            &client.client_id,
+            scopes,
+            &self.config.resource,
+            false,
+        )
     }
 
     async fn load_access_token(&self, token: &str) -> Option<AccessTokenInfo> {
@@ -529,6 +763,10 @@ impl AuthorizationServer for DevIssuer {
             scopes: crate::claims::string_list(payload.get("scope")),
             expires_at: payload.get("exp")?.as_u64()?,
         })
+    }
+
+    fn client_metadata_resolver(&self) -> Option<&ClientMetadataResolver> {
+        Some(&self.client_metadata)
     }
 
     async fn revoke_token(&self, client: &ClientInfo, token: &str) {

@@ -44,7 +44,7 @@ pub use api_keys::StaticApiKeys;
 pub use custom::{CustomConfig, CustomProvider};
 pub use error::{ConfigError, FetchError, TokenRejection, VerifyError};
 pub use fetch::FetchLimits;
-pub use http::{AuthLayer, MissingAuthContext, ResourceUrl, ScopePolicy};
+pub use http::{AuthLayer, McpCors, MissingAuthContext, ResourceUrl, ScopePolicy};
 pub use jwt::{
     Algorithm, AlgorithmSet, Audience, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier,
     KeySet, KeySource, TokenCacheConfig,

@@ -4,16 +4,19 @@ use std::sync::{Arc, OnceLock};
 
 use axum::Router;
 
+use crate::env::{EnvReader, EnvSource};
 use crate::error::ConfigError;
 use crate::fetch::{FetchLimits, Fetcher};
 use crate::http::challenge::Challenges;
 use crate::http::discovery::{self, Discovery};
-use crate::http::layer::{AuthLayer, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_PATHS, Policy};
+use crate::http::layer::{
+    AuthLayer, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_PATHS, LoopbackAliases, Policy,
+};
 use crate::http::resource::ResourceUrl;
 use crate::http::scope_policy::ScopePolicy;
 use crate::oidc::IssuerMetadata;
 use crate::provider::{AuthProvider, DynVerifier, ProviderOnly, TokenVerifier, VerifierOnly};
-use crate::proxy::{self, MemoryStore, ProxySettings, ProxyStore};
+use crate::proxy::{self, MemoryStore, ProxySettings, ProxyStore, STATE_KEY_VAR, decode_state_key};
 use crate::user::ScopeHierarchy;
 
 /// Protection for an MCP server: the [`layer`](Self::layer) that verifies every
@@ -197,6 +200,13 @@ impl McpAuth {
     }
 
     /// The layer that protects every route it wraps (`Router::layer`).
+    ///
+    /// For browser-based clients, wrap it in [`crate::McpCors`] (a later
+    /// `Router::layer` call), so that its refusals carry the CORS headers.
+    /// With a resource URL on a loopback host, its challenges point at the
+    /// metadata under the loopback name the client used, and a token whose
+    /// audience is one loopback alias of the resource is refused on requests
+    /// to another (see [`ResourceUrl::loopback_alias`]).
     pub fn layer(&self) -> AuthLayer {
         if self.resource.is_none() && self.verifier.metadata_dyn().is_some() {
             tracing::warn!(
@@ -217,8 +227,26 @@ impl McpAuth {
             }
             hint
         });
+        // A loopback resource answers to each loopback name: the challenge
+        // points at the metadata under the name the client used.
+        let loopback = self
+            .resource
+            .as_ref()
+            .filter(|r| r.is_loopback())
+            .map(|resource| LoopbackAliases {
+                canonical: resource.as_str().to_owned(),
+                aliases: resource
+                    .loopback_aliases()
+                    .into_iter()
+                    .map(|alias| {
+                        let metadata = resource_metadata.as_ref().map(|_| alias.metadata_url());
+                        (alias, Challenges::new(metadata, &hint))
+                    })
+                    .collect(),
+            });
         AuthLayer::new(Arc::new(Policy {
             verifier: Arc::clone(&self.verifier),
+            loopback,
             challenges: Challenges::new(resource_metadata, &hint),
             required_scopes: self.required_scopes.clone(),
             public_paths: self.public_paths.clone(),
@@ -240,6 +268,9 @@ impl McpAuth {
         self
     }
 
+    /// The variable [`proxy_state_key_from_env`](Self::proxy_state_key_from_env) reads.
+    pub const STATE_KEY_VAR: &'static str = STATE_KEY_VAR;
+
     /// The secret proxy mode MACs its cookies and seals the upstream tokens it
     /// keeps with (at least 32 random bytes). By default a key is drawn at
     /// random when [`routes`](Self::routes) is called: with a store shared by
@@ -257,6 +288,33 @@ impl McpAuth {
         }
         self.proxy_state_key = Some(Arc::from(secret));
         Ok(self)
+    }
+
+    /// Reads the state key from [`MCP_AUTH_STATE_KEY`](Self::STATE_KEY_VAR) in
+    /// `source`, if set: base64 of at least 32 random bytes (`openssl rand
+    /// -base64 32`); anything else is an error naming the variable. Unset, the
+    /// key stays as it was ([`proxy_state_key`](Self::proxy_state_key), or one
+    /// drawn per process). Every replica sharing a proxy store needs the same.
+    ///
+    /// ```
+    /// use mcp_auth_core::env::EnvSource;
+    /// use mcp_auth_core::{AuthUser, McpAuth, StaticApiKeys};
+    /// let keys = StaticApiKeys::new().key("sk-abc123", AuthUser::new("alice"));
+    /// let source = EnvSource::from_vars([("MCP_AUTH_STATE_KEY", "too short")]);
+    /// let err = McpAuth::from_verifier(keys).proxy_state_key_from_env(&source).unwrap_err();
+    /// assert!(err.to_string().contains("MCP_AUTH_STATE_KEY"));
+    /// ```
+    pub fn proxy_state_key_from_env(self, source: &EnvSource) -> Result<Self, ConfigError> {
+        let mut env = EnvReader::with_source(source);
+        let value = env.optional(Self::STATE_KEY_VAR);
+        env.finish()?;
+        let Some(value) = value else {
+            return Ok(self);
+        };
+        let secret = decode_state_key(&value)
+            .map_err(|reason| ConfigError::invalid(Self::STATE_KEY_VAR, reason))?;
+        self.proxy_state_key(&secret)
+            .map_err(|e| ConfigError::invalid(Self::STATE_KEY_VAR, e.to_string()))
     }
 
     /// The discovery routes: protected-resource metadata at the root and
@@ -298,6 +356,14 @@ impl McpAuth {
             .proxy_store
             .clone()
             .unwrap_or_else(|| Arc::new(MemoryStore::default()));
+        if store.is_shared() && self.proxy_state_key.is_none() {
+            tracing::warn!(
+                "proxy mode keeps its state in a shared store but has no state key ({STATE_KEY_VAR}): \
+                 this process draws its own, so consent cookies, codes and refresh tokens issued by \
+                 other replicas (or before a restart) will not work here; set the same {STATE_KEY_VAR} \
+                 on every replica"
+            );
+        }
         let settings = ProxySettings {
             metadata: proxy_metadata,
             issuer,

@@ -3,7 +3,6 @@
 //! case with its exact error code.
 #![cfg(all(feature = "dev-issuer", feature = "rmcp"))]
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -11,7 +10,7 @@ use mcp_auth_core::McpAuth;
 use mcp_auth_core::dev_issuer::{DevIssuer, DevIssuerConfig};
 use mcp_auth_core::oauth::pkce::s256_challenge;
 use mcp_auth_core::rmcp::Auth;
-use mcp_auth_testkit::{no_redirects, serve_with};
+use mcp_auth_testkit::{Browser, hidden_input, location, no_redirects, serve_with};
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ErrorData, tool, tool_router};
@@ -103,6 +102,22 @@ impl App {
             .send()
             .await
             .expect("send")
+    }
+
+    /// The `/authorize` URL `authorize` requests.
+    fn authorize_url(&self, client_id: &str) -> String {
+        let challenge = s256_challenge(VERIFIER);
+        let mut url = url::Url::parse(&format!("{}/authorize", self.base)).expect("url");
+        url.query_pairs_mut()
+            .append_pair("response_type", "code")
+            .append_pair("client_id", client_id)
+            .append_pair("redirect_uri", REDIRECT)
+            .append_pair("code_challenge", &challenge)
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("state", "opaque state/=")
+            .append_pair("scope", "mcp:tools profile")
+            .append_pair("resource", &self.resource);
+        url.into()
     }
 
     async fn code(&self, client_id: &str) -> String {
@@ -390,40 +405,25 @@ async fn browsers_get_a_consent_page_that_cannot_be_framed() {
     let app = start(|c| c.auto_approve = false).await;
     let client = app.register("none", &["authorization_code"]).await;
     let id = client["client_id"].as_str().expect("id");
-    let resp = app.authorize(id, &[]).await;
+    let mut browser = Browser::default();
+    let resp = browser.get(&app.authorize_url(id)).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["x-frame-options"], "DENY");
     let html = resp.text().await.expect("html");
     assert!(html.contains("test client") && html.contains("mcp:tools profile"));
-    let start = html
-        .find("name=\"request_id\" value=\"")
-        .expect("request id")
-        + 25;
-    let request_id = &html[start..start + html[start..].find('"').expect("quote")];
-    let resp = app
-        .http
-        .post(format!("{}/authorize/consent", app.base))
-        .form(&[("request_id", request_id), ("decision", "approve")])
-        .send()
-        .await
-        .expect("send");
+    let form = [
+        ("request_id", hidden_input(&html, "request_id")),
+        ("csrf_token", hidden_input(&html, "csrf_token")),
+        ("decision", "approve".to_owned()),
+    ];
+    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let consent = format!("{}/authorize/consent", app.base);
+    let resp = browser.post_form(&consent, &form).await;
     assert_eq!(resp.status(), 303);
-    assert!(
-        resp.headers()["location"]
-            .to_str()
-            .expect("ascii")
-            .contains("code=")
-    );
+    assert!(location(&resp).contains("code="));
     // Single use.
-    let resp = app
-        .http
-        .post(format!("{}/authorize/consent", app.base))
-        .form(&[("request_id", request_id), ("decision", "approve")])
-        .send()
-        .await
-        .expect("send");
+    let resp = browser.post_form(&consent, &form).await;
     assert_eq!(resp.status(), 400);
-    let _ = Arc::new(());
 }
 
 #[tokio::test]

@@ -658,3 +658,46 @@ async fn a_shared_proxy_store_keeps_relayed_clients_for_the_next_server() {
         "relayed: {upstream_url}"
     );
 }
+
+/// Loopback aliases (issue 16): a client that reached this server as
+/// `localhost` names `http://localhost:PORT/mcp` as its resource; the upstream
+/// knows the configured `http://127.0.0.1:PORT/mcp` only, so the relay sends
+/// that one, at `/authorize` and at `/token` alike. A resource that is not an
+/// alias of ours (another port) is the upstream's to judge, sent unchanged.
+#[tokio::test]
+async fn a_loopback_alias_of_the_resource_reaches_the_upstream_as_the_configured_url() {
+    let s = setup(None).await;
+    register(&s, "dcr-client").await;
+    let configured = format!("{}/mcp", s.base);
+    let port = url::Url::parse(&s.base)
+        .expect("base")
+        .port()
+        .expect("port");
+    let alias = format!("http://localhost:{port}/mcp");
+    let elsewhere = format!("http://localhost:{}/mcp", port.wrapping_add(1));
+
+    for (named, sent) in [(&alias, &configured), (&elsewhere, &elsewhere)] {
+        let mut query = authorize_query("dcr-client");
+        query.retain(|(k, _)| *k != "resource");
+        query.push(("resource", named.clone()));
+        let resp = get_authorize(&s, &query).await;
+        assert_eq!(resp.status(), 303);
+        let (_, q) = location(&resp);
+        assert_eq!(&q["resource"], sent, "authorize with resource {named}");
+    }
+
+    let before = s.upstream.token_forms().len();
+    let _ = post_token(
+        &s,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "r1"),
+            ("client_id", "dcr-client"),
+            ("resource", alias.as_str()),
+        ],
+    )
+    .await;
+    let forms = s.upstream.token_forms();
+    assert_eq!(forms.len(), before + 1, "the refresh went upstream");
+    assert_eq!(forms[before]["resource"], configured);
+}

@@ -156,6 +156,17 @@ impl ProxyClient {
         }
     }
 
+    /// A client identified by URL (a Client ID Metadata Document at
+    /// `client_id`): nothing to register.
+    pub fn by_url(base: &str, client_id: &str, redirect_uri: &str) -> Self {
+        ProxyClient {
+            base: base.to_owned(),
+            client_id: client_id.to_owned(),
+            redirect_uri: redirect_uri.to_owned(),
+            verifier: "proxy-client-verifier-0123456789-abcdefghijklmnopqrst".to_owned(),
+        }
+    }
+
     /// Our `/authorize` URL for this client with `extra` parameters.
     pub fn authorize_url(&self, extra: &[(&str, &str)]) -> String {
         let challenge = mcp_auth_core::oauth::pkce::s256_challenge(&self.verifier);

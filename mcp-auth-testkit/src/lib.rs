@@ -9,17 +9,21 @@
 
 mod auth_server;
 mod browser;
+mod documents;
 mod env;
 mod keys;
+mod redis_server;
 mod serve;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use auth_server::{Behavior, Codes, FakeAuthServer, FakeIdp, Layout, RefreshTokens};
 pub use browser::{Browser, ProxyClient, hidden_input, location, query_of};
+pub use documents::{DocumentServer, Served, client_metadata_document};
 pub use env::{DotenvFile, Vars};
 pub use jsonwebtoken::Algorithm;
 pub use keys::{TestKey, assemble, jwks, sign_hmac};
+pub use redis_server::{RedisServer, TEST_REDIS_URL_VAR};
 use serde_json::{Value, json};
 pub use serve::{McpServer, no_redirects, serve, serve_with, unreachable_url};
 

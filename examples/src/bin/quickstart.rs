@@ -9,9 +9,11 @@
 //! On start it prints the MCP URL, a ready-to-use access token and a curl command
 //! that calls `whoami`. OAuth clients (the MCP Inspector, the SDKs) connect to
 //! `http://localhost:3000/mcp`, discover the dev issuer, register, and log in on its
-//! consent page; `MCP_AUTH_DEV_AUTO_APPROVE=1` approves every request without the
-//! page (for scripts). Tokens are ES256 JWTs verified like any issuer's: against
-//! the dev issuer's JWKS, fetched over HTTP.
+//! consent page (where `admin`, when asked for, is granted only if ticked);
+//! `MCP_AUTH_DEV_AUTO_APPROVE=1` approves every request without the page (for
+//! scripts), never granting `admin`. Clients identified by URL (Client ID
+//! Metadata Documents) need no registration. Tokens are ES256 JWTs verified like
+//! any issuer's: against the dev issuer's JWKS, fetched over HTTP.
 //!
 //! Scope policy: every MCP request needs `mcp:tools` (advertised in the 401
 //! challenge) and `admin-action` also needs `admin`, both checked at the HTTP
@@ -101,6 +103,14 @@ fn build(settings: &Settings) -> Result<(McpAuth, std::sync::Arc<DevIssuer>, Str
     Ok((auth, issuer, token))
 }
 
+/// The version of the MCP Inspector the interop suite tests against.
+const INSPECTOR: &str = "@modelcontextprotocol/inspector@1.0.3";
+
+/// The command line that starts the MCP Inspector connected to `url`.
+fn inspector_command(url: &str) -> String {
+    format!("npx -y {INSPECTOR} --transport http --server-url {url}")
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     mcp_auth_examples::init_tracing();
@@ -125,6 +135,11 @@ async fn main() -> ExitCode {
     );
     println!(
         "OAuth clients (MCP Inspector, SDKs): connect to {url} and log in on the dev issuer's page."
+    );
+    println!("Open it in the MCP Inspector (needs Node.js 22 or newer):");
+    println!("  {}", inspector_command(url));
+    println!(
+        "  then open the address the Inspector prints, press Connect, and approve on the consent page."
     );
     match mcp_auth_examples::serve(app, &settings).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -38,6 +38,9 @@ const CONTROLLED_VARS: &[&str] = &[
     "MCP_USE_OAUTH_KEYCLOAK_CLIENT_ID",
     "MCP_USE_OAUTH_KEYCLOAK_CLIENT_SECRET",
     "MCP_AUTH_DEV_AUTO_APPROVE",
+    "MCP_AUTH_STATE_KEY",
+    "MCP_AUTH_REDIS_URL",
+    "MCP_AUTH_REDIS_KEY_PREFIX",
 ];
 
 /// A port that was free a moment ago, chosen below Linux's ephemeral range

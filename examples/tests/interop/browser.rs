@@ -80,9 +80,12 @@ fn parse(url: &str) -> Url {
 
 /// The first `<form>` of a page: its action, its hidden inputs, whether it asks
 /// for a login, and the first named submit button (the "approve" of a consent page).
+/// The user grants what the client asks for: every `grant_scope` checkbox (the
+/// dev issuer's scopes that need an explicit grant, such as `admin`) is ticked.
 struct Form {
     action: String,
     hidden: Vec<(String, String)>,
+    granted: Vec<(String, String)>,
     asks_login: bool,
     asks_password: bool,
     submit: Option<(String, String)>,
@@ -100,6 +103,7 @@ impl Form {
         let mut parsed = Form {
             action,
             hidden: Vec::new(),
+            granted: Vec::new(),
             asks_login: false,
             asks_password: false,
             submit: None,
@@ -111,6 +115,9 @@ impl Form {
             let is_button = tag.starts_with("<button");
             match (name, kind.as_str()) {
                 (Some(name), "hidden") => parsed.hidden.push((name, value)),
+                (Some(name), "checkbox") if name == "grant_scope" => {
+                    parsed.granted.push((name, value));
+                }
                 (Some(name), _) if name == "login" => parsed.asks_login = true,
                 (Some(name), _) if name == "password" => parsed.asks_password = true,
                 (Some(name), "submit") | (Some(name), "")
@@ -127,6 +134,7 @@ impl Form {
     /// The form as submitted by `login`.
     fn answer(self, login: &str) -> Vec<(String, String)> {
         let mut fields = self.hidden;
+        fields.extend(self.granted);
         if self.asks_login {
             fields.push(("login".into(), login.into()));
         }

@@ -313,11 +313,27 @@ pub fn run_ts_client(mcp_url: &str, login: &str) -> TsRun {
 
 /// [`run_ts_client`], calling `tool` (stepping up on a 403 `insufficient_scope`).
 pub fn run_ts_client_calling(mcp_url: &str, login: &str, tool: &str) -> TsRun {
+    run_ts_client_with(mcp_url, login, tool, &[])
+}
+
+/// [`run_ts_client`] identified by the Client ID Metadata Document at
+/// `client_metadata_url` (the SDK's own CIMD support).
+pub fn run_ts_client_by_url(mcp_url: &str, login: &str, client_metadata_url: &str) -> TsRun {
+    run_ts_client_with(
+        mcp_url,
+        login,
+        "whoami",
+        &["--client-metadata-url", client_metadata_url],
+    )
+}
+
+fn run_ts_client_with(mcp_url: &str, login: &str, tool: &str, extra: &[&str]) -> TsRun {
     ensure_installed();
     let dir = interop_dir();
     let out = Command::new("node")
         .arg(dir.join("mcp-client.mjs"))
         .args(["--url", mcp_url, "--login", login, "--tool", tool])
+        .args(extra)
         .current_dir(&dir)
         .stdin(Stdio::null())
         .output()
@@ -336,4 +352,172 @@ pub fn run_ts_client_calling(mcp_url: &str, login: &str, tool: &str) -> TsRun {
         .unwrap_or_else(|| panic!("no JSON result from mcp-client.mjs: {stdout}\n{stderr}"));
     assert_eq!(output["ok"], true, "mcp-client.mjs: {output}");
     TsRun { output }
+}
+
+/// The redirect URI of `interop/mcp-client.mjs`.
+pub const TS_CLIENT_REDIRECT_URI: &str = "http://127.0.0.1:53682/callback";
+
+/// A Client ID Metadata Document served over https on 127.0.0.1 by
+/// `interop/cimd-host.mjs`, with a certificate of a CA generated for the test
+/// (by the `openssl` command): the servers under test trust that CA through
+/// `SSL_CERT_FILE` ([`CimdHost::trust_env`]).
+pub struct CimdHost {
+    process: Process,
+    /// The document's URL: the client id.
+    pub client_id: String,
+    dir: PathBuf,
+}
+
+impl CimdHost {
+    /// Generates the CA and a certificate for 127.0.0.1, and starts the host
+    /// with a document listing `redirect_uri`.
+    pub fn start(redirect_uri: &str) -> CimdHost {
+        ensure_installed();
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "mcp-auth-cimd-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        std::fs::write(
+            dir.join("leaf.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .expect("extension file");
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        openssl(
+            &dir,
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "ca.key",
+                    "-out",
+                    "ca.pem",
+                    "-days",
+                    "1",
+                    "-subj",
+                    "/CN=mcp-auth interop test CA",
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(
+            &dir,
+            &[
+                &["req"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    "leaf.key",
+                    "-out",
+                    "leaf.csr",
+                    "-subj",
+                    "/CN=127.0.0.1",
+                ],
+            ]
+            .concat(),
+        );
+        openssl(
+            &dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "leaf.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "leaf.pem",
+                "-days",
+                "1",
+                "-extfile",
+                "leaf.ext",
+            ],
+        );
+        let mut cmd = Command::new("node");
+        cmd.arg(interop_dir().join("cimd-host.mjs"))
+            .arg("--cert")
+            .arg(dir.join("leaf.pem"))
+            .arg("--key")
+            .arg(dir.join("leaf.key"))
+            .args(["--redirect-uri", redirect_uri])
+            .current_dir(interop_dir());
+        let (process, stdout) = Process::spawn(cmd);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+        let client_id = serde_json::from_str::<Value>(&line)
+            .ok()
+            .and_then(|v| v["client_id"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| {
+                panic!(
+                    "cimd-host.mjs did not announce its URL (stdout: {line:?}); stderr:\n{}",
+                    process.stderr()
+                )
+            });
+        CimdHost {
+            process,
+            client_id,
+            dir,
+        }
+    }
+
+    /// The environment a server process needs to trust the host's certificate.
+    pub fn trust_env(&self) -> (String, String) {
+        (
+            "SSL_CERT_FILE".to_owned(),
+            self.dir.join("ca.pem").display().to_string(),
+        )
+    }
+
+    /// How many times the document was requested.
+    pub fn fetches(&self) -> usize {
+        self.process
+            .stderr()
+            .matches("cimd-host: GET /client-metadata.json")
+            .count()
+    }
+}
+
+impl Drop for CimdHost {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `openssl args` in `dir`, failing the test with its output.
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run openssl ({e}): the CIMD interop tests need the openssl command")
+        });
+    assert!(
+        out.status.success(),
+        "openssl {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

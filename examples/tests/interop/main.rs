@@ -14,7 +14,10 @@ mod fixture;
 mod rmcp_client;
 
 use common::{Server, free_port};
-use fixture::{Alg, Idp, run_ts_client, run_ts_client_calling};
+use fixture::{
+    Alg, CimdHost, Idp, TS_CLIENT_REDIRECT_URI, run_ts_client, run_ts_client_by_url,
+    run_ts_client_calling,
+};
 use serde_json::Value;
 
 /// A resource the identity provider also serves, that is not our MCP server.
@@ -38,6 +41,11 @@ impl CustomStack {
     /// configured for it in `mode`, as a user would: the issuer, the scope, and in
     /// proxy mode the upstream endpoints from the provider's discovery document.
     async fn start(mode: Mode, alg: Alg) -> CustomStack {
+        Self::start_with(mode, alg, None).await
+    }
+
+    /// [`CustomStack::start`], with one more variable for the server process.
+    async fn start_with(mode: Mode, alg: Alg, extra: Option<(String, String)>) -> CustomStack {
         let port = free_port();
         let mcp_url = format!("http://127.0.0.1:{port}/mcp");
         let idp = Idp::start(&[&mcp_url, OTHER_RESOURCE], alg);
@@ -73,6 +81,7 @@ impl CustomStack {
                 ),
             ]);
         }
+        env.extend(extra);
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), port, &env);
         server.wait_ready().await;
@@ -140,13 +149,18 @@ fn status_at<S, N: Copy + Into<u64>>(trace: &[(String, S, N)], index: usize) -> 
 
 /// The quickstart (embedded dev issuer, consent page on) and its MCP URL.
 async fn start_quickstart() -> (Server, String) {
+    start_quickstart_with(None).await
+}
+
+/// [`start_quickstart`], with one more variable for the server process.
+async fn start_quickstart_with(extra: Option<(String, String)>) -> (Server, String) {
     let port = free_port();
     let mcp_url = format!("http://127.0.0.1:{port}/mcp");
-    let mut server = Server::spawn(
-        env!("CARGO_BIN_EXE_quickstart"),
-        port,
-        &[("MCP_URL", &mcp_url)],
-    );
+    let mut env = vec![("MCP_URL", mcp_url.as_str())];
+    if let Some((k, v)) = &extra {
+        env.push((k.as_str(), v.as_str()));
+    }
+    let mut server = Server::spawn(env!("CARGO_BIN_EXE_quickstart"), port, &env);
     server.wait_ready().await;
     (server, mcp_url)
 }
@@ -320,6 +334,94 @@ async fn ts_sdk_steps_up_on_our_403_and_the_call_then_succeeds() {
     assert!(scopes.split(' ').any(|s| s == "admin"), "{scopes}");
     let last = sdk.last().expect("exchanges");
     assert!(last.1 == mcp_url && last.2 == 200, "{:?}", trace_view(&sdk));
+}
+
+/// What a TS SDK run identified by URL must show: the SDK read the
+/// authorization server's metadata at `auth_server`, registered nothing, used
+/// the document's URL as its client id at `/token`, and the call succeeded.
+fn assert_ts_flow_by_url(run: &fixture::TsRun, mcp_url: &str, auth_server: &str, client_id: &str) {
+    let sdk = run.sdk_exchanges();
+    assert!(
+        !sdk.iter()
+            .any(|(m, url, _)| m == "POST" && url.starts_with(&format!("{auth_server}/register"))),
+        "a client identified by URL does not register: {:?}",
+        trace_view(&sdk)
+    );
+    let token = position(&sdk, "POST", &format!("{auth_server}/token"));
+    assert_eq!(status_at(&sdk, token), 200, "{:?}", trace_view(&sdk));
+    assert_eq!(run.output["client_id"], client_id, "{}", run.output);
+    let last_call = sdk
+        .iter()
+        .rposition(|(m, url, _)| m == "POST" && *url == mcp_url)
+        .unwrap_or_else(|| panic!("no MCP call: {:?}", trace_view(&sdk)));
+    assert!(
+        last_call > token && status_at(&sdk, last_call) == 200,
+        "{:?}",
+        trace_view(&sdk)
+    );
+    let browser = run.browser_exchanges();
+    let (_, first, _) = &browser[0];
+    let authorize = url::Url::parse(first).expect("authorization URL");
+    let sent = authorize
+        .query_pairs()
+        .find(|(k, _)| k == "client_id")
+        .map(|(_, v)| v.into_owned());
+    assert_eq!(sent.as_deref(), Some(client_id), "{first}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ts_sdk_logs_in_with_a_client_id_metadata_document_at_the_quickstart() {
+    let host = CimdHost::start(TS_CLIENT_REDIRECT_URI);
+    let (server, mcp_url) = start_quickstart_with(Some(host.trust_env())).await;
+    let base = server.url("");
+    let run = run_ts_client_by_url(&mcp_url, "alice", &host.client_id);
+    assert_ts_flow_by_url(&run, &mcp_url, &base, &host.client_id);
+    assert_eq!(
+        run.output["token_claims"]["client_id"],
+        host.client_id.as_str(),
+        "the token names the URL: {}\n{}",
+        run.output,
+        server.stderr()
+    );
+    // The consent page was shown (and answered) for the document's client.
+    let browser = run.browser_exchanges();
+    assert!(
+        browser
+            .iter()
+            .any(|(m, url, _)| m == "POST" && url.starts_with(&format!("{base}/authorize/consent"))),
+        "{:?}",
+        trace_view(&browser)
+    );
+    assert_eq!(host.fetches(), 1, "fetched once, then cached");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ts_sdk_logs_in_with_a_client_id_metadata_document_in_proxy_mode() {
+    let host = CimdHost::start(TS_CLIENT_REDIRECT_URI);
+    let stack = CustomStack::start_with(Mode::Proxy, Alg::Es256, Some(host.trust_env())).await;
+    let base = stack.base();
+    let run = run_ts_client_by_url(&stack.mcp_url, "carol", &host.client_id);
+    assert_ts_flow_by_url(&run, &stack.mcp_url, &base, &host.client_id);
+    let who = &run.output["result"]["structuredContent"];
+    assert_eq!(who["user_id"], "carol", "{who}\n{}", stack.logs());
+    // The relay logged in at oidc-provider as the upstream client it
+    // registered for the URL, and the answer came back through our callback.
+    let browser = run.browser_exchanges();
+    assert!(
+        browser
+            .iter()
+            .any(|(_, url, _)| url.starts_with(&stack.idp.issuer)),
+        "{:?}",
+        trace_view(&browser)
+    );
+    assert!(
+        browser
+            .iter()
+            .any(|(_, url, _)| url.starts_with(&format!("{base}/oauth/callback/"))),
+        "{:?}",
+        trace_view(&browser)
+    );
+    assert!(host.fetches() >= 1);
 }
 
 // --- rmcp (official Rust SDK) -------------------------------------------------------

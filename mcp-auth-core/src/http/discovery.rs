@@ -13,7 +13,7 @@ use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tower_http::cors::{Any, CorsLayer};
 
-use super::resource::ResourceUrl;
+use super::resource::{ResourceUrl, request_host};
 use crate::oidc::IssuerMetadata;
 use crate::provider::{Mode, ProviderMetadata};
 
@@ -27,11 +27,23 @@ pub(crate) struct Discovery {
 }
 
 impl Discovery {
-    /// The `authorization_servers` entry: the upstream issuer, or this server.
-    fn authorization_server(&self) -> &str {
+    /// Whether the issuer is hosted by this very server (the dev issuer).
+    fn co_hosted(&self) -> bool {
+        self.metadata.mode == Mode::Direct
+            && self.metadata.issuer.trim_end_matches('/') == self.resource.base()
+    }
+
+    /// The `authorization_servers` entry for a request to `resource` (the
+    /// configured resource or one of its loopback aliases): the upstream
+    /// issuer, an issuer this server hosts under the same alias, or, in proxy
+    /// mode, this server under its configured name (the flow toward the
+    /// upstream is bound to a cookie of one host, and its callback URL is
+    /// registered upstream under that name).
+    fn authorization_server(&self, resource: &ResourceUrl) -> String {
         match self.metadata.mode {
-            Mode::Direct => &self.metadata.issuer,
-            Mode::Proxy => self.resource.base(),
+            Mode::Direct if self.co_hosted() => resource.base().to_owned(),
+            Mode::Direct => self.metadata.issuer.clone(),
+            Mode::Proxy => self.resource.base().to_owned(),
         }
     }
 
@@ -43,10 +55,16 @@ impl Discovery {
         }
     }
 
-    fn protected_resource(&self) -> Value {
+    /// The protected-resource metadata for a request naming `host`: for a
+    /// loopback resource, `resource` is the loopback alias the client used
+    /// (clients check it against the URL they connected to); otherwise the
+    /// configured resource, whatever the `Host` header says.
+    fn protected_resource(&self, host: Option<&str>) -> Value {
+        let aliased = host.and_then(|h| self.resource.loopback_alias(h));
+        let resource = aliased.as_ref().unwrap_or(&self.resource);
         let mut doc = json!({
-            "resource": self.resource.as_str(),
-            "authorization_servers": [self.authorization_server()],
+            "resource": resource.as_str(),
+            "authorization_servers": [self.authorization_server(resource)],
             "bearer_methods_supported": ["header"],
         });
         // `offline_access` asks the authorization server for a refresh token; it
@@ -88,6 +106,8 @@ impl Discovery {
         let strategy = crate::proxy::strategy(&self.metadata);
         if strategy.is_some() {
             doc["registration_endpoint"] = json!(format!("{base}/register"));
+            // Both strategies resolve URL client ids (CIMD).
+            doc["client_id_metadata_document_supported"] = json!(true);
         }
         if strategy == Some(crate::proxy::Strategy::Broker) {
             // The broker registers public clients only and serves the code and
@@ -105,8 +125,12 @@ impl Discovery {
     }
 }
 
-async fn protected_resource(State(d): State<Arc<Discovery>>) -> Json<Value> {
-    Json(d.protected_resource())
+async fn protected_resource(
+    State(d): State<Arc<Discovery>>,
+    headers: http::HeaderMap,
+    uri: http::Uri,
+) -> Json<Value> {
+    Json(d.protected_resource(request_host(&headers, &uri)))
 }
 
 async fn authorization_server(State(d): State<Arc<Discovery>>) -> Response {
@@ -140,9 +164,7 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>(discovery: Arc<Discovery>
         router = router.route(&prm_path, get(protected_resource));
     }
     // An issuer hosted by this very server (the dev issuer) serves its own metadata.
-    let co_hosted = discovery.metadata.mode == Mode::Direct
-        && discovery.metadata.issuer.trim_end_matches('/') == discovery.resource.base();
-    if !co_hosted {
+    if !discovery.co_hosted() {
         router = router
             .route(
                 "/.well-known/oauth-authorization-server",

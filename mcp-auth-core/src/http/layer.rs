@@ -14,6 +14,7 @@ use tower::{Layer, Service};
 
 use super::bearer::{BearerError, bearer_token};
 use super::challenge::{Challenges, Refusal};
+use super::resource::{ResourceUrl, loopback_alias, request_host};
 use super::scope_policy::ScopePolicy;
 use super::tools_list::ToolsFilter;
 use crate::error::VerifyError;
@@ -39,6 +40,43 @@ pub(crate) struct Policy {
     pub hierarchy: Option<Arc<ScopeHierarchy>>,
     /// Largest body the scope policy reads.
     pub max_body_bytes: usize,
+    /// For a loopback resource: each loopback alias, with its challenges.
+    pub loopback: Option<LoopbackAliases>,
+}
+
+/// What follows the `Host` a client used when the resource is on a loopback
+/// host: the challenges' `resource_metadata`, and the token audience accepted.
+pub(crate) struct LoopbackAliases {
+    /// The configured resource URL: a token for it is accepted under every alias.
+    pub canonical: String,
+    /// Every alias of the resource (the canonical one included) and its challenges.
+    pub aliases: Vec<(ResourceUrl, Challenges)>,
+}
+
+impl LoopbackAliases {
+    /// The index in [`Self::aliases`] of the alias `host` names.
+    fn position(&self, host: Option<&str>) -> Option<usize> {
+        let alias = host.and_then(|h| loopback_alias(&self.canonical, h))?;
+        self.aliases.iter().position(|(r, _)| r.as_str() == alias)
+    }
+
+    /// Whether `ctx`'s token may be used on a request that named `alias`: a
+    /// token whose `aud` names a loopback alias of this resource must name the
+    /// configured resource or the alias of this request. An audience that names
+    /// no alias (an API identifier, ...) was checked by the verifier alone.
+    fn accepts(&self, ctx: &AuthContext, alias: Option<usize>) -> bool {
+        let audience = crate::claims::string_list(ctx.claims().get("aud"));
+        let names_an_alias = audience
+            .iter()
+            .any(|a| self.aliases.iter().any(|(r, _)| r.as_str() == a));
+        if !names_an_alias {
+            return true;
+        }
+        let this_request = alias.map(|i| self.aliases[i].0.as_str());
+        audience
+            .iter()
+            .any(|a| *a == self.canonical || Some(a.as_str()) == this_request)
+    }
 }
 
 impl Policy {
@@ -63,18 +101,26 @@ impl Policy {
         })
     }
 
-    fn refuse_verify_error(&self, error: &VerifyError) -> Response {
+    /// The challenges for a request that named the loopback alias at `alias`.
+    fn challenges(&self, alias: Option<usize>) -> &Challenges {
+        match (&self.loopback, alias) {
+            (Some(loopback), Some(i)) => &loopback.aliases[i].1,
+            _ => &self.challenges,
+        }
+    }
+
+    fn refuse_verify_error(&self, challenges: &Challenges, error: &VerifyError) -> Response {
         match error {
             VerifyError::Rejected(reason) => {
                 tracing::info!(%reason, "bearer token refused");
-                self.challenges.respond(Refusal::InvalidToken)
+                challenges.respond(Refusal::InvalidToken)
             }
             VerifyError::KeysUnavailable {
                 source,
                 retry_after,
             } => {
                 tracing::warn!(error = %source, "cannot verify tokens: signing keys unavailable");
-                self.challenges.respond(Refusal::Unavailable {
+                challenges.respond(Refusal::Unavailable {
                     retry_after_secs: retry_after.as_secs(),
                 })
             }
@@ -84,21 +130,26 @@ impl Policy {
     /// The 403 for `e`: `scope` names everything the operation needs, the
     /// layer's `required_scopes` included, so a client re-authorizing with it
     /// gets a token that passes.
-    fn insufficient_scope(&self, ctx: &AuthContext, e: &InsufficientScope) -> Response {
+    fn insufficient_scope(
+        &self,
+        challenges: &Challenges,
+        ctx: &AuthContext,
+        e: &InsufficientScope,
+    ) -> Response {
         let mut all = self.required_scopes.clone();
         for s in &e.required {
             if !all.contains(s) {
                 all.push(s.clone());
             }
         }
-        self.challenges
-            .respond(Refusal::InsufficientScope(ctx.insufficient(&all)))
+        challenges.respond(Refusal::InsufficientScope(ctx.insufficient(&all)))
     }
 
     /// Reads the body of `req` (bounded) and checks it against the scope policy.
     /// The body is buffered once and handed on as the same bytes.
     async fn check_body<B>(
         &self,
+        challenges: &Challenges,
         scopes: &ScopePolicy,
         ctx: &AuthContext,
         req: Request<B>,
@@ -112,7 +163,7 @@ impl Policy {
             && !encoding.as_bytes().eq_ignore_ascii_case(b"identity")
         {
             tracing::info!(%user, ?encoding, "compressed body: the scope policy cannot read it");
-            return Err(self.challenges.respond(Refusal::UnsupportedEncoding));
+            return Err(challenges.respond(Refusal::UnsupportedEncoding));
         }
         let declared = req
             .headers()
@@ -121,20 +172,18 @@ impl Policy {
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|len| len > self.max_body_bytes as u64) {
             tracing::info!(%user, ?declared, max = self.max_body_bytes, "request body over the limit");
-            return Err(self.challenges.respond(Refusal::PayloadTooLarge));
+            return Err(challenges.respond(Refusal::PayloadTooLarge));
         }
         let (parts, body) = req.into_parts();
         let bytes = match Limited::new(body, self.max_body_bytes).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(error) if error.downcast_ref::<LengthLimitError>().is_some() => {
                 tracing::info!(%user, max = self.max_body_bytes, "request body over the limit");
-                return Err(self.challenges.respond(Refusal::PayloadTooLarge));
+                return Err(challenges.respond(Refusal::PayloadTooLarge));
             }
             Err(error) => {
                 tracing::info!(%user, %error, "cannot read the request body");
-                return Err(self
-                    .challenges
-                    .respond(Refusal::BadBody("The request body cannot be read")));
+                return Err(challenges.respond(Refusal::BadBody("The request body cannot be read")));
             }
         };
         let tools_list_ids = match scopes.inspect(&bytes) {
@@ -149,15 +198,15 @@ impl Policy {
                 if !ctx.has_all_scopes(&all) {
                     let e = ctx.insufficient(&all);
                     tracing::info!(%user, error = %e, "insufficient scope for the MCP operation");
-                    return Err(self.challenges.respond(Refusal::InsufficientScope(e)));
+                    return Err(challenges.respond(Refusal::InsufficientScope(e)));
                 }
                 inspection.tools_list_ids
             }
             Err(error) => {
                 tracing::info!(%user, %error, "request refused");
-                return Err(self
-                    .challenges
-                    .respond(Refusal::BadBody("The JSON-RPC request cannot be read")));
+                return Err(
+                    challenges.respond(Refusal::BadBody("The JSON-RPC request cannot be read"))
+                );
             }
         };
         Ok((
@@ -256,18 +305,24 @@ where
                 async move { Ok(inner.call(req.map(Body::new)).await?.map(Body::new)) },
             );
         }
+        let alias = policy
+            .loopback
+            .as_ref()
+            .and_then(|loopback| loopback.position(request_host(req.headers(), req.uri())));
         let token = match bearer_token(req.headers(), req.uri().query(), policy.max_token_bytes) {
             Ok(token) => token.to_owned(),
             Err(error) => {
                 let resp = match error {
-                    BearerError::Missing => policy.challenges.respond(Refusal::MissingToken),
+                    BearerError::Missing => policy.challenges(alias).respond(Refusal::MissingToken),
                     BearerError::Malformed(reason) => {
                         tracing::info!(reason, "malformed authorization");
-                        policy.challenges.respond(Refusal::InvalidRequest(reason))
+                        policy
+                            .challenges(alias)
+                            .respond(Refusal::InvalidRequest(reason))
                     }
                     BearerError::InvalidToken(reason) => {
                         tracing::info!(reason, "malformed bearer token");
-                        policy.challenges.respond(Refusal::InvalidToken)
+                        policy.challenges(alias).respond(Refusal::InvalidToken)
                     }
                     BearerError::TooLarge(len) => {
                         tracing::info!(
@@ -275,7 +330,7 @@ where
                             max = policy.max_token_bytes,
                             "bearer token over the size limit"
                         );
-                        policy.challenges.respond(Refusal::InvalidToken)
+                        policy.challenges(alias).respond(Refusal::InvalidToken)
                     }
                 };
                 return Box::pin(std::future::ready(Ok(resp)));
@@ -284,19 +339,35 @@ where
         Box::pin(async move {
             let mut ctx: AuthContext = match policy.verifier.verify_dyn(&token).await {
                 Ok(ctx) => ctx,
-                Err(error) => return Ok(policy.refuse_verify_error(&error)),
+                Err(error) => {
+                    return Ok(policy.refuse_verify_error(policy.challenges(alias), &error));
+                }
             };
+            if let Some(loopback) = &policy.loopback
+                && !loopback.accepts(&ctx, alias)
+            {
+                tracing::info!(
+                    user = %ctx.user().user_id,
+                    "bearer token refused: its audience is another loopback alias of this resource"
+                );
+                return Ok(policy.challenges(alias).respond(Refusal::InvalidToken));
+            }
             if let Some(hierarchy) = &policy.hierarchy {
                 ctx = ctx.with_scope_hierarchy(Arc::clone(hierarchy));
             }
             // No configured scopes: all of none are granted.
             if let Err(e) = ctx.require_all_scopes(&policy.required_scopes) {
                 tracing::info!(user = %ctx.user().user_id, error = %e, "insufficient scope");
-                return Ok(policy.challenges.respond(Refusal::InsufficientScope(e)));
+                return Ok(policy
+                    .challenges(alias)
+                    .respond(Refusal::InsufficientScope(e)));
             }
             let (mut req, tools_list_ids) = match &policy.scope_policy {
                 Some(scopes) if req.method() == Method::POST => {
-                    match policy.check_body(scopes, &ctx, req).await {
+                    match policy
+                        .check_body(policy.challenges(alias), scopes, &ctx, req)
+                        .await
+                    {
                         Ok(checked) => checked,
                         Err(refusal) => return Ok(refusal),
                     }
@@ -308,7 +379,7 @@ where
             if resp.status() == StatusCode::FORBIDDEN
                 && let Some(e) = resp.extensions_mut().remove::<InsufficientScope>()
             {
-                return Ok(policy.insufficient_scope(&ctx, &e));
+                return Ok(policy.insufficient_scope(policy.challenges(alias), &ctx, &e));
             }
             match &policy.scope_policy {
                 Some(scopes) if !tools_list_ids.is_empty() => {

@@ -4,6 +4,7 @@
 
 pub(crate) mod bearer;
 pub(crate) mod challenge;
+pub mod cors;
 pub(crate) mod discovery;
 pub mod extract;
 pub mod layer;
@@ -11,6 +12,7 @@ pub mod resource;
 pub mod scope_policy;
 pub(crate) mod tools_list;
 
+pub use cors::McpCors;
 pub use extract::MissingAuthContext;
 pub use layer::{AuthLayer, AuthService, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_PATHS};
 pub use resource::ResourceUrl;

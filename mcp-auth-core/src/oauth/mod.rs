@@ -5,9 +5,12 @@
 //! single-use short-lived codes, RFC 6749 §5.2 errors and `Cache-Control: no-store`.
 
 pub mod authorization_request;
+pub mod browser_csrf;
 pub mod client_auth;
+pub mod client_metadata_document;
 pub mod params;
 pub mod pkce;
+pub mod random;
 pub mod registration;
 pub mod response;
 pub mod routes;
@@ -57,6 +60,10 @@ pub struct AuthorizationParams {
     pub redirect_uri: String,
     /// RFC 8707 resource indicator, if the client sent one.
     pub resource: Option<String>,
+    /// The CSRF token of the browser that sent the request (a cookie the
+    /// routes set; see [`browser_csrf`]): a consent page must repeat it in its
+    /// form, and the form's handler must check it against the browser's cookie.
+    pub csrf_token: String,
 }
 
 /// An issued authorization code, as the server stored it.
@@ -309,4 +316,15 @@ pub trait AuthorizationServer: Send + Sync + 'static {
 
     /// Revokes an access or refresh token (RFC 7009); unknown tokens are ignored.
     fn revoke_token(&self, client: &ClientInfo, token: &str) -> impl Future<Output = ()> + Send;
+
+    /// The resolver of Client ID Metadata Documents, if this server accepts
+    /// clients identified by URL. With one, the routes resolve every URL
+    /// `client_id` through it (never through [`get_client`](Self::get_client))
+    /// and the metadata says `client_id_metadata_document_supported: true`.
+    /// None by default.
+    fn client_metadata_resolver(
+        &self,
+    ) -> Option<&client_metadata_document::ClientMetadataResolver> {
+        None
+    }
 }

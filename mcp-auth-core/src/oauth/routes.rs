@@ -9,14 +9,15 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine as _;
 use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use super::authorization_request::{AuthorizationRequest, echoed_state, redirect_target};
+use super::browser_csrf::BrowserCsrf;
 use super::client_auth::client_credentials;
+use super::client_metadata_document::is_client_id_url;
 use super::params::Params;
 use super::registration::{self, RegistrationRequest};
 use super::response::{authorization_response_url, error_response};
@@ -70,7 +71,7 @@ pub fn routes<A: AuthorizationServer, S: Clone + Send + Sync + 'static>(
         .allow_headers(Any);
     let loopback_only = CorsLayer::new()
         .allow_origin(AllowOrigin::predicate(|origin, _| {
-            is_loopback_origin(origin)
+            crate::http::cors::is_loopback_origin(origin)
         }))
         .allow_methods([Method::POST, Method::OPTIONS])
         .allow_headers([http::header::CONTENT_TYPE, http::header::AUTHORIZATION]);
@@ -94,23 +95,6 @@ pub fn routes<A: AuthorizationServer, S: Clone + Send + Sync + 'static>(
     api.merge(authorize)
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .with_state(shared)
-}
-
-/// Whether a browser `Origin` is a page served from this machine (`localhost`,
-/// `*.localhost`, 127.0.0.0/8 or `[::1]`, any port).
-fn is_loopback_origin(origin: &http::HeaderValue) -> bool {
-    let Some(url) = origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()) else {
-        return false;
-    };
-    if !matches!(url.scheme(), "http" | "https") {
-        return false;
-    }
-    match url.host() {
-        Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 /// The RFC 8414 metadata document for `settings`.
@@ -137,15 +121,85 @@ pub fn metadata_document(settings: &ServerSettings) -> Value {
     doc
 }
 
-async fn metadata<A: AuthorizationServer>(State(s): State<Arc<Shared<A>>>) -> Json<Value> {
-    Json(metadata_document(&s.settings))
+impl ServerSettings {
+    /// These settings for a request naming `host`: an issuer on a loopback host
+    /// (and its JWKS URL) under the loopback alias the client used, so that the
+    /// metadata's `issuer` is the URL the client built the metadata URL from
+    /// (RFC 8414 §3.3). Unchanged for any other issuer, whatever `host` says.
+    pub fn for_host(&self, host: Option<&str>) -> ServerSettings {
+        let alias = |url: &str| host.and_then(|h| crate::http::resource::loopback_alias(url, h));
+        let Some(issuer) = alias(&self.issuer) else {
+            return self.clone();
+        };
+        ServerSettings {
+            jwks_uri: self
+                .jwks_uri
+                .as_deref()
+                .map(|j| alias(j).unwrap_or_else(|| j.to_owned())),
+            issuer,
+            ..self.clone()
+        }
+    }
+}
+
+async fn metadata<A: AuthorizationServer>(
+    State(s): State<Arc<Shared<A>>>,
+    headers: HeaderMap,
+    uri: http::Uri,
+) -> Json<Value> {
+    let host = crate::http::resource::request_host(&headers, &uri);
+    let mut doc = metadata_document(&s.settings.for_host(host));
+    if s.server.client_metadata_resolver().is_some() {
+        doc["client_id_metadata_document_supported"] = json!(true);
+    }
+    Json(doc)
+}
+
+/// Where a client is looked up, which decides how a failure is answered.
+#[derive(Clone, Copy)]
+enum Endpoint {
+    /// An error page (never a redirect).
+    Authorize,
+    /// 401 `invalid_client`.
+    Token,
+}
+
+/// The client `client_id` names: resolved from its metadata document when it
+/// is a URL and the server accepts those, else registered here.
+async fn find_client<A: AuthorizationServer>(
+    s: &Shared<A>,
+    client_id: &str,
+    endpoint: Endpoint,
+) -> Result<ClientInfo, OAuthError> {
+    if is_client_id_url(client_id)
+        && let Some(resolver) = s.server.client_metadata_resolver()
+    {
+        return resolver
+            .client(client_id)
+            .await
+            .map_err(|e| match endpoint {
+                Endpoint::Authorize => e.authorize_refusal(),
+                Endpoint::Token => e.token_refusal(),
+            });
+    }
+    match (s.server.get_client(client_id).await, endpoint) {
+        (Some(client), _) => Ok(client),
+        (None, Endpoint::Authorize) => Err(OAuthError::invalid_request("unknown client_id")),
+        (None, Endpoint::Token) => Err(OAuthError::invalid_client("unknown client")),
+    }
 }
 
 async fn authorize_route<A: AuthorizationServer>(
     State(s): State<Arc<Shared<A>>>,
+    headers: HeaderMap,
+    uri: http::Uri,
     params: Params,
 ) -> Response {
-    authorize(&s, params).await
+    let issuer = s
+        .settings
+        .for_host(crate::http::resource::request_host(&headers, &uri))
+        .issuer;
+    authorize(&s, &headers, &issuer, params).await
 }
 
 /// The client's redirect URI with OAuth response parameters (and RFC 9207 `iss`).
@@ -155,20 +209,27 @@ pub fn redirect_with(redirect_uri: &str, params: &[(&str, &str)], issuer: &str) 
         .unwrap_or_else(|| redirect_uri.to_owned())
 }
 
-async fn authorize<A: AuthorizationServer>(s: &Shared<A>, params: Params) -> Response {
+/// `/authorize`; `issuer` is the `iss` of its error responses (the issuer
+/// under the name the client used).
+async fn authorize<A: AuthorizationServer>(
+    s: &Shared<A>,
+    headers: &HeaderMap,
+    issuer: &str,
+    params: Params,
+) -> Response {
     // Until the client and its redirect URI are known good, errors cannot be
     // redirected: they are shown here (no open redirect).
     let Some(client_id) = params.get("client_id") else {
         return OAuthError::invalid_request("client_id is required").into_response();
     };
-    let Some(client) = s.server.get_client(client_id).await else {
-        return OAuthError::invalid_request("unknown client_id").into_response();
+    let client = match find_client(s, client_id, Endpoint::Authorize).await {
+        Ok(client) => client,
+        Err(e) => return e.into_response(),
     };
     let redirect_uri = match redirect_target(&params, &client.redirect_uris) {
         Ok(uri) => uri,
         Err(e) => return e.into_response(),
     };
-    let issuer = s.settings.issuer.as_str();
     let fail = |e: OAuthError| error_response(&redirect_uri, &e, echoed_state(&params), issuer);
     let request = match AuthorizationRequest::validate(&params, client_id, redirect_uri.clone()) {
         Ok(request) => request,
@@ -192,16 +253,25 @@ async fn authorize<A: AuthorizationServer>(s: &Shared<A>, params: Params) -> Res
             "scope {bad:?} is not supported"
         )));
     }
+    let csrf = BrowserCsrf::for_issuer(issuer);
+    let (csrf_token, set_cookie) = csrf.token(headers);
     let params = AuthorizationParams {
         state: request.state.clone(),
         scopes,
         code_challenge: request.code_challenge,
         redirect_uri: request.redirect_uri,
         resource: request.resource,
+        csrf_token,
     };
     match s.server.authorize(&client, params).await {
         Ok(AuthorizeOutcome::Redirect(url)) => Redirect::to(&url).into_response(),
-        Ok(AuthorizeOutcome::Page(html)) => framing_blocked(Html(html).into_response()),
+        Ok(AuthorizeOutcome::Page(html)) => {
+            let mut resp = framing_blocked(Html(html).into_response());
+            if let Some(cookie) = set_cookie {
+                resp.headers_mut().append(http::header::SET_COOKIE, cookie);
+            }
+            resp
+        }
         Err(e) => fail(e),
     }
 }
@@ -229,11 +299,7 @@ async fn authenticate<A: AuthorizationServer>(
     params: &Params,
 ) -> Result<ClientInfo, OAuthError> {
     let presented = client_credentials(headers, params)?;
-    let client = s
-        .server
-        .get_client(&presented.client_id)
-        .await
-        .ok_or_else(|| OAuthError::invalid_client("unknown client"))?;
+    let client = find_client(s, &presented.client_id, Endpoint::Token).await?;
     match (&client.client_secret, presented.secret) {
         (None, None) => Ok(client),
         (None, Some(_)) => Err(OAuthError::invalid_client(
@@ -382,21 +448,7 @@ async fn token_inner<A: AuthorizationServer>(
 
 pub use super::registration::is_acceptable_redirect_uri;
 
-/// A fresh random identifier: `bytes` random bytes, base64url.
-///
-/// If the system's random number generator fails (never on supported platforms,
-/// and nothing a request can cause), the process aborts: continuing would hand
-/// out predictable codes, states and client ids.
-pub fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    if aws_lc_rs::rand::fill(&mut buf).is_err() {
-        tracing::error!(
-            "system random number generator failed; aborting rather than issuing predictable secrets"
-        );
-        std::process::abort();
-    }
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&buf)
-}
+pub use super::random::random_token;
 
 async fn register<A: AuthorizationServer>(
     State(s): State<Arc<Shared<A>>>,

@@ -19,7 +19,8 @@ use serde::{Deserialize, Serialize};
 
 use super::ProxyError;
 use super::clock::now;
-use super::state_key::{StateKey, same};
+use super::state_key::{StateKey, hashed_id, same};
+use crate::oauth::client_metadata_document::is_client_id_url;
 use crate::oauth::routes::random_token;
 
 /// How long a consent is remembered.
@@ -93,9 +94,10 @@ impl Cookies {
         client_id: &str,
         scopes: &[String],
     ) -> bool {
+        let client = approval_key(client_id);
         self.approvals(key, headers)
             .iter()
-            .any(|a| a.c == client_id && scopes.iter().all(|s| a.s.contains(s)))
+            .any(|a| a.c == client && scopes.iter().all(|s| a.s.contains(s)))
     }
 
     /// The `Set-Cookie` value that records this browser's approval of
@@ -107,6 +109,8 @@ impl Cookies {
         client_id: &str,
         scopes: &[String],
     ) -> Result<HeaderValue, ProxyError> {
+        let client_id = approval_key(client_id);
+        let client_id = client_id.as_str();
         let mut approved: Vec<String> = self
             .approvals(key, headers)
             .into_iter()
@@ -187,6 +191,18 @@ impl Cookies {
             cookie.push_str("; Secure");
         }
         HeaderValue::from_str(&cookie).map_err(|_| ProxyError::Internal("invalid cookie value"))
+    }
+}
+
+/// How the consent cookie names a client: its id, or for a client identified
+/// by URL (a metadata document, up to 2 KiB) the URL's hash, so that 16
+/// approvals always fit in one cookie. Either way the approval is keyed by the
+/// client id exactly.
+fn approval_key(client_id: &str) -> String {
+    if is_client_id_url(client_id) {
+        format!("url:{}", hashed_id(client_id))
+    } else {
+        client_id.to_owned()
     }
 }
 

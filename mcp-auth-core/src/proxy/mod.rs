@@ -15,6 +15,11 @@
 //!   configured: clients register here, consent here, and get codes and refresh
 //!   handles of ours for the upstream's tokens.
 //!
+//! A `client_id` that is an https URL names a client by its metadata document
+//! (CIMD, [`crate::oauth::client_metadata_document`]): the broker serves it
+//! with per-client consent keyed by the URL and stores no registration; the
+//! relay registers one upstream client per URL and reuses it.
+//!
 //! A client this server does not know (never registered here, or registered
 //! before a restart with an in-memory store) gets an error page at
 //! `/authorize` and 401 `invalid_client` at `/token`, on which MCP clients
@@ -23,7 +28,8 @@
 //!
 //! Shared by both: the store with per-kind budgets ([`store`]), the upstream
 //! HTTP client (`upstream`), the browser binding and consent cookies
-//! (`cookies`) under a per-process key (`state_key`); request parsing,
+//! (`cookies`) under a key drawn per process or configured for all replicas
+//! (`state_key`, `MCP_AUTH_STATE_KEY`); request parsing,
 //! client authentication, validation and error responses come from
 //! [`crate::oauth`], shared with the dev issuer.
 
@@ -31,6 +37,8 @@ mod broker;
 mod clock;
 mod cookies;
 mod pass_through;
+#[cfg(feature = "redis")]
+pub mod redis_store;
 mod relay;
 mod state_key;
 pub mod store;
@@ -46,16 +54,22 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tower_http::cors::{Any, CorsLayer};
 
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisStore, RedisStoreConfig, RedisStoreError, RedisUrl};
 pub use store::{Budget, MemoryStore, ProxyStore, RecordKind, StoreError};
 
 use crate::error::ConfigError;
 use crate::oauth::OAuthError;
+use crate::oauth::client_metadata_document::{
+    ClientMetadataConfig, ClientMetadataDocument, ClientMetadataResolver,
+};
 use crate::oauth::params::Params;
 use crate::oauth::response::{error_response, relayed_error};
 use crate::oidc::IssuerMetadata;
 use crate::provider::ProviderMetadata;
 use cookies::Cookies;
 use state_key::StateKey;
+pub(crate) use state_key::{STATE_KEY_VAR, decode_state_key};
 use upstream::{Upstream, UpstreamError};
 
 /// How long a client that registered but never obtained a token is remembered.
@@ -160,12 +174,17 @@ pub(crate) struct Core {
     records: Records,
     cookies: Cookies,
     key: StateKey,
+    /// Clients identified by URL (Client ID Metadata Documents).
+    client_metadata: ClientMetadataResolver,
 }
 
 impl Core {
     fn new(settings: &ProxySettings) -> Result<Self, ConfigError> {
         let issuer = settings.issuer.trim_end_matches('/').to_owned();
         Ok(Core {
+            client_metadata: ClientMetadataResolver::new(ClientMetadataConfig::for_resource(
+                &settings.resource,
+            ))?,
             cookies: Cookies::new(&issuer),
             issuer,
             resource: settings.resource.clone(),
@@ -179,6 +198,57 @@ impl Core {
                 None => StateKey::random()?,
             },
         })
+    }
+
+    /// The `resource` to send upstream for the one a client named: this
+    /// server's resource URL when the client named a loopback alias of it
+    /// (`localhost` for `127.0.0.1`, ...), since the upstream knows the
+    /// configured URL only and a token for it is accepted under every alias;
+    /// anything else unchanged, for the upstream to judge.
+    fn upstream_resource<'a>(&'a self, requested: &'a str) -> &'a str {
+        let alias_of_ours = url::Url::parse(requested)
+            .ok()
+            .and_then(|u| {
+                let host = u.host_str()?;
+                let authority = match u.port() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host.to_owned(),
+                };
+                crate::http::resource::loopback_alias(&self.resource, &authority)
+            })
+            .is_some_and(|alias| alias == requested);
+        if alias_of_ours {
+            &self.resource
+        } else {
+            requested
+        }
+    }
+}
+
+/// Where a client is looked up, which decides how a refusal is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum At {
+    /// An error page (never a redirect).
+    Authorize,
+    /// 401 `invalid_client`.
+    Token,
+}
+
+impl Core {
+    /// The metadata document of a client identified by URL; a refusal is
+    /// answered as `at` requires, the reason logged.
+    async fn client_document(
+        &self,
+        client_id: &str,
+        at: At,
+    ) -> Result<Arc<ClientMetadataDocument>, ProxyError> {
+        self.client_metadata
+            .resolve(client_id)
+            .await
+            .map_err(|e| match at {
+                At::Authorize => e.authorize_refusal().into(),
+                At::Token => e.token_refusal().into(),
+            })
     }
 }
 

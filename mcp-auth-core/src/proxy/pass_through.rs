@@ -45,7 +45,9 @@ fn forwarded_params(grant: &str) -> &'static [&'static str] {
 
 /// Forwards a token request of grant `grant` with `redirect_uri` (our callback,
 /// for a code) and answers with the upstream's reply: its `id_token` removed,
-/// a refusal of the client's credentials as 401 `invalid_client`.
+/// a refusal of the client's credentials as 401 `invalid_client`. With
+/// `as_upstream` (an upstream client id and secret the relay registered for a
+/// client identified by URL), those credentials replace the client's.
 pub(super) async fn forward_token(
     core: &Core,
     endpoint: &str,
@@ -53,13 +55,29 @@ pub(super) async fn forward_token(
     params: &Params,
     grant: &str,
     redirect_uri: Option<&str>,
+    as_upstream: Option<(&str, Option<&str>)>,
 ) -> Result<(Response, bool), ProxyError> {
     let allowed = forwarded_params(grant);
-    let mut form: Vec<(&str, &str)> = params.iter().filter(|(k, _)| allowed.contains(k)).collect();
+    let mut form: Vec<(&str, &str)> = params
+        .iter()
+        .filter(|(k, _)| allowed.contains(k))
+        .filter(|(k, _)| as_upstream.is_none() || !matches!(*k, "client_id" | "client_secret"))
+        .map(|(k, v)| match k {
+            "resource" => (k, core.upstream_resource(v)),
+            _ => (k, v),
+        })
+        .collect();
     if let Some(uri) = redirect_uri {
         form.push(("redirect_uri", uri));
     }
-    let basic = headers.get(http::header::AUTHORIZATION);
+    let mut basic = headers.get(http::header::AUTHORIZATION);
+    if let Some((client_id, secret)) = as_upstream {
+        basic = None;
+        form.push(("client_id", client_id));
+        if let Some(secret) = secret {
+            form.push(("client_secret", secret));
+        }
+    }
     let reply = core
         .upstream
         .post_form(endpoint, &form, basic)

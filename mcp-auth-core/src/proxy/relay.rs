@@ -19,6 +19,13 @@
 //!    exactly the client's URI with the client's state and our `iss`.
 //! 4. `/token` redeems that code upstream for the client that received it,
 //!    with the redirect URI of its request, through [`pass_through`](super::pass_through).
+//!
+//! A client identified by URL (a Client ID Metadata Document) does not
+//! register: at its first `/authorize` the relay registers one upstream
+//! client for the URL (with a callback of ours, serialised so that two first
+//! requests register once) and reuses it for every later authorization; at
+//! `/token` the client presents its URL and the relay forwards as that
+//! upstream client. The record counts against the registration budget.
 
 use std::sync::Arc;
 
@@ -35,12 +42,13 @@ use serde_json::Value;
 use super::pass_through::{check_grant, forward_registration, forward_token};
 use super::state_key::hashed_id;
 use super::{
-    CLIENT_TTL, Core, FLOW_TTL, MAX_ID_LEN, ProxyError, RecordKind, Returning, UNUSED_CLIENT_TTL,
-    UpstreamAnswer,
+    At, CLIENT_TTL, Core, FLOW_TTL, MAX_ID_LEN, ProxyError, RecordKind, Returning,
+    UNUSED_CLIENT_TTL, UpstreamAnswer,
 };
 use crate::error::ConfigError;
 use crate::oauth::authorization_request::{AuthorizationRequest, echoed_state, redirect_target};
 use crate::oauth::client_auth::client_credentials;
+use crate::oauth::client_metadata_document::{ClientMetadataDocument, is_client_id_url};
 use crate::oauth::params::{Params, unreadable};
 use crate::oauth::registration::{self, RegistrationRequest};
 use crate::oauth::response::{authorization_response, error_response};
@@ -73,6 +81,30 @@ struct RelayedClient {
     callback_id: String,
 }
 
+/// The upstream client registered for a client identified by URL (a Client
+/// ID Metadata Document), under `cimd.{hash of the URL}`: one per URL,
+/// reused by every authorization of that client.
+#[derive(Debug, Serialize, Deserialize)]
+struct UpstreamForUrl {
+    /// The upstream's client id.
+    client_id: String,
+    /// The upstream's secret for it, sealed, if the upstream insisted on one.
+    sealed_secret: Option<String>,
+    /// Our callback for it, `/oauth/callback/{callback_id}`.
+    callback_id: String,
+}
+
+/// Sealing context of an upstream secret kept for a client identified by URL.
+const SEALED_UPSTREAM_SECRET: &str = "relay upstream client secret";
+/// Registrations for URL clients are serialised per stripe (a hash of the
+/// URL picks one): two first requests for one URL register once.
+const REGISTRATION_STRIPES: usize = 64;
+
+/// The store id of the upstream registration of a client identified by URL.
+fn url_record_id(client_id: &str) -> String {
+    format!("cimd.{}", hashed_id(client_id))
+}
+
 /// An authorization request in flight upstream, under our state.
 #[derive(Debug, Serialize, Deserialize)]
 struct RelayedFlow {
@@ -99,6 +131,8 @@ pub(super) struct Relay {
     registration_endpoint: String,
     extra_authorize_params: Vec<(String, String)>,
     grant_types: Vec<String>,
+    /// Serialises upstream registrations of URL clients, per stripe.
+    registration_stripes: Vec<tokio::sync::Mutex<()>>,
 }
 
 impl Relay {
@@ -120,6 +154,9 @@ impl Relay {
             )?,
             extra_authorize_params: metadata.extra_authorize_params.clone(),
             grant_types: metadata.grant_types_supported.clone(),
+            registration_stripes: (0..REGISTRATION_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
             core,
         })
     }
@@ -200,22 +237,114 @@ impl Relay {
         ))
     }
 
+    /// The upstream registration for a client identified by URL: the stored
+    /// one, else a new one (registered once however many first requests
+    /// arrive together). Its lifetime is the registration budget's, as for
+    /// any client registered through us.
+    async fn upstream_for_url(
+        &self,
+        document: &ClientMetadataDocument,
+    ) -> Result<UpstreamForUrl, ProxyError> {
+        let id = url_record_id(&document.client_id);
+        let stripe = id.bytes().last().map_or(0, usize::from) % REGISTRATION_STRIPES;
+        let _serialised = self.registration_stripes[stripe].lock().await;
+        if let Some(known) = self.core.records.load(RecordKind::Client, &id).await? {
+            return Ok(known);
+        }
+        let callback_id = random_token(16);
+        let request = serde_json::json!({
+            "client_name": document.client_name,
+            "redirect_uris": [self.callback_url(&callback_id)],
+            "grant_types": document.grant_types,
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none",
+            "client_uri": document.client_id,
+        });
+        let reply = forward_registration(&self.core, &self.registration_endpoint, &request).await?;
+        let incomplete = |what| ProxyError::Upstream {
+            what: "registration endpoint",
+            source: super::upstream::UpstreamError::Incomplete(what),
+        };
+        if !(200..300).contains(&reply.status) {
+            tracing::warn!(status = reply.status, error = ?reply.error(), client_id = %document.client_id, "the upstream refused to register a client identified by URL");
+            return Err(incomplete("a registration for a client identified by URL"));
+        }
+        let client_id = reply
+            .str("client_id")
+            .filter(|id| id.len() <= MAX_ID_LEN)
+            .ok_or_else(|| incomplete("a client_id of at most 256 bytes"))?
+            .to_owned();
+        let sealed_secret = match reply.str("client_secret") {
+            Some(secret) => Some(
+                self.core
+                    .key
+                    .seal(SEALED_UPSTREAM_SECRET, secret.as_bytes())
+                    .ok_or(ProxyError::Internal("an upstream secret cannot be sealed"))?,
+            ),
+            None => None,
+        };
+        let registered = UpstreamForUrl {
+            client_id,
+            sealed_secret,
+            callback_id,
+        };
+        self.core
+            .records
+            .save(RecordKind::Client, &id, &registered, UNUSED_CLIENT_TTL)
+            .await?;
+        tracing::info!(client_id = %document.client_id, upstream_client_id = %registered.client_id, "client identified by URL registered upstream through the relay");
+        Ok(registered)
+    }
+
     async fn authorize(&self, headers: &HeaderMap, params: Params) -> Result<Response, ProxyError> {
         let client_id = params
             .get("client_id")
             .ok_or_else(|| OAuthError::invalid_request("client_id is required"))?;
+        if is_client_id_url(client_id) {
+            let document = self.core.client_document(client_id, At::Authorize).await?;
+            // The redirect URI is checked before anything is registered upstream.
+            redirect_target(&params, &document.redirect_uris)?;
+            let upstream = self.upstream_for_url(&document).await?;
+            let client = RelayedClient {
+                redirect_uris: document.redirect_uris.clone(),
+                callback_id: upstream.callback_id,
+            };
+            return self
+                .start(
+                    headers,
+                    &params,
+                    client_id,
+                    &client,
+                    Some(&upstream.client_id),
+                )
+                .await;
+        }
         let client = self.client(client_id).await?.ok_or_else(|| {
             OAuthError::invalid_request("unknown client_id: the application must register again")
         })?;
-        let redirect_uri = redirect_target(&params, &client.redirect_uris)?;
-        let request = match AuthorizationRequest::validate(&params, client_id, redirect_uri.clone())
+        self.start(headers, &params, client_id, &client, None).await
+    }
+
+    /// Validates the request of `client` and sends the browser upstream,
+    /// as `upstream_client_id` when the upstream knows the client under
+    /// another id (a client identified by URL).
+    async fn start(
+        &self,
+        headers: &HeaderMap,
+        params: &Params,
+        client_id: &str,
+        client: &RelayedClient,
+        upstream_client_id: Option<&str>,
+    ) -> Result<Response, ProxyError> {
+        let redirect_uri = redirect_target(params, &client.redirect_uris)?;
+        let request = match AuthorizationRequest::validate(params, client_id, redirect_uri.clone())
         {
             Ok(request) => request,
             Err(e) => {
                 return Ok(error_response(
                     &redirect_uri,
                     &e,
-                    echoed_state(&params),
+                    echoed_state(params),
                     &self.core.issuer,
                 ));
             }
@@ -233,7 +362,8 @@ impl Relay {
             .records
             .save(RecordKind::Flow, &state, &flow, FLOW_TTL)
             .await?;
-        let url = self.upstream_authorize_url(&params, &client.callback_id, &state);
+        let url =
+            self.upstream_authorize_url(params, &client.callback_id, &state, upstream_client_id);
         let mut response = no_store(Redirect::to(url.as_str()).into_response());
         response.headers_mut().append(SET_COOKIE, set_cookie);
         Ok(response)
@@ -243,7 +373,13 @@ impl Relay {
     /// callback and state in place of its own, a query response mode, no
     /// request object (which could carry other parameters past our checks),
     /// and the provider's extra parameters.
-    fn upstream_authorize_url(&self, params: &Params, callback_id: &str, state: &str) -> url::Url {
+    fn upstream_authorize_url(
+        &self,
+        params: &Params,
+        callback_id: &str,
+        state: &str,
+        upstream_client_id: Option<&str>,
+    ) -> url::Url {
         let callback = self.callback_url(callback_id);
         let ours: Vec<(&str, &str)> = [
             ("redirect_uri", callback.as_str()),
@@ -251,6 +387,7 @@ impl Relay {
             ("response_mode", "query"),
         ]
         .into_iter()
+        .chain(upstream_client_id.map(|id| ("client_id", id)))
         .chain(
             self.extra_authorize_params
                 .iter()
@@ -264,6 +401,10 @@ impl Relay {
             let mut theirs: Vec<(&str, &str)> = params
                 .iter()
                 .filter(|(k, _)| !dropped.contains(k) && !ours.iter().any(|(ok, _)| ok == k))
+                .map(|(k, v)| match k {
+                    "resource" => (k, self.core.upstream_resource(v)),
+                    _ => (k, v),
+                })
                 .collect();
             theirs.sort_unstable();
             for (k, v) in theirs.into_iter().chain(ours.iter().copied()) {
@@ -329,8 +470,52 @@ impl Relay {
     async fn token(&self, headers: &HeaderMap, params: Params) -> Result<Response, ProxyError> {
         let grant = check_grant(params.get("grant_type"), &self.grant_types)?;
         let presented = client_credentials(headers, &params)?;
-        let Some(client) = self.client(&presented.client_id).await? else {
-            return Err(OAuthError::invalid_client("unknown client: register again").into());
+        let by_url = is_client_id_url(&presented.client_id);
+        let (client, upstream) = if by_url {
+            self.core
+                .client_document(&presented.client_id, At::Token)
+                .await?;
+            if presented.secret.is_some() {
+                return Err(OAuthError::invalid_client(
+                    "a client identified by URL is public: authenticate with PKCE, not a secret",
+                )
+                .into());
+            }
+            let Some(upstream) = self
+                .core
+                .records
+                .load::<UpstreamForUrl>(RecordKind::Client, &url_record_id(&presented.client_id))
+                .await?
+            else {
+                return Err(OAuthError::invalid_client(
+                    "this client has no upstream registration here: authorize again",
+                )
+                .into());
+            };
+            let secret = match &upstream.sealed_secret {
+                Some(sealed) => Some(
+                    self.core
+                        .key
+                        .open(SEALED_UPSTREAM_SECRET, sealed)
+                        .and_then(|s| String::from_utf8(s).ok())
+                        .ok_or_else(|| {
+                            OAuthError::invalid_client(
+                                "the upstream registration was sealed under another state key: authorize again",
+                            )
+                        })?,
+                ),
+                None => None,
+            };
+            let client = RelayedClient {
+                redirect_uris: Vec::new(),
+                callback_id: upstream.callback_id.clone(),
+            };
+            (client, Some((upstream, secret)))
+        } else {
+            let Some(client) = self.client(&presented.client_id).await? else {
+                return Err(OAuthError::invalid_client("unknown client: register again").into());
+            };
+            (client, None)
         };
         let callback = self.callback_url(&client.callback_id);
         let redirect_uri = if grant == "authorization_code" {
@@ -364,6 +549,9 @@ impl Relay {
         } else {
             None
         };
+        let as_upstream = upstream
+            .as_ref()
+            .map(|(u, secret)| (u.client_id.as_str(), secret.as_deref()));
         let (response, success) = forward_token(
             &self.core,
             &self.token_endpoint,
@@ -371,19 +559,35 @@ impl Relay {
             &params,
             &grant,
             redirect_uri,
+            as_upstream,
         )
         .await?;
         if success {
             // A client that obtained a token is kept for the long term.
-            self.core
-                .records
-                .save(
-                    RecordKind::Client,
-                    &presented.client_id,
-                    &client,
-                    CLIENT_TTL,
-                )
-                .await?;
+            match &upstream {
+                Some((registration, _)) => {
+                    self.core
+                        .records
+                        .save(
+                            RecordKind::Client,
+                            &url_record_id(&presented.client_id),
+                            registration,
+                            CLIENT_TTL,
+                        )
+                        .await?;
+                }
+                None => {
+                    self.core
+                        .records
+                        .save(
+                            RecordKind::Client,
+                            &presented.client_id,
+                            &client,
+                            CLIENT_TTL,
+                        )
+                        .await?;
+                }
+            }
         }
         Ok(response)
     }

@@ -1,7 +1,8 @@
 //! The secret proxy mode signs and seals with: MACs for cookies and browser
-//! bindings, AES-256-GCM for upstream refresh tokens kept server-side. Drawn at
-//! random when the routes are built (so it does not outlive the process), each
-//! use under its own derived key.
+//! bindings, AES-256-GCM for upstream tokens kept server-side. Configured for
+//! every replica (`MCP_AUTH_STATE_KEY`, base64 of at least 32 random bytes),
+//! or else drawn at random when the routes are built (so it does not outlive
+//! the process); each use under its own derived key.
 
 use aws_lc_rs::{aead, hmac};
 use base64::Engine as _;
@@ -93,6 +94,43 @@ impl StateKey {
     }
 }
 
+/// The variable holding the state key replicas share.
+pub(crate) const STATE_KEY_VAR: &str = "MCP_AUTH_STATE_KEY";
+/// The fewest bytes a configured state key may have.
+pub(crate) const MIN_STATE_KEY_BYTES: usize = 32;
+
+/// The secret a configured state key encodes: base64 (standard or URL-safe
+/// alphabet, padding optional) of at least [`MIN_STATE_KEY_BYTES`] random
+/// bytes, such as the output of `openssl rand -base64 32`. The error says what
+/// is wrong, never the value.
+pub(crate) fn decode_state_key(value: &str) -> Result<Vec<u8>, String> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+    let trimmed = value.trim().trim_end_matches('=');
+    let secret = STANDARD_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| URL_SAFE_NO_PAD.decode(trimmed))
+        .map_err(|_| "is not base64: generate one with `openssl rand -base64 32`".to_owned())?;
+    if secret.len() < MIN_STATE_KEY_BYTES {
+        return Err(format!(
+            "decodes to {} bytes: at least {MIN_STATE_KEY_BYTES} random bytes are needed (`openssl rand -base64 32`)",
+            secret.len()
+        ));
+    }
+    let mut seen = [false; 256];
+    for byte in &secret {
+        seen[usize::from(*byte)] = true;
+    }
+    // 32 random bytes have about 30 distinct values; fewer than 16 is a
+    // repeated pattern, not a random key.
+    if seen.iter().filter(|s| **s).count() < 16 {
+        return Err(
+            "does not look random (too few distinct bytes): generate one with `openssl rand -base64 32`"
+                .to_owned(),
+        );
+    }
+    Ok(secret)
+}
+
 /// Constant-time equality of two secrets.
 pub(crate) fn same(a: &str, b: &str) -> bool {
     aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
@@ -108,6 +146,34 @@ pub(crate) fn hashed_id(secret: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn configured_state_keys_are_base64_of_32_random_bytes() {
+        let random: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
+        let standard = base64::engine::general_purpose::STANDARD.encode(&random);
+        assert_eq!(decode_state_key(&standard).as_deref(), Ok(&random[..]));
+        assert_eq!(
+            decode_state_key(&format!(" {} ", URL_SAFE_NO_PAD.encode(&random))).as_deref(),
+            Ok(&random[..])
+        );
+        let short = base64::engine::general_purpose::STANDARD.encode(&random[..31]);
+        assert!(
+            decode_state_key(&short)
+                .expect_err("short")
+                .contains("31 bytes")
+        );
+        assert!(
+            decode_state_key("not base64!")
+                .expect_err("not base64")
+                .contains("base64")
+        );
+        let pattern = base64::engine::general_purpose::STANDARD.encode([7u8; 48]);
+        assert!(
+            decode_state_key(&pattern)
+                .expect_err("pattern")
+                .contains("random")
+        );
+    }
 
     #[test]
     fn macs_are_bound_to_key_and_context() {

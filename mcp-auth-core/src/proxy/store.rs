@@ -12,7 +12,9 @@
 //!
 //! [`ProxyStore`] is a key-value store with per-record expiry and an atomic
 //! [`take`](ProxyStore::take) (states and codes are single-use); [`MemoryStore`]
-//! is the in-process default, lost on restart.
+//! is the in-process default, lost on restart. With the `redis` feature,
+//! `redis_store::RedisStore` keeps the same semantics in Redis, shared by
+//! replicas and kept across restarts.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Mutex, PoisonError};
@@ -151,6 +153,14 @@ pub trait ProxyStore: Send + Sync + 'static {
         kind: RecordKind,
         id: &'a str,
     ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>>;
+
+    /// Whether several processes may share this store (replicas, or one
+    /// process after a restart). Proxy mode warns when such a store is used
+    /// without a configured state key: each process would then draw its own,
+    /// and the cookies and sealed tokens of one would not open in another.
+    fn is_shared(&self) -> bool {
+        false
+    }
 }
 
 /// A shared store: one store behind several servers is one state.
@@ -180,11 +190,21 @@ impl<T: ProxyStore + ?Sized> ProxyStore for std::sync::Arc<T> {
     ) -> BoxFuture<'a, Result<Option<Vec<u8>>, StoreError>> {
         (**self).take(kind, id)
     }
+
+    fn is_shared(&self) -> bool {
+        (**self).is_shared()
+    }
 }
 
 /// Fixed bytes counted per record on top of its key and value (map slots,
 /// expiry index, allocation headers).
 const RECORD_OVERHEAD: usize = 96;
+
+/// The bytes a record counts against its kind's [`Budget`]: its key twice (map
+/// and expiry index), its value and [`RECORD_OVERHEAD`].
+pub(crate) fn record_size(id: &str, value: &[u8]) -> usize {
+    2 * id.len() + value.len() + RECORD_OVERHEAD
+}
 
 struct Record {
     value: Vec<u8>,
@@ -203,7 +223,7 @@ struct Shelf {
 
 impl Shelf {
     fn size(id: &str, value: &[u8]) -> usize {
-        2 * id.len() + value.len() + RECORD_OVERHEAD
+        record_size(id, value)
     }
 
     fn remove(&mut self, id: &str) -> Option<Record> {

@@ -14,12 +14,13 @@ use serde::{Deserialize, Serialize};
 use super::Broker;
 use super::consent_page::{ConsentView, page};
 use crate::oauth::authorization_request::{AuthorizationRequest, echoed_state, redirect_target};
+use crate::oauth::client_metadata_document::all_loopback;
 use crate::oauth::params::Params;
 use crate::oauth::response::error_response;
 use crate::oauth::routes::{framing_blocked, random_token};
 use crate::oauth::{ClientInfo, OAuthError, no_store, pkce};
 use crate::proxy::state_key::same;
-use crate::proxy::{FLOW_TTL, ProxyError, RecordKind};
+use crate::proxy::{At, FLOW_TTL, ProxyError, RecordKind};
 
 /// A consent page waiting for its answer.
 #[derive(Debug, Serialize, Deserialize)]
@@ -59,14 +60,7 @@ async fn start(b: &Broker, headers: &HeaderMap, params: Params) -> Result<Respon
     let client_id = params
         .get("client_id")
         .ok_or_else(|| OAuthError::invalid_request("client_id is required"))?;
-    let client: ClientInfo = b
-        .core
-        .records
-        .load(RecordKind::Client, client_id)
-        .await?
-        .ok_or_else(|| {
-            OAuthError::invalid_request("unknown client_id: the application must register again")
-        })?;
+    let client: ClientInfo = b.client(client_id, At::Authorize).await?;
     let redirect_uri = redirect_target(&params, &client.redirect_uris)?;
     let fail = |e: OAuthError| {
         Ok(error_response(
@@ -123,6 +117,7 @@ async fn ask_consent(
     let html = page(&ConsentView {
         client_name: client.client_name.as_deref(),
         client_id: &client.client_id,
+        loopback_only: all_loopback(&client.redirect_uris),
         redirect_uri: &request.redirect_uri,
         scope: request.scope.as_deref(),
         server: &b.core.issuer,

@@ -2,12 +2,16 @@
 //! back to, what it asks for; approve or deny. Everything the client chose is
 //! HTML-escaped.
 
+use crate::oauth::client_metadata_document::{display_name, is_client_id_url, redirect_host};
+
 /// What the consent page shows.
 pub(super) struct ConsentView<'a> {
     /// The client's registered name, if any.
     pub client_name: Option<&'a str>,
-    /// The client id.
+    /// The client id (a URL for a client identified by its metadata document).
     pub client_id: &'a str,
+    /// Whether every redirect URI of the client is on this machine (loopback).
+    pub loopback_only: bool,
     /// Where the browser goes back to.
     pub redirect_uri: &'a str,
     /// Requested scopes, if any.
@@ -20,9 +24,25 @@ pub(super) struct ConsentView<'a> {
     pub csrf_token: &'a str,
 }
 
-/// The consent page: the client named, its redirect URI shown, approve or deny.
+/// The consent page: the client named, the host its redirect URI goes to
+/// shown prominently (and the whole URI), a warning for a client that only
+/// redirects to this machine, approve or deny.
 pub(super) fn page(view: &ConsentView<'_>) -> String {
-    let name = view.client_name.unwrap_or("An unnamed application");
+    let name = display_name(view.client_name.unwrap_or("An unnamed application"));
+    let name = name.as_str();
+    let identity = if is_client_id_url(view.client_id) {
+        format!(
+            "<p>The application is identified by its metadata document <code>{}</code>.</p>",
+            escape(view.client_id)
+        )
+    } else {
+        format!("<p>Client id <code>{}</code>.</p>", escape(view.client_id))
+    };
+    let warning = if view.loopback_only {
+        "<p><strong>Warning:</strong> this application's redirect URIs are all on your own machine (loopback): approve only if you started this from an application running on this computer.</p>"
+    } else {
+        ""
+    };
     let scope = view.scope.map_or_else(String::new, |s| {
         format!("<p>It asks for: <code>{}</code></p>", escape(s))
     });
@@ -33,8 +53,12 @@ pub(super) fn page(view: &ConsentView<'_>) -> String {
 <style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}}code{{word-break:break-all}}button{{font-size:1rem;margin-right:1rem;padding:.5rem 1.2rem}}</style>
 </head><body>
 <h1>Authorize {name_e}?</h1>
-<p><strong>{name_e}</strong> (client id <code>{id}</code>) wants to access <code>{server}</code> on your behalf.</p>
-<p>After you log in, you will be sent back to:<br><code>{redirect}</code></p>
+<p><strong>{name_e}</strong> wants to access <code>{server}</code> on your behalf.</p>
+{identity}
+<p>After you log in, you will be sent to:</p>
+<p style="font-size:1.5rem"><strong>{host}</strong></p>
+<p><small><code>{redirect}</code></small></p>
+{warning}
 {scope}
 <p>Only approve if you started this from that application and you trust it.</p>
 <form method="post" action="/oauth/consent">
@@ -46,7 +70,7 @@ pub(super) fn page(view: &ConsentView<'_>) -> String {
 </body></html>
 "#,
         name_e = escape(name),
-        id = escape(view.client_id),
+        host = escape(&redirect_host(view.redirect_uri)),
         server = escape(view.server),
         redirect = escape(view.redirect_uri),
         consent = escape(view.consent_id),
@@ -79,6 +103,7 @@ mod tests {
         let html = page(&ConsentView {
             client_name: Some("<script>alert(1)</script>"),
             client_id: "id\"",
+            loopback_only: false,
             redirect_uri: "https://x.example.com/cb?a=1&b=2",
             scope: Some("read"),
             server: "https://mcp.example.com",

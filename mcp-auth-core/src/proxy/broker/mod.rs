@@ -5,7 +5,9 @@
 //! Every MCP client then shares that one upstream client, so this server acts
 //! as the authorization server the MCP clients see, in full:
 //!
-//! 1. `/register` registers public clients here (PKCE, no secret).
+//! 1. `/register` registers public clients here (PKCE, no secret); a client
+//!    identified by URL needs no registration (its metadata document is
+//!    fetched, and nothing is stored).
 //! 2. `/authorize` accepts only a registered client with one of its registered
 //!    redirect URIs (anything else is an error page, never a redirect), asks the
 //!    user's consent for that client (CSRF-protected, never framed; a MACed
@@ -33,9 +35,11 @@ use axum::Router;
 use axum::routing::{get, post};
 use tower_http::limit::RequestBodyLimitLayer;
 
-use super::Core;
+use super::{At, Core, ProxyError, RecordKind};
 use crate::error::ConfigError;
+use crate::oauth::client_metadata_document::is_client_id_url;
 use crate::oauth::routes::MAX_BODY_BYTES;
+use crate::oauth::{ClientInfo, OAuthError};
 use crate::provider::{ClientSecret, ProviderMetadata};
 
 /// Everything the broker routes share.
@@ -84,6 +88,33 @@ impl Broker {
             extra_authorize_params: metadata.extra_authorize_params.clone(),
             grant_types,
         })
+    }
+
+    /// The client `client_id` names: built from its metadata document when it
+    /// is a URL (nothing stored), else registered here. Unknown at
+    /// `/authorize`: an error page; at `/token`: `invalid_client`.
+    async fn client(&self, client_id: &str, at: At) -> Result<ClientInfo, ProxyError> {
+        if is_client_id_url(client_id) {
+            return Ok(self
+                .core
+                .client_document(client_id, at)
+                .await?
+                .client_info());
+        }
+        let unknown = || -> ProxyError {
+            match at {
+                At::Authorize => OAuthError::invalid_request(
+                    "unknown client_id: the application must register again",
+                ),
+                At::Token => OAuthError::invalid_client("unknown client: register again"),
+            }
+            .into()
+        };
+        self.core
+            .records
+            .load(RecordKind::Client, client_id)
+            .await?
+            .ok_or_else(unknown)
     }
 
     /// Our callback, the only redirect URI the upstream ever sees.

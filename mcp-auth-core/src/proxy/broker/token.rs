@@ -15,10 +15,11 @@ use super::Broker;
 use super::callback::{IssuedCode, SEALED_TOKENS};
 use super::refresh;
 use crate::oauth::client_auth::client_credentials;
+use crate::oauth::client_metadata_document::is_client_id_url;
 use crate::oauth::params::Params;
 use crate::oauth::{ClientInfo, OAuthError, no_store, pkce};
 use crate::proxy::state_key::{hashed_id, same};
-use crate::proxy::{CLIENT_TTL, ProxyError, RecordKind, strip_upstream_only};
+use crate::proxy::{At, CLIENT_TTL, ProxyError, RecordKind, strip_upstream_only};
 
 /// `POST /token`.
 pub(super) async fn token(
@@ -59,11 +60,14 @@ async fn token_inner(
         }
     };
     strip_upstream_only(&mut tokens);
-    // A client that obtained a token is kept for the long term.
-    b.core
-        .records
-        .save(RecordKind::Client, &client.client_id, &client, CLIENT_TTL)
-        .await?;
+    // A client that obtained a token is kept for the long term (a client
+    // identified by URL is never stored: its document is its registration).
+    if !is_client_id_url(&client.client_id) {
+        b.core
+            .records
+            .save(RecordKind::Client, &client.client_id, &client, CLIENT_TTL)
+            .await?;
+    }
     Ok(tokens)
 }
 
@@ -82,11 +86,7 @@ async fn authenticate(
         )
         .into());
     }
-    b.core
-        .records
-        .load(RecordKind::Client, &presented.client_id)
-        .await?
-        .ok_or_else(|| OAuthError::invalid_client("unknown client: register again").into())
+    b.client(&presented.client_id, At::Token).await
 }
 
 /// Redeems one of our codes: single use, this client, the same redirect URI if

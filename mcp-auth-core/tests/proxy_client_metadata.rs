@@ -1,0 +1,292 @@
+//! Clients identified by URL (Client ID Metadata Documents, checklist item 16)
+//! in proxy mode, over HTTP against the fake upstream, with documents hosted
+//! by a test server on 127.0.0.1: the broker serves them with consent per URL
+//! and no registration; the relay registers one upstream client per URL,
+//! once, and reuses it; refusals never reach the upstream.
+
+mod common;
+
+use common::Setup;
+use mcp_auth_testkit::{
+    Browser, DocumentServer, ProxyClient, Served, client_metadata_document, location, query_of,
+};
+use serde_json::Value;
+
+const REDIRECT: &str = "http://127.0.0.1:9/callback";
+const UPSTREAM_CLIENT: &str = "pre-registered";
+const UPSTREAM_SECRET: &str = "s3cret";
+
+async fn broker() -> Setup {
+    common::setup(
+        "cimd-user",
+        Some((UPSTREAM_CLIENT, UPSTREAM_SECRET)),
+        None,
+        |_, config| config.registration_endpoint = None,
+    )
+    .await
+}
+
+async fn relay() -> Setup {
+    common::setup("cimd-user", None, None, |upstream, config| {
+        config.registration_endpoint = Some(upstream.register_url());
+    })
+    .await
+}
+
+async fn metadata(s: &Setup) -> Value {
+    s.http
+        .get(format!("{}/.well-known/openid-configuration", s.base))
+        .send()
+        .await
+        .expect("GET metadata")
+        .json()
+        .await
+        .expect("json")
+}
+
+async fn call_mcp(s: &Setup, access_token: &str) -> String {
+    let resp = s
+        .http
+        .post(format!("{}/mcp", s.base))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .expect("POST /mcp");
+    assert_eq!(resp.status(), 200);
+    resp.text().await.expect("text")
+}
+
+/// `/authorize` answers an error page (no redirect), and `/token` 401
+/// `invalid_client`, for `client`.
+async fn assert_refused(client: &ProxyClient) {
+    let mut browser = Browser::default();
+    let resp = browser.get(&client.authorize_url(&[])).await;
+    assert_eq!(resp.status(), 400);
+    assert!(location(&resp).is_empty(), "never a redirect");
+    let (status, body) = client.redeem("some-code").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+}
+
+#[tokio::test]
+async fn the_broker_serves_a_cimd_client_with_consent_keyed_by_its_url() {
+    let s = broker().await;
+    assert_eq!(
+        metadata(&s).await["client_id_metadata_document_supported"],
+        true
+    );
+    let docs = DocumentServer::start().await;
+    let client = ProxyClient::by_url(
+        &s.base,
+        &docs.host_client("/app.json", &[REDIRECT]),
+        REDIRECT,
+    );
+    let mut browser = Browser::default();
+
+    // The consent page names the client and, prominently, where it goes.
+    let page = browser.get(&client.authorize_url(&[])).await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("Test CIMD App"), "{html}");
+    assert!(html.contains("<strong>127.0.0.1:9</strong>"), "{html}");
+    assert!(
+        html.contains("Warning:"),
+        "loopback-only redirect URIs: {html}"
+    );
+    assert!(html.contains(&client.client_id), "{html}");
+
+    let back = client.log_in(&mut browser, &[]).await;
+    assert_eq!(back["iss"], s.base);
+    let (status, tokens) = client.redeem(&back["code"]).await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().expect("access token");
+    assert_eq!(call_mcp(&s, access).await, "cimd-user");
+    let refresh = tokens["refresh_token"].as_str().expect("refresh");
+    let (status, renewed) = client
+        .token(&[("grant_type", "refresh_token"), ("refresh_token", refresh)])
+        .await;
+    assert_eq!(status, 200, "{renewed}");
+    // The broker logged in upstream as its own client.
+    let upstream_query = s.upstream.authorize_queries().pop().expect("upstream");
+    assert_eq!(upstream_query["client_id"], UPSTREAM_CLIENT);
+
+    // The same browser is not asked again for this URL...
+    let again = browser.get(&client.authorize_url(&[])).await;
+    assert!(again.status().is_redirection(), "{}", again.status());
+    // ...but another document (another URL) with the same name is.
+    let other = ProxyClient::by_url(
+        &s.base,
+        &docs.host_client("/other.json", &[REDIRECT]),
+        REDIRECT,
+    );
+    let page = browser.get(&other.authorize_url(&[])).await;
+    assert_eq!(page.status(), 200, "consent is keyed by the URL");
+    assert_eq!(docs.hits("/app.json"), 1, "one fetch, then the cache");
+}
+
+#[tokio::test]
+async fn the_broker_refuses_bad_documents_and_secrets_without_a_redirect() {
+    let s = broker().await;
+    let docs = DocumentServer::start().await;
+    let mismatched = docs.url("/mismatch.json");
+    docs.serve(
+        "/mismatch.json",
+        Served::json(&client_metadata_document(&docs.url("/x.json"), &[REDIRECT])),
+    );
+    assert_refused(&ProxyClient::by_url(&s.base, &mismatched, REDIRECT)).await;
+    assert_refused(&ProxyClient::by_url(
+        &s.base,
+        &docs.url("/missing.json"),
+        REDIRECT,
+    ))
+    .await;
+    assert_refused(&ProxyClient::by_url(
+        &s.base,
+        "https://10.1.2.3/client.json",
+        REDIRECT,
+    ))
+    .await;
+    // Not listed: an error page, not a redirect to the unlisted URI.
+    let listed_elsewhere = docs.host_client("/elsewhere.json", &["http://127.0.0.1:9/other"]);
+    let client = ProxyClient::by_url(&s.base, &listed_elsewhere, REDIRECT);
+    let resp = Browser::default().get(&client.authorize_url(&[])).await;
+    assert_eq!(resp.status(), 400);
+    assert!(location(&resp).is_empty());
+    // A valid client presenting a secret is refused at /token.
+    let valid = ProxyClient::by_url(
+        &s.base,
+        &docs.host_client("/ok.json", &[REDIRECT]),
+        REDIRECT,
+    );
+    let (status, body) = valid
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", "x"),
+            ("code_verifier", &valid.verifier),
+            ("client_secret", "guess"),
+        ])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    assert!(
+        s.upstream.authorize_queries().is_empty(),
+        "nothing went upstream"
+    );
+}
+
+#[tokio::test]
+async fn the_relay_registers_one_upstream_client_per_url_and_reuses_it() {
+    let s = relay().await;
+    assert_eq!(
+        metadata(&s).await["client_id_metadata_document_supported"],
+        true
+    );
+    let docs = DocumentServer::start().await;
+    let client = ProxyClient::by_url(
+        &s.base,
+        &docs.host_client("/relayed.json", &[REDIRECT]),
+        REDIRECT,
+    );
+
+    let back = client.log_in(&mut Browser::default(), &[]).await;
+    assert_eq!(back["iss"], s.base);
+    let registrations = s.upstream.registrations();
+    assert_eq!(registrations.len(), 1);
+    let registered = &registrations[0];
+    assert_eq!(registered["client_name"], "Test CIMD App");
+    let callback = registered["redirect_uris"][0].as_str().expect("callback");
+    assert!(
+        callback.starts_with(&format!("{}/oauth/callback/", s.base)),
+        "{callback}"
+    );
+    let upstream_query = s.upstream.authorize_queries().pop().expect("upstream");
+    assert_eq!(
+        upstream_query["client_id"], "dcr-client",
+        "the upstream's id"
+    );
+    assert_eq!(upstream_query["redirect_uri"], callback);
+
+    let (status, tokens) = client.redeem(&back["code"]).await;
+    assert_eq!(status, 200, "{tokens}");
+    let form = s.upstream.token_forms().pop().expect("token form");
+    assert_eq!(form["client_id"], "dcr-client");
+    assert_eq!(form["redirect_uri"], callback);
+    let access = tokens["access_token"].as_str().expect("access token");
+    assert_eq!(call_mcp(&s, access).await, "cimd-user");
+
+    // A second login (another browser) reuses the registration.
+    let back = client.log_in(&mut Browser::default(), &[]).await;
+    assert!(back.contains_key("code"));
+    assert_eq!(s.upstream.registrations().len(), 1, "registered once");
+    // A secret is refused: the client is public.
+    let (status, body) = client
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", &back["code"]),
+            ("code_verifier", &client.verifier),
+            ("client_secret", "guess"),
+        ])
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+}
+
+#[tokio::test]
+async fn two_first_requests_for_one_url_register_upstream_once() {
+    let s = relay().await;
+    let docs = DocumentServer::start().await;
+    let client = ProxyClient::by_url(
+        &s.base,
+        &docs.host_client("/together.json", &[REDIRECT]),
+        REDIRECT,
+    );
+    let url = client.authorize_url(&[]);
+    let answers = futures::future::join_all((0..6).map(|_| {
+        let url = url.clone();
+        async move { Browser::default().get(&url).await }
+    }))
+    .await;
+    for resp in &answers {
+        assert!(resp.status().is_redirection(), "{}", resp.status());
+        let upstream = query_of(&location(resp));
+        assert_eq!(upstream["client_id"], "dcr-client");
+    }
+    assert_eq!(s.upstream.registrations().len(), 1);
+}
+
+#[tokio::test]
+async fn the_relay_registers_nothing_for_a_refused_document() {
+    let s = relay().await;
+    let docs = DocumentServer::start().await;
+    let mut secret = client_metadata_document(&docs.url("/secret.json"), &[REDIRECT]);
+    secret["client_secret"] = "s".into();
+    docs.serve("/secret.json", Served::json(&secret));
+    assert_refused(&ProxyClient::by_url(
+        &s.base,
+        &docs.url("/secret.json"),
+        REDIRECT,
+    ))
+    .await;
+    assert_refused(&ProxyClient::by_url(
+        &s.base,
+        "http://app.example.com/client.json",
+        REDIRECT,
+    ))
+    .await;
+    let elsewhere = docs.host_client("/elsewhere.json", &["http://127.0.0.1:9/other"]);
+    let resp = Browser::default()
+        .get(&ProxyClient::by_url(&s.base, &elsewhere, REDIRECT).authorize_url(&[]))
+        .await;
+    assert_eq!(resp.status(), 400);
+    assert!(
+        s.upstream.registrations().is_empty(),
+        "nothing registered upstream"
+    );
+    assert!(s.upstream.authorize_queries().is_empty());
+}
