@@ -26,6 +26,33 @@ pub fn metadata_urls(issuer: &str) -> Vec<String> {
     urls
 }
 
+/// Every endpoint a metadata document names (`*_endpoint`, `jwks_uri`, and the
+/// RFC 8705 `mtls_endpoint_aliases`) must be https, plain http only on a
+/// loopback host ([`crate::env::check_secure_url`]): the MCP authorization spec
+/// requires every authorization-server endpoint on https, and a document
+/// naming one in clear text is refused whole, so no such URL is used here nor
+/// passed on to clients. The error names the member.
+pub(crate) fn check_endpoints(doc: &Map<String, Value>) -> Result<(), String> {
+    let aliases = doc
+        .get("mtls_endpoint_aliases")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| (format!("mtls_endpoint_aliases.{name}"), value));
+    let endpoints = doc
+        .iter()
+        .filter(|(name, _)| name.ends_with("_endpoint") || *name == "jwks_uri")
+        .map(|(name, value)| (name.clone(), value))
+        .chain(aliases);
+    for (name, value) in endpoints {
+        let Some(url) = value.as_str() else {
+            return Err(format!("{name} is not a string"));
+        };
+        crate::env::check_secure_url(url).map_err(|reason| format!("{name} {reason}"))?;
+    }
+    Ok(())
+}
+
 /// An upstream issuer's metadata document, fetched on first use and then cached.
 /// A failed fetch is not cached: the next call tries again.
 #[derive(Debug)]
@@ -44,7 +71,8 @@ impl IssuerMetadata {
         }
     }
 
-    /// The document; its `issuer` must equal the configured issuer exactly.
+    /// The document; its `issuer` must equal the configured issuer exactly, and
+    /// every endpoint it names must pass [`check_endpoints`].
     pub async fn get(&self) -> Result<Arc<Map<String, Value>>, FetchError> {
         self.doc.get_or_try_init(|| self.fetch()).await.cloned()
     }
@@ -67,6 +95,13 @@ impl IssuerMetadata {
                             url,
                             found: found.to_owned(),
                             expected: self.issuer.clone(),
+                        });
+                    }
+                    if let Err(detail) = check_endpoints(&doc) {
+                        return Err(FetchError::InvalidDocument {
+                            url,
+                            what: "authorization server metadata",
+                            detail,
                         });
                     }
                     return Ok(Arc::new(doc));
@@ -102,7 +137,48 @@ impl IssuerMetadata {
 
 #[cfg(test)]
 mod tests {
-    use super::metadata_urls;
+    use serde_json::{Map, Value, json};
+
+    use super::{check_endpoints, metadata_urls};
+
+    fn doc(v: Value) -> Map<String, Value> {
+        match v {
+            Value::Object(m) => m,
+            _ => unreachable!("test documents are objects"),
+        }
+    }
+
+    #[test]
+    fn every_endpoint_is_https_or_loopback() {
+        let ok = doc(json!({
+            "issuer": "https://idp.example.com",
+            "authorization_endpoint": "https://idp.example.com/authorize",
+            "token_endpoint": "http://127.0.0.1:8080/token",
+            "jwks_uri": "http://localhost/jwks",
+            "mtls_endpoint_aliases": {"token_endpoint": "https://mtls.idp.example.com/token"},
+            "op_policy_uri": "http://idp.example.com/policy.html",
+        }));
+        assert_eq!(check_endpoints(&ok), Ok(()));
+        for (member, value) in [
+            ("token_endpoint", json!("http://idp.example.com/token")),
+            ("userinfo_endpoint", json!("http://10.0.0.8/userinfo")),
+            (
+                "registration_endpoint",
+                json!("ftp://idp.example.com/register"),
+            ),
+            ("jwks_uri", json!("http://idp.example.com/jwks")),
+            ("revocation_endpoint", json!(42)),
+            (
+                "mtls_endpoint_aliases",
+                json!({"token_endpoint": "http://mtls.idp.example.com/token"}),
+            ),
+        ] {
+            let mut bad = ok.clone();
+            bad.insert(member.into(), value);
+            let err = check_endpoints(&bad).expect_err(member);
+            assert!(err.starts_with(member), "{member}: {err}");
+        }
+    }
 
     #[test]
     fn candidate_urls() {

@@ -5,6 +5,9 @@
 //! - `MCP_AUTH_BENCH_AUTH=off` serves the MCP endpoint with no protection at all
 //!   (the baseline); anything else protects it with `CustomProvider::from_env()`.
 //! - `MCP_AUTH_BENCH_TOKEN_CACHE=off` turns the verified-token cache off.
+//! - `MCP_AUTH_BENCH_UNKNOWN_KID_COOLDOWN=SECONDS` sets the JWKS cache's
+//!   unknown-`kid` cool-down (default 30 s), so a flood of unknown kids
+//!   (`benches/flood.sh`) fits inside one cool-down on a slow machine.
 
 use std::process::ExitCode;
 
@@ -20,6 +23,22 @@ impl BenchServer {
     #[tool(description = "Echoes a constant")]
     fn ping(&self) -> String {
         "pong".into()
+    }
+}
+
+/// `MCP_AUTH_BENCH_UNKNOWN_KID_COOLDOWN` in seconds, if set; the error names it.
+fn unknown_kid_cooldown() -> Result<Option<std::time::Duration>, String> {
+    match std::env::var("MCP_AUTH_BENCH_UNKNOWN_KID_COOLDOWN") {
+        Err(_) => Ok(None),
+        Ok(raw) => raw
+            .trim()
+            .parse::<u64>()
+            .map(|secs| Some(std::time::Duration::from_secs(secs)))
+            .map_err(|e| {
+                format!(
+                    "MCP_AUTH_BENCH_UNKNOWN_KID_COOLDOWN={raw:?} is not a number of seconds: {e}"
+                )
+            }),
     }
 }
 
@@ -40,10 +59,20 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
+    let cooldown = match unknown_kid_cooldown() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
     let app = if flag("MCP_AUTH_BENCH_AUTH") {
         let built = CustomConfig::from_env().and_then(|mut config| {
             if !flag("MCP_AUTH_BENCH_TOKEN_CACHE") {
                 config.jwt.token_cache = None;
+            }
+            if let Some(cooldown) = cooldown {
+                config.jwks.unknown_kid_cooldown = cooldown;
             }
             McpAuth::new(CustomProvider::new(config)?).resource_url(&settings.mcp_url)
         });

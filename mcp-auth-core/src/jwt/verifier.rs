@@ -58,7 +58,8 @@ pub struct JwtConfig {
     /// Tokens longer than this are refused before any parsing. Default 8 KiB.
     pub max_token_bytes: usize,
     /// Cache of verified tokens (a repeat token skips the signature check), or
-    /// `None` to verify every request in full. Default on (10,000 entries, 5 min).
+    /// `None` to verify every request in full. Default on (10,000 entries, at
+    /// most 32 MiB of them, 5 min).
     pub token_cache: Option<TokenCacheConfig>,
 }
 

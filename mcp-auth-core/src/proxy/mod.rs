@@ -123,6 +123,7 @@ pub(crate) fn strategy(metadata: &ProviderMetadata) -> Option<Strategy> {
 pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
     settings: ProxySettings,
 ) -> Result<Router<S>, ConfigError> {
+    check_upstream_endpoints(&settings.metadata)?;
     let Some(strategy) = strategy(&settings.metadata) else {
         return Err(ConfigError::invalid(
             "proxy mode",
@@ -134,6 +135,33 @@ pub(crate) fn routes<S: Clone + Send + Sync + 'static>(
         Strategy::Broker => broker::routes(broker::Broker::new(core, &settings.metadata)?),
         Strategy::Relay => relay::routes(relay::Relay::new(core, &settings.metadata)?),
     })
+}
+
+/// Every upstream URL the proxy calls or sends browsers to is https, plain http
+/// only on a loopback host (the check of issuer and JWKS URLs,
+/// [`crate::env::check_secure_url`]), whoever built the [`ProviderMetadata`]:
+/// the MCP authorization spec requires every authorization-server endpoint on
+/// https. The error names the endpoint.
+fn check_upstream_endpoints(metadata: &ProviderMetadata) -> Result<(), ConfigError> {
+    let endpoints = [
+        (
+            "upstream authorization endpoint",
+            &metadata.authorization_endpoint,
+        ),
+        ("upstream token endpoint", &metadata.token_endpoint),
+        (
+            "upstream registration endpoint",
+            &metadata.registration_endpoint,
+        ),
+        ("upstream JWKS URL", &metadata.jwks_uri),
+    ];
+    for (name, url) in endpoints {
+        if let Some(url) = url {
+            crate::env::check_secure_url(url)
+                .map_err(|reason| ConfigError::invalid(name, reason))?;
+        }
+    }
+    Ok(())
 }
 
 /// What every strategy shares.
