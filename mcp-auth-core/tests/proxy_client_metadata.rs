@@ -290,3 +290,54 @@ async fn the_relay_registers_nothing_for_a_refused_document() {
     );
     assert!(s.upstream.authorize_queries().is_empty());
 }
+
+/// Attack: the relay keeps the upstream secret of a URL client's registration
+/// (an upstream that insists on confidential clients) and adds it to every
+/// token request naming that URL. Anyone may name a URL: with
+/// `grant_type=client_credentials` (a grant the upstream advertises, which no
+/// metadata document can list) the relay would mint a token as that upstream
+/// client with no code, no refresh token and no user. A URL client gets only
+/// the grants of its document, refused here, before anything goes upstream.
+#[tokio::test]
+async fn the_relay_refuses_a_grant_the_document_does_not_list() {
+    let s = relay().await;
+    s.upstream
+        .set_registration_fields(serde_json::json!({"client_secret": "upstream-secret"}));
+    let docs = DocumentServer::start().await;
+    let mut no_refresh = client_metadata_document(&docs.url("/no-refresh.json"), &[REDIRECT]);
+    no_refresh["grant_types"] = serde_json::json!(["authorization_code"]);
+    docs.serve("/no-refresh.json", Served::json(&no_refresh));
+    let client = ProxyClient::by_url(&s.base, &docs.url("/no-refresh.json"), REDIRECT);
+    // The legitimate client logs in once: the relay registers upstream.
+    let back = client.log_in(&mut Browser::default(), &[]).await;
+    assert!(back.contains_key("code"), "{back:?}");
+    assert_eq!(s.upstream.registrations().len(), 1);
+    let forms_before = s.upstream.token_forms().len();
+
+    // Someone else names the URL with grants the document does not list.
+    let attacker = ProxyClient::by_url(&s.base, &client.client_id, REDIRECT);
+    let (status, body) = attacker
+        .token(&[("grant_type", "client_credentials"), ("scope", "admin")])
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "unauthorized_client", "{body}");
+    let (status, body) = attacker
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "stolen-or-guessed"),
+        ])
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "unauthorized_client", "{body}");
+    assert_eq!(
+        s.upstream.token_forms().len(),
+        forms_before,
+        "nothing went upstream (with or without the sealed secret)"
+    );
+
+    // The document's own grant still works, with the sealed secret.
+    let (status, tokens) = client.redeem(&back["code"]).await;
+    assert_eq!(status, 200, "{tokens}");
+    let form = s.upstream.token_forms().pop().expect("token form");
+    assert_eq!(form["client_secret"], "upstream-secret");
+}

@@ -472,9 +472,21 @@ impl Relay {
         let presented = client_credentials(headers, &params)?;
         let by_url = is_client_id_url(&presented.client_id);
         let (client, upstream) = if by_url {
-            self.core
+            let document = self
+                .core
                 .client_document(&presented.client_id, At::Token)
                 .await?;
+            // Anyone may name a URL, and the relay adds the upstream secret of
+            // its registration: only the document's grants (never
+            // client_credentials) are forwarded, each proven by a code or a
+            // refresh token.
+            if !document.grant_types.contains(&grant) {
+                return Err(OAuthError::new(
+                    "unauthorized_client",
+                    format!("grant_type {grant:?} is not among this client's grant_types"),
+                )
+                .into());
+            }
             if presented.secret.is_some() {
                 return Err(OAuthError::invalid_client(
                     "a client identified by URL is public: authenticate with PKCE, not a secret",
