@@ -341,3 +341,39 @@ async fn the_relay_refuses_a_grant_the_document_does_not_list() {
     let form = s.upstream.token_forms().pop().expect("token form");
     assert_eq!(form["client_secret"], "upstream-secret");
 }
+
+/// Attack: the relay keeps a URL client's upstream registration among the
+/// clients, under `cimd.` and the URL's SHA-256, which anyone can compute.
+/// Named as a plain client id, that record was read as a client registered
+/// through the relay: a 500 and an error in the log for every such request.
+/// It is an unknown client like any other: an error page at `/authorize`,
+/// 401 `invalid_client` at `/token`.
+#[tokio::test]
+async fn the_relay_does_not_take_a_url_registration_for_a_registered_client() {
+    let s = relay().await;
+    let docs = DocumentServer::start().await;
+    let client = ProxyClient::by_url(
+        &s.base,
+        &docs.host_client("/hashed.json", &[REDIRECT]),
+        REDIRECT,
+    );
+    let back = client.log_in(&mut Browser::default(), &[]).await;
+    assert!(back.contains_key("code"), "{back:?}");
+    // SHA-256, base64url without padding: what an S256 challenge is.
+    let record_id = format!(
+        "cimd.{}",
+        mcp_auth_core::oauth::pkce::s256_challenge(&client.client_id)
+    );
+    let impostor = ProxyClient::by_url(&s.base, &record_id, REDIRECT);
+    let resp = Browser::default().get(&impostor.authorize_url(&[])).await;
+    assert_eq!(resp.status(), 400, "an unknown client");
+    assert!(location(&resp).is_empty(), "never a redirect");
+    let (status, body) = impostor.redeem(&back["code"]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+    let (status, tokens) = client.redeem(&back["code"]).await;
+    assert_eq!(status, 200, "the code is still the client's: {tokens}");
+}

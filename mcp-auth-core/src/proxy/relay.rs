@@ -100,9 +100,12 @@ const SEALED_UPSTREAM_SECRET: &str = "relay upstream client secret";
 /// URL picks one): two first requests for one URL register once.
 const REGISTRATION_STRIPES: usize = 64;
 
+/// The prefix of the store ids of upstream registrations of URL clients.
+const URL_RECORD_PREFIX: &str = "cimd.";
+
 /// The store id of the upstream registration of a client identified by URL.
 fn url_record_id(client_id: &str) -> String {
-    format!("cimd.{}", hashed_id(client_id))
+    format!("{URL_RECORD_PREFIX}{}", hashed_id(client_id))
 }
 
 /// An authorization request in flight upstream, under our state.
@@ -165,7 +168,12 @@ impl Relay {
         format!("{}/oauth/callback/{callback_id}", self.core.issuer)
     }
 
+    /// A client registered through us. The id of a URL client's upstream
+    /// registration (which anyone can compute) names none.
     async fn client(&self, client_id: &str) -> Result<Option<RelayedClient>, ProxyError> {
+        if client_id.starts_with(URL_RECORD_PREFIX) {
+            return Ok(None);
+        }
         self.core.records.load(RecordKind::Client, client_id).await
     }
 
@@ -201,11 +209,11 @@ impl Relay {
             let client_id = body
                 .get("client_id")
                 .and_then(Value::as_str)
-                .filter(|id| id.len() <= MAX_ID_LEN)
+                .filter(|id| id.len() <= MAX_ID_LEN && !id.starts_with(URL_RECORD_PREFIX))
                 .ok_or(ProxyError::Upstream {
                     what: "registration endpoint",
                     source: super::upstream::UpstreamError::Incomplete(
-                        "a client_id of at most 256 bytes",
+                        "a client_id of at most 256 bytes, not starting with cimd.",
                     ),
                 })?
                 .to_owned();
