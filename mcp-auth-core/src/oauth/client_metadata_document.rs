@@ -267,7 +267,8 @@ pub fn check_client_id_url(
 /// unicast address, or a loopback one when `loopback_allowed`. Never private
 /// (RFC 1918, unique local), shared (100.64/10), link-local, unspecified,
 /// multicast, broadcast, documentation or benchmarking ranges, nor an
-/// IPv4-mapped or NAT64-embedded form of one.
+/// IPv4-mapped, IPv4-translated, NAT64 or 6to4 form of one; never local-use
+/// NAT64 nor Teredo.
 pub fn is_allowed_address(ip: IpAddr, loopback_allowed: bool) -> bool {
     match ip {
         IpAddr::V4(v4) => is_allowed_v4(v4, loopback_allowed),
@@ -276,11 +277,27 @@ pub fn is_allowed_address(ip: IpAddr, loopback_allowed: bool) -> bool {
                 return is_allowed_v4(v4, loopback_allowed);
             }
             let s = v6.segments();
-            // NAT64 (64:ff9b::/96) embeds an IPv4 address.
-            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-                let [a, b] = s[6].to_be_bytes();
-                let [c, d] = s[7].to_be_bytes();
-                return is_allowed_v4(Ipv4Addr::new(a, b, c, d), loopback_allowed);
+            let embedded = |hi: u16, lo: u16| {
+                let [a, b] = hi.to_be_bytes();
+                let [c, d] = lo.to_be_bytes();
+                is_allowed_v4(Ipv4Addr::new(a, b, c, d), loopback_allowed)
+            };
+            // NAT64 (64:ff9b::/96) and IPv4-translated addresses
+            // (::ffff:0:0/96) end with an IPv4 address; 6to4 (2002::/16)
+            // carries one after its prefix.
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+                return embedded(s[6], s[7]);
+            }
+            if s[0] == 0x2002 {
+                return embedded(s[1], s[2]);
+            }
+            // Local-use NAT64 (64:ff9b:1::/48, RFC 8215) reaches whatever
+            // IPv4 network the operator chose; Teredo (2001::/32) tunnels to
+            // any address.
+            let local_nat64 = s[..3] == [0x64, 0xff9b, 1];
+            let teredo = s[..2] == [0x2001, 0];
+            if local_nat64 || teredo {
+                return false;
             }
             if v6.is_loopback() {
                 return loopback_allowed;
@@ -972,6 +989,31 @@ mod tests {
             );
         }
         assert!(ok("https://93.184.215.14/c.json", false));
+    }
+
+    #[test]
+    fn ipv6_forms_that_reach_ipv4_networks_are_checked_or_refused() {
+        let allowed = |s: &str| is_allowed_address(s.parse().expect("ip"), false);
+        // 6to4 and IPv4-translated addresses embed an IPv4 address: a private
+        // one is refused, a public one is not.
+        assert!(!allowed("2002:a00:1::1"), "6to4 of 10.0.0.1");
+        assert!(!allowed("2002:a9fe:a9fe::"), "6to4 of 169.254.169.254");
+        assert!(allowed("2002:5db8:d70e::1"), "6to4 of a public address");
+        assert!(!allowed("::ffff:0:a00:1"), "IPv4-translated 10.0.0.1");
+        assert!(!allowed("::ffff:0:7f00:1"), "IPv4-translated 127.0.0.1");
+        // Local-use NAT64 (RFC 8215) translates to whatever the network
+        // chooses, private networks included; Teredo tunnels to any address.
+        assert!(!allowed("64:ff9b:1::a00:1"), "local-use NAT64");
+        assert!(!allowed("64:ff9b:1:ffff::5db8:d70e"), "local-use NAT64");
+        assert!(!allowed("2001:0:4136:e378:8000:63bf:3fff:fdd2"), "Teredo");
+        assert!(allowed("2001:4860:4860::8888"), "a public address");
+        assert!(
+            matches!(
+                check_client_id_url("https://[2002:c0a8:101::]/c.json", false),
+                Err(ClientMetadataError::ForbiddenAddress { .. })
+            ),
+            "6to4 of 192.168.1.1 as a literal host"
+        );
     }
 
     #[tokio::test]
