@@ -16,7 +16,8 @@
 //!   connect and total timeouts, a 5 KiB cap read incrementally, a DNS resolver
 //!   that only ever hands the connection public addresses), cached per
 //!   `Cache-Control` within bounds, failures cached briefly, one fetch per URL
-//!   however many requests wait for it.
+//!   however many requests wait for it; while every fetch slot is taken, a
+//!   URL fetched within the maximum TTL gets its last good document.
 //!
 //! A failure is never redirected anywhere (the redirect URI comes from the
 //! document that failed): `/authorize` shows an error page and `/token`
@@ -588,10 +589,12 @@ pub struct ClientMetadataConfig {
     /// URL is not fetched on every request. Default 30 s.
     pub negative_ttl: Duration,
     /// At most this many documents and failures are cached (the least used go
-    /// first). Default 1,000 (at most about 5 MiB of documents).
+    /// first), and as many last good documents are kept. Default 1,000 (at
+    /// most about 10 MiB of documents).
     pub max_entries: u64,
     /// At most this many fetches run at once; beyond, a request is refused
-    /// (not cached) until one ends. Default 32.
+    /// (not cached) until one ends, unless its document was fetched within
+    /// `max_ttl` (that document is used). Default 32.
     pub max_concurrent_fetches: usize,
     /// Whether documents may be fetched over plain http from loopback hosts,
     /// and from loopback addresses at all: only when this server's own
@@ -679,6 +682,11 @@ pub struct ClientMetadataResolver {
     http: reqwest::Client,
     config: ClientMetadataConfig,
     cache: moka::future::Cache<String, Cached>,
+    /// The last document fetched for each URL, for `max_ttl` after its fetch:
+    /// served when every fetch slot is taken, so slow documents of an
+    /// attacker (which hold the slots up to the timeout) cannot lock out the
+    /// clients already known.
+    last_good: moka::future::Cache<String, Arc<ClientMetadataDocument>>,
     fetches: Semaphore,
 }
 
@@ -708,8 +716,13 @@ impl ClientMetadataResolver {
             .max_capacity(config.max_entries)
             .expire_after(CachedExpiry)
             .build();
+        let last_good = moka::future::Cache::builder()
+            .max_capacity(config.max_entries)
+            .time_to_live(config.max_ttl)
+            .build();
         Ok(ClientMetadataResolver {
             http,
+            last_good,
             fetches: Semaphore::new(config.max_concurrent_fetches),
             config,
             cache,
@@ -741,6 +754,13 @@ impl ClientMetadataResolver {
 
     async fn load(&self, url: url::Url) -> Cached {
         let Ok(_permit) = self.fetches.try_acquire() else {
+            if let Some(doc) = self.last_good.get(url.as_str()).await {
+                tracing::warn!(client_id = %url, "every client metadata fetch slot is taken: the last document fetched is used");
+                return Cached {
+                    result: Ok(doc),
+                    ttl: Duration::ZERO,
+                };
+            }
             return Cached {
                 result: Err(ClientMetadataError::Busy {
                     url: cut(url.as_str()),
@@ -754,15 +774,23 @@ impl ClientMetadataResolver {
                     .map_or(self.config.default_ttl, Duration::from_secs)
                     .min(self.config.max_ttl);
                 tracing::debug!(client_id = %url, ttl = ?ttl, "client metadata document fetched");
+                let doc = Arc::new(doc);
+                self.last_good
+                    .insert(url.as_str().to_owned(), Arc::clone(&doc))
+                    .await;
                 Cached {
-                    result: Ok(Arc::new(doc)),
+                    result: Ok(doc),
                     ttl,
                 }
             }
-            Err(error) => Cached {
-                result: Err(error),
-                ttl: self.config.negative_ttl,
-            },
+            Err(error) => {
+                // A document withdrawn or broken is not served stale either.
+                self.last_good.invalidate(url.as_str()).await;
+                Cached {
+                    result: Err(error),
+                    ttl: self.config.negative_ttl,
+                }
+            }
         }
     }
 
