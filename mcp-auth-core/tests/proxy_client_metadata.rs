@@ -377,3 +377,55 @@ async fn the_relay_does_not_take_a_url_registration_for_a_registered_client() {
     let (status, tokens) = client.redeem(&back["code"]).await;
     assert_eq!(status, 200, "the code is still the client's: {tokens}");
 }
+
+/// Attack: the relay serialises upstream registrations of URL clients per
+/// lock stripe (picked from the hash of the URL), and took the stripe's lock
+/// before looking up the registration it already had. An attacker grinding
+/// URLs into the stripe of a known client and starting registrations there
+/// (each as slow as the upstream) made that client wait behind every one of
+/// them at each `/authorize`. A known client does not wait for any lock.
+#[tokio::test]
+async fn a_known_url_client_does_not_wait_for_registrations_of_others() {
+    let s = relay().await;
+    let docs = DocumentServer::start().await;
+    let known = ProxyClient::by_url(
+        &s.base,
+        &docs.host_client("/known.json", &[REDIRECT]),
+        REDIRECT,
+    );
+    known.log_in(&mut Browser::default(), &[]).await;
+    assert_eq!(s.upstream.registrations().len(), 1);
+
+    // The same stripe as the known client, whichever the relay picks from
+    // the URL's hash: the same hash characters at both ends.
+    let hash = |url: &str| mcp_auth_core::oauth::pkce::s256_challenge(url).into_bytes();
+    let target = hash(&known.client_id);
+    let same_stripe = (0..)
+        .map(|i| docs.url(&format!("/grind-{i}.json")))
+        .find(|url| {
+            let h = hash(url);
+            h[0] % 64 == target[0] % 64 && h[h.len() - 1] % 64 == target[target.len() - 1] % 64
+        })
+        .expect("a URL in the same stripe");
+    let path = same_stripe.trim_start_matches(docs.base()).to_owned();
+    let attacker = ProxyClient::by_url(&s.base, &docs.host_client(&path, &[REDIRECT]), REDIRECT);
+    s.upstream
+        .set_registration_delay(std::time::Duration::from_secs(5));
+    let slow = tokio::spawn(async move {
+        Browser::default()
+            .get(&attacker.authorize_url(&[]))
+            .await
+            .status()
+    });
+    while s.upstream.registrations().len() < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The attacker's registration is under way upstream, in that stripe.
+    let resp = Browser::default().get(&known.authorize_url(&[])).await;
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    assert!(
+        !slow.is_finished(),
+        "the known client was answered before the slow registration ended"
+    );
+    assert!(slow.await.expect("join").is_redirection());
+}

@@ -254,7 +254,17 @@ impl Relay {
         document: &ClientMetadataDocument,
     ) -> Result<UpstreamForUrl, ProxyError> {
         let id = url_record_id(&document.client_id);
-        let stripe = id.bytes().last().map_or(0, usize::from) % REGISTRATION_STRIPES;
+        // A known client takes no lock: it never waits behind registrations
+        // of other URLs (which an attacker can start in its stripe).
+        if let Some(known) = self.core.records.load(RecordKind::Client, &id).await? {
+            return Ok(known);
+        }
+        // The first character of the hash carries 6 bits: 64 stripes.
+        let stripe = id
+            .as_bytes()
+            .get(URL_RECORD_PREFIX.len())
+            .map_or(0, |b| usize::from(*b))
+            % REGISTRATION_STRIPES;
         let _serialised = self.registration_stripes[stripe].lock().await;
         if let Some(known) = self.core.records.load(RecordKind::Client, &id).await? {
             return Ok(known);
