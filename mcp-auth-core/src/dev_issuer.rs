@@ -11,7 +11,9 @@
 //! [`JwtVerifier`] that fetches its JWKS over HTTP.
 //!
 //! Never expose it beyond your machine: whoever reaches `/authorize` logs in as
-//! the configured development user.
+//! the configured development user. It answers only requests naming its own
+//! host or a loopback name in `Host` (a web page re-resolved to this machine,
+//! DNS rebinding, names its own host).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -478,7 +480,23 @@ impl DevIssuer {
             .route("/jwks.json", get(jwks))
             .route("/authorize/consent", post(consent))
             .with_state(Arc::clone(self));
+        let own_host: Arc<str> = url::Url::parse(&self.config.issuer)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+            .unwrap_or_default()
+            .into();
         own.merge(crate::oauth::routes::routes(Arc::clone(self), settings))
+            .layer(axum::middleware::from_fn(
+                move |request: axum::extract::Request, next: axum::middleware::Next| {
+                    let own_host = Arc::clone(&own_host);
+                    async move {
+                        match foreign_host(&request, &own_host) {
+                            Some(host) => misdirected(&host),
+                            None => next.run(request).await,
+                        }
+                    }
+                },
+            ))
     }
 
     /// A verifier for this issuer's tokens: a [`JwtVerifier`] that fetches the
@@ -522,6 +540,34 @@ impl DevIssuer {
             claims.get("client_id")?.as_str()?.to_owned(),
         ))
     }
+}
+
+/// The host a request names (`Host`, else the URI's authority) when it is
+/// neither the issuer's host nor a loopback name: a page whose name was
+/// re-resolved to this machine (DNS rebinding), to which the browser would
+/// hand this issuer as the page's own origin.
+fn foreign_host(request: &axum::extract::Request, own_host: &str) -> Option<String> {
+    let authority = request
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<http::uri::Authority>().ok())
+        .or_else(|| request.uri().authority().cloned())?;
+    let host = authority.host().to_ascii_lowercase();
+    let allowed = host == own_host
+        || matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]")
+        || host.ends_with(".localhost");
+    (!allowed).then_some(host)
+}
+
+/// 421: this issuer does not answer for `host`.
+fn misdirected(host: &str) -> Response {
+    tracing::warn!(%host, "dev issuer request for another host refused (DNS rebinding?)");
+    let body = json!({
+        "error": "invalid_request",
+        "error_description": "this development issuer answers only its own host and the loopback names",
+    });
+    (http::StatusCode::MISDIRECTED_REQUEST, Json(body)).into_response()
 }
 
 async fn jwks(State(issuer): State<Arc<DevIssuer>>) -> Json<Value> {

@@ -404,3 +404,45 @@ async fn concurrent_first_requests_fetch_the_document_once() {
     }
     assert_eq!(docs.hits("/busy.json"), 1, "single flight");
 }
+
+/// Attack: fetches run at most `max_concurrent_fetches` at once, and the
+/// attacker chooses how long a fetch of its own documents takes (up to the
+/// timeout). Holding every slot with slow URLs of its own, it made every
+/// client whose cached document had expired an unknown client, for as long
+/// as it kept going. A client whose document was fetched within the last
+/// `max_ttl` is served its last good document while every slot is taken.
+#[tokio::test]
+async fn slow_documents_of_an_attacker_do_not_lock_out_known_clients() {
+    let docs = DocumentServer::start().await;
+    // Refetched on every request: the cache never answers for it.
+    let known = docs.url("/known.json");
+    let mut served = Served::json(&client_metadata_document(&known, &[REDIRECT]));
+    served.cache_control = Some("no-store".into());
+    docs.serve("/known.json", served);
+    let app = start(|c| c.client_metadata.max_concurrent_fetches = 2).await;
+    app.code(&known).await;
+
+    let attacker = DocumentServer::start().await;
+    let slow: Vec<String> = (0..2)
+        .map(|i| {
+            let path = format!("/slow-{i}.json");
+            let mut served =
+                Served::json(&client_metadata_document(&attacker.url(&path), &[REDIRECT]));
+            served.delay = Duration::from_secs(4);
+            attacker.serve(&path, served);
+            attacker.url(&path)
+        })
+        .collect();
+    let holding = futures::future::join_all(slow.iter().map(|id| app.authorize(id, REDIRECT)));
+    let known_during_attack = async {
+        // Once both slow fetches are under way, every slot is taken.
+        while attacker.hits("/slow-0.json") + attacker.hits("/slow-1.json") < 2 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        app.authorize(&known, REDIRECT).await
+    };
+    let (_, resp) = tokio::join!(holding, known_during_attack);
+    assert_eq!(resp.status(), 303, "{:?}", resp.text().await);
+    let target = location(&resp);
+    assert!(target.starts_with(REDIRECT), "{target}");
+}

@@ -140,6 +140,13 @@ proptest! {
         ] {
             prop_assert!(!is_allowed_address(IpAddr::V4(ip), lb), "{ip}");
             prop_assert!(!is_allowed_address(IpAddr::V6(ip.to_ipv6_mapped()), lb), "{ip}");
+            // Its 6to4 (2002:V4ADDR::/48) and IPv4-translated (::ffff:0:V4ADDR) forms.
+            let [o1, o2, o3, o4] = ip.octets();
+            let (hi, lo) = (u16::from_be_bytes([o1, o2]), u16::from_be_bytes([o3, o4]));
+            let six_to_four = std::net::Ipv6Addr::new(0x2002, hi, lo, 0, 0, 0, 0, 1);
+            prop_assert!(!is_allowed_address(IpAddr::V6(six_to_four), lb), "{six_to_four}");
+            let translated = std::net::Ipv6Addr::new(0, 0, 0, 0, 0xffff, 0, hi, lo);
+            prop_assert!(!is_allowed_address(IpAddr::V6(translated), lb), "{translated}");
         }
     }
 }

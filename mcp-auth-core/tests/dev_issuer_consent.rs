@@ -277,3 +277,87 @@ async fn the_consent_page_shows_the_redirect_host_and_warns_about_loopback_only_
     );
     assert!(html.contains(&client_id), "the document's URL is shown");
 }
+
+/// Attack (DNS rebinding): a page the developer visits at
+/// `http://rebind.attacker.example:PORT` has its name re-resolved to
+/// 127.0.0.1; the browser then treats the dev issuer as that page's own
+/// origin (no CORS, no SameSite: its cookies are the page's). The page reads
+/// the consent page, repeats its CSRF token, ticks `admin`, and redeems the
+/// code. Every request of that page names the attacker's host in `Host`: the
+/// dev issuer answers only its own host and the loopback names.
+#[tokio::test]
+async fn a_dns_rebinding_page_cannot_drive_the_dev_issuer() {
+    let app = start(false).await;
+    let client_id = app.register().await;
+    let port = url::Url::parse(&app.base)
+        .expect("url")
+        .port()
+        .expect("port");
+    let rebound = format!("rebind.attacker.example:{port}");
+    let http = no_redirects();
+    let page = http
+        .get(app.authorize_url(&client_id, "mcp:tools admin"))
+        .header("host", &rebound)
+        .send()
+        .await
+        .expect("GET /authorize");
+    assert_eq!(page.status(), 421, "the consent page is not shown");
+    let cookie = page
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("mcp-auth-consent-csrf=none")
+        .to_owned();
+    let html = page.text().await.expect("body");
+    assert!(!html.contains("csrf_token"), "{html}");
+    for (path, form) in [
+        (
+            "/authorize/consent",
+            vec![
+                ("request_id", "r"),
+                ("csrf_token", "c"),
+                ("decision", "approve"),
+                ("grant_scope", "admin"),
+            ],
+        ),
+        (
+            "/token",
+            vec![
+                ("grant_type", "authorization_code"),
+                ("client_id", client_id.as_str()),
+                ("code", "c"),
+                ("code_verifier", VERIFIER),
+            ],
+        ),
+    ] {
+        let resp = http
+            .post(format!("{}{path}", app.base))
+            .header("host", &rebound)
+            .header("cookie", &cookie)
+            .form(&form)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(resp.status(), 421, "{path}");
+    }
+    let resp = http
+        .post(format!("{}/register", app.base))
+        .header("host", &rebound)
+        .json(&json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}))
+        .send()
+        .await
+        .expect("register");
+    assert_eq!(resp.status(), 421, "/register");
+
+    // The loopback names still work, whatever the issuer is called.
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let resp = http
+            .get(app.authorize_url(&client_id, "mcp:tools"))
+            .header("host", &host)
+            .send()
+            .await
+            .expect("GET /authorize");
+        assert_eq!(resp.status(), 200, "{host}");
+    }
+}

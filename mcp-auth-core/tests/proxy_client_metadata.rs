@@ -290,3 +290,142 @@ async fn the_relay_registers_nothing_for_a_refused_document() {
     );
     assert!(s.upstream.authorize_queries().is_empty());
 }
+
+/// Attack: the relay keeps the upstream secret of a URL client's registration
+/// (an upstream that insists on confidential clients) and adds it to every
+/// token request naming that URL. Anyone may name a URL: with
+/// `grant_type=client_credentials` (a grant the upstream advertises, which no
+/// metadata document can list) the relay would mint a token as that upstream
+/// client with no code, no refresh token and no user. A URL client gets only
+/// the grants of its document, refused here, before anything goes upstream.
+#[tokio::test]
+async fn the_relay_refuses_a_grant_the_document_does_not_list() {
+    let s = relay().await;
+    s.upstream
+        .set_registration_fields(serde_json::json!({"client_secret": "upstream-secret"}));
+    let docs = DocumentServer::start().await;
+    let mut no_refresh = client_metadata_document(&docs.url("/no-refresh.json"), &[REDIRECT]);
+    no_refresh["grant_types"] = serde_json::json!(["authorization_code"]);
+    docs.serve("/no-refresh.json", Served::json(&no_refresh));
+    let client = ProxyClient::by_url(&s.base, &docs.url("/no-refresh.json"), REDIRECT);
+    // The legitimate client logs in once: the relay registers upstream.
+    let back = client.log_in(&mut Browser::default(), &[]).await;
+    assert!(back.contains_key("code"), "{back:?}");
+    assert_eq!(s.upstream.registrations().len(), 1);
+    let forms_before = s.upstream.token_forms().len();
+
+    // Someone else names the URL with grants the document does not list.
+    let attacker = ProxyClient::by_url(&s.base, &client.client_id, REDIRECT);
+    let (status, body) = attacker
+        .token(&[("grant_type", "client_credentials"), ("scope", "admin")])
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "unauthorized_client", "{body}");
+    let (status, body) = attacker
+        .token(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "stolen-or-guessed"),
+        ])
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"], "unauthorized_client", "{body}");
+    assert_eq!(
+        s.upstream.token_forms().len(),
+        forms_before,
+        "nothing went upstream (with or without the sealed secret)"
+    );
+
+    // The document's own grant still works, with the sealed secret.
+    let (status, tokens) = client.redeem(&back["code"]).await;
+    assert_eq!(status, 200, "{tokens}");
+    let form = s.upstream.token_forms().pop().expect("token form");
+    assert_eq!(form["client_secret"], "upstream-secret");
+}
+
+/// Attack: the relay keeps a URL client's upstream registration among the
+/// clients, under `cimd.` and the URL's SHA-256, which anyone can compute.
+/// Named as a plain client id, that record was read as a client registered
+/// through the relay: a 500 and an error in the log for every such request.
+/// It is an unknown client like any other: an error page at `/authorize`,
+/// 401 `invalid_client` at `/token`.
+#[tokio::test]
+async fn the_relay_does_not_take_a_url_registration_for_a_registered_client() {
+    let s = relay().await;
+    let docs = DocumentServer::start().await;
+    let client = ProxyClient::by_url(
+        &s.base,
+        &docs.host_client("/hashed.json", &[REDIRECT]),
+        REDIRECT,
+    );
+    let back = client.log_in(&mut Browser::default(), &[]).await;
+    assert!(back.contains_key("code"), "{back:?}");
+    // SHA-256, base64url without padding: what an S256 challenge is.
+    let record_id = format!(
+        "cimd.{}",
+        mcp_auth_core::oauth::pkce::s256_challenge(&client.client_id)
+    );
+    let impostor = ProxyClient::by_url(&s.base, &record_id, REDIRECT);
+    let resp = Browser::default().get(&impostor.authorize_url(&[])).await;
+    assert_eq!(resp.status(), 400, "an unknown client");
+    assert!(location(&resp).is_empty(), "never a redirect");
+    let (status, body) = impostor.redeem(&back["code"]).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+    let (status, tokens) = client.redeem(&back["code"]).await;
+    assert_eq!(status, 200, "the code is still the client's: {tokens}");
+}
+
+/// Attack: the relay serialises upstream registrations of URL clients per
+/// lock stripe (picked from the hash of the URL), and took the stripe's lock
+/// before looking up the registration it already had. An attacker grinding
+/// URLs into the stripe of a known client and starting registrations there
+/// (each as slow as the upstream) made that client wait behind every one of
+/// them at each `/authorize`. A known client does not wait for any lock.
+#[tokio::test]
+async fn a_known_url_client_does_not_wait_for_registrations_of_others() {
+    let s = relay().await;
+    let docs = DocumentServer::start().await;
+    let known = ProxyClient::by_url(
+        &s.base,
+        &docs.host_client("/known.json", &[REDIRECT]),
+        REDIRECT,
+    );
+    known.log_in(&mut Browser::default(), &[]).await;
+    assert_eq!(s.upstream.registrations().len(), 1);
+
+    // The same stripe as the known client, whichever the relay picks from
+    // the URL's hash: the same hash characters at both ends.
+    let hash = |url: &str| mcp_auth_core::oauth::pkce::s256_challenge(url).into_bytes();
+    let target = hash(&known.client_id);
+    let same_stripe = (0..)
+        .map(|i| docs.url(&format!("/grind-{i}.json")))
+        .find(|url| {
+            let h = hash(url);
+            h[0] % 64 == target[0] % 64 && h[h.len() - 1] % 64 == target[target.len() - 1] % 64
+        })
+        .expect("a URL in the same stripe");
+    let path = same_stripe.trim_start_matches(docs.base()).to_owned();
+    let attacker = ProxyClient::by_url(&s.base, &docs.host_client(&path, &[REDIRECT]), REDIRECT);
+    s.upstream
+        .set_registration_delay(std::time::Duration::from_secs(5));
+    let slow = tokio::spawn(async move {
+        Browser::default()
+            .get(&attacker.authorize_url(&[]))
+            .await
+            .status()
+    });
+    while s.upstream.registrations().len() < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The attacker's registration is under way upstream, in that stripe.
+    let resp = Browser::default().get(&known.authorize_url(&[])).await;
+    assert!(resp.status().is_redirection(), "{}", resp.status());
+    assert!(
+        !slow.is_finished(),
+        "the known client was answered before the slow registration ended"
+    );
+    assert!(slow.await.expect("join").is_redirection());
+}

@@ -129,6 +129,7 @@ struct Settings {
     token_fields: Map<String, Value>,
     registered_client_id: String,
     registration_fields: Map<String, Value>,
+    registration_delay: std::time::Duration,
     issued_codes: HashMap<String, Grant>,
     live_refresh_tokens: HashSet<String>,
     registered_clients: HashSet<String>,
@@ -423,6 +424,8 @@ async fn token(State(s): State<Arc<Shared>>, Form(f): Form<HashMap<String, Strin
 /// Records the body and registers a public client under the configured id.
 async fn register(State(s): State<Arc<Shared>>, Json(body): Json<Value>) -> Response {
     s.registrations.lock().expect("lock").push(body.clone());
+    let delay = s.settings().registration_delay;
+    tokio::time::sleep(delay).await;
     let mut st = s.settings();
     let client_id = st.registered_client_id.clone();
     st.registered_clients.insert(client_id.clone());
@@ -469,6 +472,7 @@ impl FakeAuthServer {
                 token_fields: Map::new(),
                 registered_client_id: "dcr-client".to_owned(),
                 registration_fields: Map::new(),
+                registration_delay: std::time::Duration::ZERO,
                 issued_codes: HashMap::new(),
                 live_refresh_tokens: HashSet::new(),
                 registered_clients: HashSet::new(),
@@ -645,6 +649,12 @@ impl FakeAuthServer {
     /// Adds (or overrides) fields of registration responses: the vendor's extras.
     pub fn set_registration_fields(&self, fields: Value) {
         self.shared.settings().registration_fields = object(fields);
+    }
+
+    /// Makes every registration answer after `delay` (recorded on arrival):
+    /// a slow upstream.
+    pub fn set_registration_delay(&self, delay: std::time::Duration) {
+        self.shared.settings().registration_delay = delay;
     }
 
     /// Stops the server and closes its port.

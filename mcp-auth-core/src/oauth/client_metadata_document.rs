@@ -16,7 +16,8 @@
 //!   connect and total timeouts, a 5 KiB cap read incrementally, a DNS resolver
 //!   that only ever hands the connection public addresses), cached per
 //!   `Cache-Control` within bounds, failures cached briefly, one fetch per URL
-//!   however many requests wait for it.
+//!   however many requests wait for it; while every fetch slot is taken, a
+//!   URL fetched within the maximum TTL gets its last good document.
 //!
 //! A failure is never redirected anywhere (the redirect URI comes from the
 //! document that failed): `/authorize` shows an error page and `/token`
@@ -267,7 +268,8 @@ pub fn check_client_id_url(
 /// unicast address, or a loopback one when `loopback_allowed`. Never private
 /// (RFC 1918, unique local), shared (100.64/10), link-local, unspecified,
 /// multicast, broadcast, documentation or benchmarking ranges, nor an
-/// IPv4-mapped or NAT64-embedded form of one.
+/// IPv4-mapped, IPv4-translated, NAT64 or 6to4 form of one; never local-use
+/// NAT64 nor Teredo.
 pub fn is_allowed_address(ip: IpAddr, loopback_allowed: bool) -> bool {
     match ip {
         IpAddr::V4(v4) => is_allowed_v4(v4, loopback_allowed),
@@ -276,11 +278,27 @@ pub fn is_allowed_address(ip: IpAddr, loopback_allowed: bool) -> bool {
                 return is_allowed_v4(v4, loopback_allowed);
             }
             let s = v6.segments();
-            // NAT64 (64:ff9b::/96) embeds an IPv4 address.
-            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-                let [a, b] = s[6].to_be_bytes();
-                let [c, d] = s[7].to_be_bytes();
-                return is_allowed_v4(Ipv4Addr::new(a, b, c, d), loopback_allowed);
+            let embedded = |hi: u16, lo: u16| {
+                let [a, b] = hi.to_be_bytes();
+                let [c, d] = lo.to_be_bytes();
+                is_allowed_v4(Ipv4Addr::new(a, b, c, d), loopback_allowed)
+            };
+            // NAT64 (64:ff9b::/96) and IPv4-translated addresses
+            // (::ffff:0:0/96) end with an IPv4 address; 6to4 (2002::/16)
+            // carries one after its prefix.
+            if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] || s[..6] == [0, 0, 0, 0, 0xffff, 0] {
+                return embedded(s[6], s[7]);
+            }
+            if s[0] == 0x2002 {
+                return embedded(s[1], s[2]);
+            }
+            // Local-use NAT64 (64:ff9b:1::/48, RFC 8215) reaches whatever
+            // IPv4 network the operator chose; Teredo (2001::/32) tunnels to
+            // any address.
+            let local_nat64 = s[..3] == [0x64, 0xff9b, 1];
+            let teredo = s[..2] == [0x2001, 0];
+            if local_nat64 || teredo {
+                return false;
             }
             if v6.is_loopback() {
                 return loopback_allowed;
@@ -570,10 +588,12 @@ pub struct ClientMetadataConfig {
     /// URL is not fetched on every request. Default 30 s.
     pub negative_ttl: Duration,
     /// At most this many documents and failures are cached (the least used go
-    /// first). Default 1,000 (at most about 5 MiB of documents).
+    /// first), and as many last good documents are kept. Default 1,000 (at
+    /// most about 10 MiB of documents).
     pub max_entries: u64,
     /// At most this many fetches run at once; beyond, a request is refused
-    /// (not cached) until one ends. Default 32.
+    /// (not cached) until one ends, unless its document was fetched within
+    /// `max_ttl` (that document is used). Default 32.
     pub max_concurrent_fetches: usize,
     /// Whether documents may be fetched over plain http from loopback hosts,
     /// and from loopback addresses at all: only when this server's own
@@ -661,6 +681,11 @@ pub struct ClientMetadataResolver {
     http: reqwest::Client,
     config: ClientMetadataConfig,
     cache: moka::future::Cache<String, Cached>,
+    /// The last document fetched for each URL, for `max_ttl` after its fetch:
+    /// served when every fetch slot is taken, so slow documents of an
+    /// attacker (which hold the slots up to the timeout) cannot lock out the
+    /// clients already known.
+    last_good: moka::future::Cache<String, Arc<ClientMetadataDocument>>,
     fetches: Semaphore,
 }
 
@@ -690,8 +715,13 @@ impl ClientMetadataResolver {
             .max_capacity(config.max_entries)
             .expire_after(CachedExpiry)
             .build();
+        let last_good = moka::future::Cache::builder()
+            .max_capacity(config.max_entries)
+            .time_to_live(config.max_ttl)
+            .build();
         Ok(ClientMetadataResolver {
             http,
+            last_good,
             fetches: Semaphore::new(config.max_concurrent_fetches),
             config,
             cache,
@@ -723,6 +753,13 @@ impl ClientMetadataResolver {
 
     async fn load(&self, url: url::Url) -> Cached {
         let Ok(_permit) = self.fetches.try_acquire() else {
+            if let Some(doc) = self.last_good.get(url.as_str()).await {
+                tracing::warn!(client_id = %url, "every client metadata fetch slot is taken: the last document fetched is used");
+                return Cached {
+                    result: Ok(doc),
+                    ttl: Duration::ZERO,
+                };
+            }
             return Cached {
                 result: Err(ClientMetadataError::Busy {
                     url: cut(url.as_str()),
@@ -736,15 +773,23 @@ impl ClientMetadataResolver {
                     .map_or(self.config.default_ttl, Duration::from_secs)
                     .min(self.config.max_ttl);
                 tracing::debug!(client_id = %url, ttl = ?ttl, "client metadata document fetched");
+                let doc = Arc::new(doc);
+                self.last_good
+                    .insert(url.as_str().to_owned(), Arc::clone(&doc))
+                    .await;
                 Cached {
-                    result: Ok(Arc::new(doc)),
+                    result: Ok(doc),
                     ttl,
                 }
             }
-            Err(error) => Cached {
-                result: Err(error),
-                ttl: self.config.negative_ttl,
-            },
+            Err(error) => {
+                // A document withdrawn or broken is not served stale either.
+                self.last_good.invalidate(url.as_str()).await;
+                Cached {
+                    result: Err(error),
+                    ttl: self.config.negative_ttl,
+                }
+            }
         }
     }
 
@@ -971,6 +1016,31 @@ mod tests {
             );
         }
         assert!(ok("https://93.184.215.14/c.json", false));
+    }
+
+    #[test]
+    fn ipv6_forms_that_reach_ipv4_networks_are_checked_or_refused() {
+        let allowed = |s: &str| is_allowed_address(s.parse().expect("ip"), false);
+        // 6to4 and IPv4-translated addresses embed an IPv4 address: a private
+        // one is refused, a public one is not.
+        assert!(!allowed("2002:a00:1::1"), "6to4 of 10.0.0.1");
+        assert!(!allowed("2002:a9fe:a9fe::"), "6to4 of 169.254.169.254");
+        assert!(allowed("2002:5db8:d70e::1"), "6to4 of a public address");
+        assert!(!allowed("::ffff:0:a00:1"), "IPv4-translated 10.0.0.1");
+        assert!(!allowed("::ffff:0:7f00:1"), "IPv4-translated 127.0.0.1");
+        // Local-use NAT64 (RFC 8215) translates to whatever the network
+        // chooses, private networks included; Teredo tunnels to any address.
+        assert!(!allowed("64:ff9b:1::a00:1"), "local-use NAT64");
+        assert!(!allowed("64:ff9b:1:ffff::5db8:d70e"), "local-use NAT64");
+        assert!(!allowed("2001:0:4136:e378:8000:63bf:3fff:fdd2"), "Teredo");
+        assert!(allowed("2001:4860:4860::8888"), "a public address");
+        assert!(
+            matches!(
+                check_client_id_url("https://[2002:c0a8:101::]/c.json", false),
+                Err(ClientMetadataError::ForbiddenAddress { .. })
+            ),
+            "6to4 of 192.168.1.1 as a literal host"
+        );
     }
 
     #[tokio::test]

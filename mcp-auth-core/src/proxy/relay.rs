@@ -100,9 +100,12 @@ const SEALED_UPSTREAM_SECRET: &str = "relay upstream client secret";
 /// URL picks one): two first requests for one URL register once.
 const REGISTRATION_STRIPES: usize = 64;
 
+/// The prefix of the store ids of upstream registrations of URL clients.
+const URL_RECORD_PREFIX: &str = "cimd.";
+
 /// The store id of the upstream registration of a client identified by URL.
 fn url_record_id(client_id: &str) -> String {
-    format!("cimd.{}", hashed_id(client_id))
+    format!("{URL_RECORD_PREFIX}{}", hashed_id(client_id))
 }
 
 /// An authorization request in flight upstream, under our state.
@@ -165,7 +168,12 @@ impl Relay {
         format!("{}/oauth/callback/{callback_id}", self.core.issuer)
     }
 
+    /// A client registered through us. The id of a URL client's upstream
+    /// registration (which anyone can compute) names none.
     async fn client(&self, client_id: &str) -> Result<Option<RelayedClient>, ProxyError> {
+        if client_id.starts_with(URL_RECORD_PREFIX) {
+            return Ok(None);
+        }
         self.core.records.load(RecordKind::Client, client_id).await
     }
 
@@ -201,11 +209,11 @@ impl Relay {
             let client_id = body
                 .get("client_id")
                 .and_then(Value::as_str)
-                .filter(|id| id.len() <= MAX_ID_LEN)
+                .filter(|id| id.len() <= MAX_ID_LEN && !id.starts_with(URL_RECORD_PREFIX))
                 .ok_or(ProxyError::Upstream {
                     what: "registration endpoint",
                     source: super::upstream::UpstreamError::Incomplete(
-                        "a client_id of at most 256 bytes",
+                        "a client_id of at most 256 bytes, not starting with cimd.",
                     ),
                 })?
                 .to_owned();
@@ -246,7 +254,17 @@ impl Relay {
         document: &ClientMetadataDocument,
     ) -> Result<UpstreamForUrl, ProxyError> {
         let id = url_record_id(&document.client_id);
-        let stripe = id.bytes().last().map_or(0, usize::from) % REGISTRATION_STRIPES;
+        // A known client takes no lock: it never waits behind registrations
+        // of other URLs (which an attacker can start in its stripe).
+        if let Some(known) = self.core.records.load(RecordKind::Client, &id).await? {
+            return Ok(known);
+        }
+        // The first character of the hash carries 6 bits: 64 stripes.
+        let stripe = id
+            .as_bytes()
+            .get(URL_RECORD_PREFIX.len())
+            .map_or(0, |b| usize::from(*b))
+            % REGISTRATION_STRIPES;
         let _serialised = self.registration_stripes[stripe].lock().await;
         if let Some(known) = self.core.records.load(RecordKind::Client, &id).await? {
             return Ok(known);
@@ -472,9 +490,21 @@ impl Relay {
         let presented = client_credentials(headers, &params)?;
         let by_url = is_client_id_url(&presented.client_id);
         let (client, upstream) = if by_url {
-            self.core
+            let document = self
+                .core
                 .client_document(&presented.client_id, At::Token)
                 .await?;
+            // Anyone may name a URL, and the relay adds the upstream secret of
+            // its registration: only the document's grants (never
+            // client_credentials) are forwarded, each proven by a code or a
+            // refresh token.
+            if !document.grant_types.contains(&grant) {
+                return Err(OAuthError::new(
+                    "unauthorized_client",
+                    format!("grant_type {grant:?} is not among this client's grant_types"),
+                )
+                .into());
+            }
             if presented.secret.is_some() {
                 return Err(OAuthError::invalid_client(
                     "a client identified by URL is public: authenticate with PKCE, not a secret",
