@@ -8,7 +8,8 @@ mod common;
 
 use common::Setup;
 use mcp_auth_testkit::{
-    Browser, DocumentServer, ProxyClient, Served, client_metadata_document, location, query_of,
+    Browser, DocumentServer, ProxyClient, Served, client_metadata_document, hidden_input, location,
+    query_of,
 };
 use serde_json::Value;
 
@@ -247,9 +248,17 @@ async fn two_first_requests_for_one_url_register_upstream_once() {
         REDIRECT,
     );
     let url = client.authorize_url(&[]);
+    // Six browsers approve at once: the consent page comes first, and nothing
+    // is registered upstream before an approval.
     let answers = futures::future::join_all((0..6).map(|_| {
         let url = url.clone();
-        async move { Browser::default().get(&url).await }
+        let base = s.base.clone();
+        async move {
+            let mut browser = Browser::default();
+            let page = browser.get(&url).await;
+            assert_eq!(page.status(), 200, "the consent page");
+            browser.approve(&base, page).await
+        }
     }))
     .await;
     for resp in &answers {
@@ -393,7 +402,8 @@ async fn a_known_url_client_does_not_wait_for_registrations_of_others() {
         &docs.host_client("/known.json", &[REDIRECT]),
         REDIRECT,
     );
-    known.log_in(&mut Browser::default(), &[]).await;
+    let mut known_browser = Browser::default();
+    known.log_in(&mut known_browser, &[]).await;
     assert_eq!(s.upstream.registrations().len(), 1);
 
     // The same stripe as the known client, whichever the relay picks from
@@ -411,21 +421,105 @@ async fn a_known_url_client_does_not_wait_for_registrations_of_others() {
     let attacker = ProxyClient::by_url(&s.base, &docs.host_client(&path, &[REDIRECT]), REDIRECT);
     s.upstream
         .set_registration_delay(std::time::Duration::from_secs(5));
+    let attacker_base = s.base.clone();
     let slow = tokio::spawn(async move {
-        Browser::default()
-            .get(&attacker.authorize_url(&[]))
-            .await
-            .status()
+        let mut browser = Browser::default();
+        let page = browser.get(&attacker.authorize_url(&[])).await;
+        browser.approve(&attacker_base, page).await.status()
     });
     while s.upstream.registrations().len() < 2 {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     // The attacker's registration is under way upstream, in that stripe.
-    let resp = Browser::default().get(&known.authorize_url(&[])).await;
+    let resp = known_browser.get(&known.authorize_url(&[])).await;
     assert!(resp.status().is_redirection(), "{}", resp.status());
     assert!(
         !slow.is_finished(),
         "the known client was answered before the slow registration ended"
     );
     assert!(slow.await.expect("join").is_redirection());
+}
+
+/// Checklist item 16 (consent for clients identified by URL), attack: the
+/// relay sent a URL client's browser straight upstream, whose consent screen
+/// names the document's (attacker-chosen) client name and our callback, never
+/// the host the code goes to. A page anywhere could start that flow for any
+/// URL. The relay now shows its own consent page first: the name and,
+/// prominently, the redirect host; the form counts only from the browser it
+/// was shown to (two cookie jars); nothing is registered upstream before an
+/// approval; a denial goes back to the client as `access_denied`; an approving
+/// browser is not asked again for that URL.
+#[tokio::test]
+async fn the_relay_asks_consent_for_a_cimd_client_before_anything_goes_upstream() {
+    let s = relay().await;
+    let docs = DocumentServer::start().await;
+    let client = ProxyClient::by_url(
+        &s.base,
+        &docs.host_client("/asked.json", &[REDIRECT]),
+        REDIRECT,
+    );
+    let mut victim = Browser::default();
+    let page = victim.get(&client.authorize_url(&[])).await;
+    assert_eq!(
+        page.status(),
+        200,
+        "a consent page, not a redirect upstream"
+    );
+    let html = page.text().await.expect("html");
+    assert!(html.contains("Test CIMD App"), "{html}");
+    assert!(html.contains("<strong>127.0.0.1:9</strong>"), "{html}");
+    assert!(
+        s.upstream.registrations().is_empty(),
+        "nothing registered yet"
+    );
+    assert!(s.upstream.authorize_queries().is_empty());
+
+    // The form, lifted into another browser, is refused there.
+    let consent_id = hidden_input(&html, "consent_id");
+    let csrf_token = hidden_input(&html, "csrf_token");
+    let mut attacker = Browser::default();
+    let forged = attacker
+        .post_form(
+            &format!("{}/oauth/consent", s.base),
+            &[
+                ("consent_id", consent_id.as_str()),
+                ("csrf_token", csrf_token.as_str()),
+                ("decision", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status(), 400);
+    assert!(location(&forged).is_empty(), "never a redirect");
+    assert!(s.upstream.registrations().is_empty());
+
+    // Denied: the client hears access_denied with its state and our iss.
+    let page = victim.get(&client.authorize_url(&[])).await;
+    let html = page.text().await.expect("html");
+    let denied = victim
+        .post_form(
+            &format!("{}/oauth/consent", s.base),
+            &[
+                ("consent_id", hidden_input(&html, "consent_id").as_str()),
+                ("csrf_token", hidden_input(&html, "csrf_token").as_str()),
+                ("decision", "deny"),
+            ],
+        )
+        .await;
+    let back = query_of(&location(&denied));
+    assert_eq!(back["error"], "access_denied", "{back:?}");
+    assert_eq!(back["iss"], s.base);
+    assert!(location(&denied).starts_with(REDIRECT));
+    assert!(
+        s.upstream.registrations().is_empty(),
+        "a denial registers nothing"
+    );
+
+    // Approved: upstream as the URL's registration, and not asked again.
+    let back = client.log_in(&mut victim, &[]).await;
+    assert!(back.contains_key("code"), "{back:?}");
+    assert_eq!(s.upstream.registrations().len(), 1);
+    let again = victim.get(&client.authorize_url(&[])).await;
+    assert!(again.status().is_redirection(), "{}", again.status());
+    let fresh = Browser::default().get(&client.authorize_url(&[])).await;
+    assert_eq!(fresh.status(), 200, "another browser is asked");
 }

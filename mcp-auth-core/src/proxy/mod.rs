@@ -35,6 +35,8 @@
 
 mod broker;
 mod clock;
+mod consent;
+mod consent_page;
 mod cookies;
 mod pass_through;
 #[cfg(feature = "redis")]

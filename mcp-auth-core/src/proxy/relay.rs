@@ -25,7 +25,10 @@
 //! client for the URL (with a callback of ours, serialised so that two first
 //! requests register once) and reuses it for every later authorization; at
 //! `/token` the client presents its URL and the relay forwards as that
-//! upstream client. The record counts against the registration budget.
+//! upstream client. The record counts against the registration budget. Such a
+//! client first gets the consent page of proxy mode (its name, and the host its
+//! redirect URI goes to, which the upstream's own screen cannot show: it sees
+//! only our callback), once per browser, URL and scopes.
 
 use std::sync::Arc;
 
@@ -39,6 +42,7 @@ use http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::consent::{self, Answer, Question};
 use super::pass_through::{check_grant, forward_registration, forward_token};
 use super::state_key::hashed_id;
 use super::{
@@ -321,26 +325,103 @@ impl Relay {
         if is_client_id_url(client_id) {
             let document = self.core.client_document(client_id, At::Authorize).await?;
             // The redirect URI is checked before anything is registered upstream.
-            redirect_target(&params, &document.redirect_uris)?;
-            let upstream = self.upstream_for_url(&document).await?;
-            let client = RelayedClient {
-                redirect_uris: document.redirect_uris.clone(),
-                callback_id: upstream.callback_id,
+            let redirect_uri = redirect_target(&params, &document.redirect_uris)?;
+            let request = match AuthorizationRequest::validate(&params, client_id, redirect_uri) {
+                Ok(request) => request,
+                Err(e) => {
+                    let redirect_uri = redirect_target(&params, &document.redirect_uris)?;
+                    return Ok(error_response(
+                        &redirect_uri,
+                        &e,
+                        echoed_state(&params),
+                        &self.core.issuer,
+                    ));
+                }
             };
-            return self
-                .start(
-                    headers,
-                    &params,
-                    client_id,
-                    &client,
-                    Some(&upstream.client_id),
-                )
-                .await;
+            // The upstream's consent screen would name our callback, not the
+            // host the code goes to: the user approves that here first, once
+            // per browser, URL and scopes (and nothing is registered upstream
+            // for a request nobody approved).
+            if !self
+                .core
+                .cookies
+                .approves(&self.core.key, headers, client_id, &request.scopes())
+            {
+                let pending = PendingUrlAuthorization::of(&params)?;
+                let client = document.client_info();
+                let question = Question {
+                    client: &client,
+                    redirect_uri: &request.redirect_uri,
+                    scope: request.scope.as_deref(),
+                };
+                return consent::ask(&self.core, &question, pending, headers).await;
+            }
+            return self.start_for_url(headers, &params, &document).await;
         }
         let client = self.client(client_id).await?.ok_or_else(|| {
             OAuthError::invalid_request("unknown client_id: the application must register again")
         })?;
         self.start(headers, &params, client_id, &client, None).await
+    }
+
+    /// Sends the browser upstream for a client identified by URL, as the
+    /// upstream client registered for that URL (registered now if need be).
+    async fn start_for_url(
+        &self,
+        headers: &HeaderMap,
+        params: &Params,
+        document: &ClientMetadataDocument,
+    ) -> Result<Response, ProxyError> {
+        let upstream = self.upstream_for_url(document).await?;
+        let client = RelayedClient {
+            redirect_uris: document.redirect_uris.clone(),
+            callback_id: upstream.callback_id,
+        };
+        self.start(
+            headers,
+            params,
+            &document.client_id,
+            &client,
+            Some(&upstream.client_id),
+        )
+        .await
+    }
+
+    /// `POST /oauth/consent`: the user's answer for a client identified by
+    /// URL; approved, the browser goes upstream as at `/authorize` (the
+    /// document is checked again), denied, the client is told so.
+    async fn consent(&self, headers: &HeaderMap, params: Params) -> Result<Response, ProxyError> {
+        let (pending, answer): (PendingUrlAuthorization, Answer) =
+            consent::answer(&self.core, headers, &params).await?;
+        let params = Params::from_pairs(pending.params)?;
+        let client_id = params
+            .get("client_id")
+            .ok_or_else(|| OAuthError::invalid_request("client_id is required"))?;
+        let document = self.core.client_document(client_id, At::Authorize).await?;
+        let redirect_uri = redirect_target(&params, &document.redirect_uris)?;
+        match answer {
+            Answer::Approve => {
+                let scopes: Vec<String> = params
+                    .get("scope")
+                    .unwrap_or("")
+                    .split_whitespace()
+                    .map(str::to_owned)
+                    .collect();
+                let cookie =
+                    self.core
+                        .cookies
+                        .remember(&self.core.key, headers, client_id, &scopes)?;
+                let mut response = self.start_for_url(headers, &params, &document).await?;
+                response.headers_mut().append(SET_COOKIE, cookie);
+                Ok(response)
+            }
+            Answer::Deny => Ok(error_response(
+                &redirect_uri,
+                &OAuthError::access_denied("the user denied access"),
+                echoed_state(&params),
+                &self.core.issuer,
+            )),
+        }
     }
 
     /// Validates the request of `client` and sends the browser upstream,
@@ -623,6 +704,36 @@ impl Relay {
     }
 }
 
+/// An authorization request of a client identified by URL, waiting for the
+/// user's consent: its parameters as received, to be relayed once approved.
+#[derive(Debug, Serialize, Deserialize)]
+struct PendingUrlAuthorization {
+    params: Vec<(String, String)>,
+}
+
+impl PendingUrlAuthorization {
+    /// At most this many bytes of names and values are kept.
+    const MAX_BYTES: usize = 8 * 1024;
+
+    fn of(params: &Params) -> Result<Self, OAuthError> {
+        let params: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let size: usize = params.iter().map(|(k, v)| k.len() + v.len()).sum();
+        if size > Self::MAX_BYTES {
+            return Err(OAuthError::invalid_request(
+                "the authorization request is too large",
+            ));
+        }
+        Ok(PendingUrlAuthorization { params })
+    }
+}
+
+async fn consent(State(r): State<Arc<Relay>>, headers: HeaderMap, params: Params) -> Response {
+    respond(r.consent(&headers, params).await)
+}
+
 /// The relay's routes, with body limits, and CORS on the two a browser-based
 /// client calls from script.
 pub(super) fn routes<S: Clone + Send + Sync + 'static>(relay: Relay) -> Router<S> {
@@ -632,6 +743,7 @@ pub(super) fn routes<S: Clone + Send + Sync + 'static>(relay: Relay) -> Router<S
         .layer(super::api_cors());
     Router::new()
         .route("/authorize", get(authorize).post(authorize))
+        .route("/oauth/consent", post(consent))
         .route("/oauth/callback/{callback_id}", get(callback))
         .merge(api)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(

@@ -6,29 +6,19 @@
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+use http::HeaderMap;
 use http::header::SET_COOKIE;
-use http::{HeaderMap, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use super::Broker;
-use super::consent_page::{ConsentView, page};
 use crate::oauth::authorization_request::{AuthorizationRequest, echoed_state, redirect_target};
-use crate::oauth::client_metadata_document::all_loopback;
 use crate::oauth::params::Params;
 use crate::oauth::response::error_response;
-use crate::oauth::routes::{framing_blocked, random_token};
+use crate::oauth::routes::random_token;
 use crate::oauth::{ClientInfo, OAuthError, no_store, pkce};
-use crate::proxy::state_key::same;
+use crate::proxy::consent::{self, Answer, Question};
 use crate::proxy::{At, FLOW_TTL, ProxyError, RecordKind};
-
-/// A consent page waiting for its answer.
-#[derive(Debug, Serialize, Deserialize)]
-struct PendingConsent {
-    request: AuthorizationRequest,
-    /// The CSRF token of the browser the page was shown to.
-    csrf: String,
-}
 
 /// An authorization in flight upstream, under our upstream `state`.
 #[derive(Debug, Serialize, Deserialize)]
@@ -105,45 +95,21 @@ async fn start(b: &Broker, headers: &HeaderMap, params: Params) -> Result<Respon
     ask_consent(b, &client, request, headers).await
 }
 
-/// Stores the request under a fresh consent id and shows the consent page.
+/// Stores the request and shows the consent page.
 async fn ask_consent(
     b: &Broker,
     client: &ClientInfo,
     request: AuthorizationRequest,
     headers: &HeaderMap,
 ) -> Result<Response, ProxyError> {
-    let (csrf, set_csrf) = b.core.cookies.csrf_token(headers)?;
-    let consent_id = random_token(32);
-    let html = page(&ConsentView {
-        client_name: client.client_name.as_deref(),
-        client_id: &client.client_id,
-        loopback_only: all_loopback(&client.redirect_uris),
-        redirect_uri: &request.redirect_uri,
-        scope: request.scope.as_deref(),
-        server: &b.core.issuer,
-        consent_id: &consent_id,
-        csrf_token: &csrf,
-    });
-    let pending = PendingConsent { request, csrf };
-    b.core
-        .records
-        .save(RecordKind::Consent, &consent_id, &pending, FLOW_TTL)
-        .await?;
-    let mut response = framing_blocked(Html(html).into_response());
-    let h = response.headers_mut();
-    // No `form-action`: browsers apply it to every redirect that follows the
-    // form's submission, which would block the way upstream (and back).
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    if let Some(cookie) = set_csrf {
-        h.append(SET_COOKIE, cookie);
-    }
-    Ok(response)
+    let redirect_uri = request.redirect_uri.clone();
+    let scope = request.scope.clone();
+    let question = Question {
+        client,
+        redirect_uri: &redirect_uri,
+        scope: scope.as_deref(),
+    };
+    consent::ask(&b.core, &question, request, headers).await
 }
 
 /// `POST /oauth/consent`: the user's answer.
@@ -155,30 +121,13 @@ pub(super) async fn consent(
     respond(decide(&b, &headers, params).await)
 }
 
-/// Checks the form (single-use consent id, CSRF token repeated in the form, the
-/// pending record and the browser's cookie), then goes upstream or tells the
+/// Checks the form ([`consent::answer`]), then goes upstream or tells the
 /// client the user said no.
 async fn decide(b: &Broker, headers: &HeaderMap, params: Params) -> Result<Response, ProxyError> {
-    let refused = || {
-        OAuthError::invalid_request(
-            "this consent form is invalid, expired or already answered; start again from the application",
-        )
-    };
-    let consent_id = params.get("consent_id").ok_or_else(refused)?;
-    let token = params.get("csrf_token").ok_or_else(refused)?;
-    let pending: PendingConsent = b
-        .core
-        .records
-        .take(RecordKind::Consent, consent_id)
-        .await?
-        .ok_or_else(refused)?;
-    if !same(&pending.csrf, token) || !b.core.cookies.csrf_matches(headers, token) {
-        tracing::warn!(client_id = %pending.request.client_id, "consent refused: CSRF check failed");
-        return Err(refused().into());
-    }
-    let request = pending.request;
-    match params.get("decision") {
-        Some("approve") => {
+    let (request, answer): (AuthorizationRequest, Answer) =
+        consent::answer(&b.core, headers, &params).await?;
+    match answer {
+        Answer::Approve => {
             let cookie = b.core.cookies.remember(
                 &b.core.key,
                 headers,
@@ -189,13 +138,12 @@ async fn decide(b: &Broker, headers: &HeaderMap, params: Params) -> Result<Respo
             response.headers_mut().append(SET_COOKIE, cookie);
             Ok(response)
         }
-        Some("deny") => Ok(error_response(
+        Answer::Deny => Ok(error_response(
             &request.redirect_uri,
             &OAuthError::access_denied("the user denied access"),
             request.state.as_deref(),
             &b.core.issuer,
         )),
-        _ => Err(OAuthError::invalid_request("decision must be approve or deny").into()),
     }
 }
 

@@ -24,7 +24,6 @@
 
 mod authorize;
 mod callback;
-mod consent_page;
 mod refresh;
 mod register;
 mod token;

@@ -1,6 +1,6 @@
-//! The consent page of the broker: the client named, where the browser goes
-//! back to, what it asks for; approve or deny. Everything the client chose is
-//! HTML-escaped.
+//! The consent page of proxy mode (the broker's, and the relay's for clients
+//! identified by URL): the client named, where the browser goes back to, what
+//! it asks for; approve or deny. Everything the client chose is HTML-escaped.
 
 use crate::oauth::client_metadata_document::{display_name, is_client_id_url, redirect_host};
 
