@@ -25,10 +25,17 @@ fuzz_target!(|data: &[u8]| {
     let fuzzed_url = String::from_utf8_lossy(url_bytes);
 
     if let Ok(url) = check_client_id_url(&fuzzed_url, loopback_allowed) {
-        assert_eq!(url.as_str(), fuzzed_url, "a URL passes only in canonical form");
+        assert_eq!(
+            url.as_str(),
+            fuzzed_url,
+            "a URL passes only in canonical form"
+        );
         assert!(fuzzed_url.len() <= MAX_CLIENT_ID_URL_BYTES);
         assert!(url.fragment().is_none() && url.username().is_empty() && url.password().is_none());
-        assert!(!matches!(url.path(), "" | "/"), "a client id URL has a path");
+        assert!(
+            !matches!(url.path(), "" | "/"),
+            "a client id URL has a path"
+        );
         match url.scheme() {
             "https" => {}
             "http" => assert!(loopback_allowed, "plain http only when loopback is allowed"),
@@ -38,10 +45,17 @@ fuzz_target!(|data: &[u8]| {
 
     // The document against the fuzzed URL, or against a known good one so the
     // fuzzer can reach the field rules by writing that `client_id`.
-    let url = if flags & 2 == 2 { KNOWN_URL } else { &fuzzed_url };
+    let url = if flags & 2 == 2 {
+        KNOWN_URL
+    } else {
+        &fuzzed_url
+    };
     if let Ok(doc) = parse_document(url, body) {
         assert!(body.len() <= MAX_DOCUMENT_BYTES);
-        assert_eq!(doc.client_id, url, "the document names the URL it came from");
+        assert_eq!(
+            doc.client_id, url,
+            "the document names the URL it came from"
+        );
         assert!(!doc.redirect_uris.is_empty() && doc.redirect_uris.len() <= 8);
         assert!(doc.client_name.chars().count() <= MAX_DISPLAYED_NAME_CHARS);
         assert!(
