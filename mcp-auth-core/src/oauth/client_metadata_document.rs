@@ -971,7 +971,8 @@ mod tests {
         assert!(parsed.client_name.starts_with("EvilN"));
         assert_eq!(
             parsed.client_name.chars().count(),
-            MAX_DISPLAYED_NAME_CHARS + 1
+            MAX_DISPLAYED_NAME_CHARS,
+            "the ellipsis counts"
         );
         assert!(parsed.client_name.ends_with('…'));
     }
