@@ -1,6 +1,6 @@
 // Real-browser scenarios: Debian's Chromium driven by playwright-core (launched
 // with `executablePath`; no browser is ever downloaded). The Rust tests in
-// examples/tests/browser/ start the servers and run one scenario each:
+// examples/tests/interop/real_browser.rs start the servers and run one scenario each:
 //
 //   node real-browser.mjs consent      --base URL --resource URL --name NAME --artifacts DIR
 //   node real-browser.mjs cross-origin --mcp-url URL --token TOKEN

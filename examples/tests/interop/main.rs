@@ -6,11 +6,12 @@
 //! The fixture is installed on first use (`interop/install.sh`, `npm ci` from its
 //! lock file). Without Node every test here fails and says what to install.
 
-#[path = "../common/mod.rs"]
+#[path = "../it/common/mod.rs"]
 mod common;
 
 mod browser;
 mod fixture;
+mod real_browser;
 mod rmcp_client;
 
 use common::{Server, free_port};

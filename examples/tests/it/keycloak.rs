@@ -1,0 +1,214 @@
+//! The `keycloak` example as a process, verifying tokens of a local fake Keycloak
+//! realm (`/realms/acme/protocol/openid-connect/certs`) issued to `mcp-server`.
+
+use crate::common;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::get;
+use common::{Server, challenge, free_port};
+use mcp_auth_testkit::{Algorithm, TestKey, jwks, now};
+use serde_json::{Value, json};
+
+const SERVER_URL: &str = "MCP_USE_OAUTH_KEYCLOAK_SERVER_URL";
+const REALM_VAR: &str = "MCP_USE_OAUTH_KEYCLOAK_REALM";
+const CLIENT_ID: &str = "MCP_USE_OAUTH_KEYCLOAK_CLIENT_ID";
+const CLIENT_SECRET: &str = "MCP_USE_OAUTH_KEYCLOAK_CLIENT_SECRET";
+const REALM: &str = "acme";
+const CLIENT: &str = "mcp-server";
+
+/// Starts `keycloak` with `env`; the Keycloak variables not in `env` are set empty,
+/// which counts as unset, so nothing leaks in from the test's own environment.
+fn spawn(env: &[(&str, &str)]) -> Server {
+    let mut all: Vec<(&str, &str)> = [SERVER_URL, REALM_VAR, CLIENT_ID, CLIENT_SECRET]
+        .into_iter()
+        .filter(|v| !env.iter().any(|(name, _)| name == v))
+        .map(|v| (v, ""))
+        .collect();
+    all.extend_from_slice(env);
+    Server::spawn(env!("CARGO_BIN_EXE_keycloak"), free_port(), &all)
+}
+
+#[test]
+fn missing_server_and_realm_exit_2_naming_both() {
+    let mut server = spawn(&[(CLIENT_ID, CLIENT)]);
+    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(stderr.contains(SERVER_URL), "stderr:\n{stderr}");
+    assert!(stderr.contains(REALM_VAR), "stderr:\n{stderr}");
+}
+
+#[test]
+fn a_secret_without_a_client_exits_2_naming_both() {
+    let mut server = spawn(&[
+        (SERVER_URL, "https://sso.example.com"),
+        (REALM_VAR, REALM),
+        (CLIENT_SECRET, "orphan-secret"),
+    ]);
+    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(stderr.contains(CLIENT_SECRET), "stderr:\n{stderr}");
+    assert!(stderr.contains(CLIENT_ID), "stderr:\n{stderr}");
+    assert!(!stderr.contains("orphan-secret"), "stderr:\n{stderr}");
+}
+
+#[test]
+fn a_plain_http_server_url_on_another_host_exits_2_naming_it() {
+    let mut server = spawn(&[(SERVER_URL, "http://sso.example.com"), (REALM_VAR, REALM)]);
+    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    assert!(
+        stderr.contains(SERVER_URL) && stderr.contains("https"),
+        "stderr:\n{stderr}"
+    );
+}
+
+/// A fake Keycloak publishing one RS256 key for the realm, and the example started
+/// against it with `mcp-server` as its client.
+struct Setup {
+    issuer: String,
+    key: TestKey,
+    server: Server,
+}
+
+impl Setup {
+    async fn start() -> Setup {
+        let key = TestKey::rsa("Xk2vQ7nR", Algorithm::RS256);
+        let doc = jwks(&[key.jwk()]);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let app = Router::new().route(
+            &format!("/realms/{REALM}/protocol/openid-connect/certs"),
+            get(move || {
+                let doc = doc.clone();
+                async move { axum::Json(doc) }
+            }),
+        );
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let mut server = spawn(&[(SERVER_URL, &base), (REALM_VAR, REALM), (CLIENT_ID, CLIENT)]);
+        server.wait_ready().await;
+        Setup {
+            issuer: format!("{base}/realms/{REALM}"),
+            key,
+            server,
+        }
+    }
+
+    /// A Keycloak access token for alice issued to `azp`, holding `client_roles` in mcp-server.
+    fn token(&self, azp: &str, client_roles: &[&str]) -> String {
+        self.key.sign(&json!({
+            "exp": now() + 300,
+            "iat": now(),
+            "jti": "onrtac:6f0c2a4e-8d1b-4f3e-9a7c-5b2d1e0f3a4b",
+            "iss": self.issuer,
+            "aud": "account",
+            "sub": "f2b1c3d4-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
+            "typ": "Bearer",
+            "azp": azp,
+            "sid": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+            "realm_access": {"roles": ["offline_access", "default-roles-acme", "uma_authorization"]},
+            "resource_access": {
+                "mcp-server": {"roles": client_roles},
+                "account": {"roles": ["manage-account", "view-profile"]}
+            },
+            "scope": "openid email profile",
+            "email_verified": true,
+            "name": "Alice Liddell",
+            "preferred_username": "alice",
+            "given_name": "Alice",
+            "family_name": "Liddell",
+            "email": "alice@example.com"
+        }))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whoami_and_get_user_info_show_the_keycloak_user() {
+    let s = Setup::start().await;
+    let token = s.token(CLIENT, &["tools:read"]);
+    let answer = s.server.call_tool(&token, "whoami").await;
+    let user = &answer["result"]["structuredContent"];
+    assert_eq!(user["username"], "alice", "{answer}");
+    assert_eq!(user["email"], "alice@example.com", "{answer}");
+
+    let answer = s.server.call_tool(&token, "get-user-info").await;
+    let info = &answer["result"]["structuredContent"];
+    assert_eq!(
+        info["realmRoles"],
+        json!(["offline_access", "default-roles-acme", "uma_authorization"]),
+        "{answer}"
+    );
+    assert_eq!(info["clientRoles"], json!(["tools:read"]), "{answer}");
+    assert_eq!(info["authorizedParty"], CLIENT, "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_action_requires_the_admin_role() {
+    let s = Setup::start().await;
+    let refused = s
+        .server
+        .call_tool(&s.token(CLIENT, &["tools:read"]), "admin-action")
+        .await;
+    assert_eq!(
+        refused["error"]["data"]["error"], "insufficient_role",
+        "{refused}"
+    );
+
+    let allowed = s
+        .server
+        .call_tool(&s.token(CLIENT, &["admin"]), "admin-action")
+        .await;
+    assert_eq!(allowed["result"]["isError"], false, "{allowed}");
+    assert!(
+        allowed["result"]["content"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("alice")),
+        "{allowed}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_issued_to_another_client_is_invalid() {
+    let s = Setup::start().await;
+    let resp = s
+        .server
+        .mcp(
+            Some(&s.token("other-client", &["admin"])),
+            "tools/list",
+            json!({}),
+        )
+        .await;
+    assert_eq!(resp.status(), 401);
+    assert!(
+        challenge(&resp).contains(r#"error="invalid_token""#),
+        "{:?}",
+        challenge(&resp)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metadata_names_this_server_in_proxy_mode() {
+    let s = Setup::start().await;
+    let metadata: Value = reqwest::get(s.server.url("/.well-known/oauth-protected-resource/mcp"))
+        .await
+        .expect("GET metadata")
+        .json()
+        .await
+        .expect("JSON metadata");
+    assert_eq!(
+        metadata["authorization_servers"][0],
+        format!("http://localhost:{}", s.server.port),
+        "{metadata}"
+    );
+    assert!(
+        metadata["scopes_supported"]
+            .as_array()
+            .is_some_and(|s| s.contains(&json!("roles"))),
+        "{metadata}"
+    );
+}

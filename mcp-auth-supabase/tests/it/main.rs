@@ -1,0 +1,8 @@
+//! Integration tests of `mcp-auth-supabase`, one binary: each module was a test file of
+//! its own. Shared helpers are in `common` and in `mcp-auth-testkit`.
+
+mod common;
+mod discovery;
+mod env;
+mod proxy;
+mod verify;

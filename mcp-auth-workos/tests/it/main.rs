@@ -1,0 +1,7 @@
+//! Integration tests of `mcp-auth-workos`, one binary: each module was a test file of
+//! its own. Shared helpers are in `common` and in `mcp-auth-testkit`.
+
+mod common;
+mod env;
+mod metadata;
+mod verify;
