@@ -18,11 +18,39 @@ use serde_json::{Value, json};
 struct Server {
     addr: SocketAddr,
     resource: String,
+    /// One client for every request of a test.
+    http: reqwest::Client,
 }
 
 impl Server {
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+    /// A `POST path` to this server, to complete and [`send`].
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::POST, path)
+    }
+    /// A `GET path` to this server, to complete and [`send`].
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.request(reqwest::Method::GET, path)
+    }
+    /// A `method path` request to this server, to complete and [`send`].
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http.request(method, self.url(path))
+    }
+    /// The `WWW-Authenticate` of a 401 for a token that fails verification.
+    fn invalid_token_challenge(&self) -> String {
+        format!(
+            "Bearer error=\"invalid_token\", error_description=\"Token is invalid or expired\", resource_metadata=\"{}\"",
+            self.metadata_url()
+        )
+    }
+    /// The `WWW-Authenticate` of a 403 asking for `scopes` (space-separated).
+    fn insufficient_scope_challenge(&self, scopes: &str) -> String {
+        format!(
+            "Bearer error=\"insufficient_scope\", scope=\"{scopes}\", error_description=\"The token lacks a required scope\", resource_metadata=\"{}\"",
+            self.metadata_url()
+        )
     }
     fn metadata_url(&self) -> String {
         format!(
@@ -77,7 +105,13 @@ async fn start(issuer: &str, jwks_url: &str, tweak: impl FnOnce(McpAuth) -> McpA
     Server {
         addr: server.addr,
         resource: server.resource,
+        http: reqwest::Client::new(),
     }
+}
+
+/// Sends `request`, which must reach the server; the response.
+async fn send(request: reqwest::RequestBuilder) -> reqwest::Response {
+    request.send().await.expect("send")
 }
 
 async fn body(resp: reqwest::Response) -> Value {
@@ -97,11 +131,7 @@ fn challenge(resp: &reqwest::Response) -> String {
 async fn rule3_no_token_gets_401_with_resource_metadata_and_no_error() {
     let idp = FakeIdp::start(jwks(&[])).await;
     let s = start(&idp.issuer(), &idp.jwks_url(), |a| a).await;
-    let resp = reqwest::Client::new()
-        .post(s.url("/mcp"))
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.post("/mcp")).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         challenge(&resp),
@@ -112,12 +142,7 @@ async fn rule3_no_token_gets_401_with_resource_metadata_and_no_error() {
         json!({"error": "unauthorized", "error_description": "Authentication required"})
     );
     // Another scheme is no bearer credential at all: same answer.
-    let resp = reqwest::Client::new()
-        .post(s.url("/mcp"))
-        .header(AUTHORIZATION, "Basic dXNlcjpwdw==")
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.post("/mcp").header(AUTHORIZATION, "Basic dXNlcjpwdw==")).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert!(!challenge(&resp).contains("error="));
     assert_eq!(idp.jwks_hits(), 0);
@@ -130,11 +155,7 @@ async fn rule3_required_scopes_are_advertised_without_offline_access() {
         a.required_scopes(["mcp:tools", "offline_access"])
     })
     .await;
-    let resp = reqwest::Client::new()
-        .get(s.url("/mcp"))
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.get("/mcp")).await;
     assert_eq!(
         challenge(&resp),
         format!(
@@ -159,20 +180,9 @@ async fn rule3_invalid_and_expired_tokens_get_invalid_token() {
         wrong_aud,
         "not-a-jwt".to_owned(),
     ] {
-        let resp = reqwest::Client::new()
-            .post(s.url("/mcp"))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("send");
+        let resp = send(s.post("/mcp").bearer_auth(&token)).await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(
-            challenge(&resp),
-            format!(
-                "Bearer error=\"invalid_token\", error_description=\"Token is invalid or expired\", resource_metadata=\"{}\"",
-                s.metadata_url()
-            )
-        );
+        assert_eq!(challenge(&resp), s.invalid_token_challenge());
         assert_eq!(
             body(resp).await,
             json!({"error": "invalid_token", "error_description": "Token is invalid or expired"})
@@ -187,12 +197,11 @@ async fn valid_token_reaches_the_handler_with_its_context() {
     let s = start(&idp.issuer(), &idp.jwks_url(), |a| a).await;
     let token = key.sign(&claims(&idp.issuer(), &s.resource, "alice"));
     for scheme in ["Bearer", "bearer", "BEARER"] {
-        let resp = reqwest::Client::new()
-            .post(s.url("/mcp/sub/path"))
-            .header(AUTHORIZATION, format!("{scheme} {token}"))
-            .send()
-            .await
-            .expect("send");
+        let resp = send(
+            s.post("/mcp/sub/path")
+                .header(AUTHORIZATION, format!("{scheme} {token}")),
+        )
+        .await;
         assert_eq!(resp.status(), StatusCode::OK, "{scheme}");
         assert_eq!(resp.text().await.expect("text"), "alice");
     }
@@ -207,19 +216,11 @@ async fn rule4_missing_required_scope_gets_403_naming_all_required() {
     })
     .await;
     let token = key.sign(&claims(&idp.issuer(), &s.resource, "u")); // scope: "read write"
-    let resp = reqwest::Client::new()
-        .post(s.url("/mcp"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.post("/mcp").bearer_auth(&token)).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         challenge(&resp),
-        format!(
-            "Bearer error=\"insufficient_scope\", scope=\"read admin\", error_description=\"The token lacks a required scope\", resource_metadata=\"{}\"",
-            s.metadata_url()
-        )
+        s.insufficient_scope_challenge("read admin")
     );
     let b = body(resp).await;
     assert_eq!(b["error"], "insufficient_scope");
@@ -227,12 +228,7 @@ async fn rule4_missing_required_scope_gets_403_naming_all_required() {
     assert_eq!(b["granted_scopes"], json!(["read", "write"]));
     let mut c = claims(&idp.issuer(), &s.resource, "u");
     c["scope"] = json!("read admin");
-    let resp = reqwest::Client::new()
-        .post(s.url("/mcp"))
-        .bearer_auth(key.sign(&c))
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.post("/mcp").bearer_auth(key.sign(&c))).await;
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
@@ -242,12 +238,7 @@ async fn handler_scope_check_is_a_403_naming_required_and_granted() {
     let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
     let s = start(&idp.issuer(), &idp.jwks_url(), |a| a).await;
     let token = key.sign(&claims(&idp.issuer(), &s.resource, "u"));
-    let resp = reqwest::Client::new()
-        .get(s.url("/admin"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.get("/admin").bearer_auth(&token)).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert!(challenge(&resp).starts_with("Bearer error=\"insufficient_scope\", scope=\"admin\""));
     let b = body(resp).await;
@@ -264,19 +255,11 @@ async fn rule4_handler_403_behind_the_layer_carries_resource_metadata_and_all_ne
     })
     .await;
     let token = key.sign(&claims(&idp.issuer(), &s.resource, "u")); // scope: "read write"
-    let resp = reqwest::Client::new()
-        .get(s.url("/admin"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.get("/admin").bearer_auth(&token)).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         challenge(&resp),
-        format!(
-            "Bearer error=\"insufficient_scope\", scope=\"read admin\", error_description=\"The token lacks a required scope\", resource_metadata=\"{}\"",
-            s.metadata_url()
-        )
+        s.insufficient_scope_challenge("read admin")
     );
     let b = body(resp).await;
     assert_eq!(b["missing_scopes"], json!(["admin"]));
@@ -291,12 +274,7 @@ async fn rule4_failed_any_of_challenges_with_one_acceptable_scope_not_the_union(
     })
     .await;
     let token = key.sign(&claims(&idp.issuer(), &s.resource, "u"));
-    let resp = reqwest::Client::new()
-        .get(s.url("/files"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.get("/files").bearer_auth(&token)).await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
     // files:admin implies files:read: the narrower one is enough.
     assert!(
@@ -306,12 +284,7 @@ async fn rule4_failed_any_of_challenges_with_one_acceptable_scope_not_the_union(
     );
     let mut c = claims(&idp.issuer(), &s.resource, "u");
     c["scope"] = json!("files:admin");
-    let resp = reqwest::Client::new()
-        .get(s.url("/files"))
-        .bearer_auth(key.sign(&c))
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.get("/files").bearer_auth(key.sign(&c))).await;
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
@@ -321,12 +294,7 @@ async fn keys_unobtainable_is_503_with_retry_after_not_401() {
     let dead = unreachable_url("/jwks.json").await;
     let s = start("https://issuer.example.com", &dead, |a| a).await;
     let token = key.sign(&claims("https://issuer.example.com", &s.resource, "u"));
-    let resp = reqwest::Client::new()
-        .post(s.url("/mcp"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.post("/mcp").bearer_auth(&token)).await;
     assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         resp.headers()
@@ -347,15 +315,13 @@ async fn rule5_malformed_requests_are_400_malformed_tokens_401_never_500() {
     let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
     let s = start(&idp.issuer(), &idp.jwks_url(), |a| a).await;
     let token = key.sign(&claims(&idp.issuer(), &s.resource, "u"));
-    let client = reqwest::Client::new();
     // Two Authorization headers, even both valid.
-    let resp = client
-        .post(s.url("/mcp"))
-        .header(AUTHORIZATION, format!("Bearer {token}"))
-        .header(AUTHORIZATION, format!("Bearer {token}"))
-        .send()
-        .await
-        .expect("send");
+    let resp = send(
+        s.post("/mcp")
+            .header(AUTHORIZATION, format!("Bearer {token}"))
+            .header(AUTHORIZATION, format!("Bearer {token}")),
+    )
+    .await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert!(challenge(&resp).starts_with("Bearer error=\"invalid_request\""));
     assert_eq!(body(resp).await["error"], "invalid_request");
@@ -369,12 +335,7 @@ async fn rule5_malformed_requests_are_400_malformed_tokens_401_never_500() {
         "Bearer a,b",
         "Bearer ===",
     ] {
-        let resp = client
-            .post(s.url("/mcp"))
-            .header(AUTHORIZATION, value)
-            .send()
-            .await
-            .expect("send");
+        let resp = send(s.post("/mcp").header(AUTHORIZATION, value)).await;
         assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "{value:?}");
         assert!(
             challenge(&resp).starts_with("Bearer error=\"invalid_token\""),
@@ -383,42 +344,24 @@ async fn rule5_malformed_requests_are_400_malformed_tokens_401_never_500() {
         assert_eq!(body(resp).await["error"], "invalid_token", "{value:?}");
     }
     // A token in the query string is refused, never used (rule 7).
-    let resp = client
-        .post(s.url(&format!("/mcp?access_token={token}")))
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.post(&format!("/mcp?access_token={token}"))).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     // Non-ASCII bytes in the token: 401 invalid_token as well.
-    let resp = client
-        .post(s.url("/mcp"))
-        .header(
-            AUTHORIZATION,
-            reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").expect("bytes"),
-        )
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.post("/mcp").header(
+        AUTHORIZATION,
+        reqwest::header::HeaderValue::from_bytes(b"Bearer \xff\xfe").expect("bytes"),
+    ))
+    .await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert!(challenge(&resp).contains("error=\"invalid_token\""));
     // An oversized token: 401 invalid_token, without touching the IdP.
     let hits = idp.jwks_hits();
-    let resp = client
-        .post(s.url("/mcp"))
-        .bearer_auth("a".repeat(9000))
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.post("/mcp").bearer_auth("a".repeat(9000))).await;
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     assert!(challenge(&resp).contains("error=\"invalid_token\""));
     assert_eq!(idp.jwks_hits(), hits);
     // And the server is still serving.
-    let resp = client
-        .post(s.url("/mcp"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.post("/mcp").bearer_auth(&token)).await;
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
@@ -426,31 +369,25 @@ async fn rule5_malformed_requests_are_400_malformed_tokens_401_never_500() {
 async fn preflight_and_debug_paths_pass_head_and_plain_options_do_not() {
     let idp = FakeIdp::start(jwks(&[])).await;
     let s = start(&idp.issuer(), &idp.jwks_url(), |a| a).await;
-    let client = reqwest::Client::new();
     for path in ["/health", "/docs", "/inspector/index.html", "/openmcp.json"] {
-        let resp = client.get(s.url(path)).send().await.expect("send");
+        let resp = send(s.get(path)).await;
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
     }
-    let preflight = client
-        .request(reqwest::Method::OPTIONS, s.url("/mcp"))
-        .header("origin", "https://app.example.com")
-        .header("access-control-request-method", "POST")
-        .send()
-        .await
-        .expect("send");
+    let preflight = send(
+        s.request(reqwest::Method::OPTIONS, "/mcp")
+            .header("origin", "https://app.example.com")
+            .header("access-control-request-method", "POST"),
+    )
+    .await;
     assert_eq!(preflight.status(), StatusCode::OK);
     assert_eq!(preflight.text().await.expect("text"), "anonymous");
-    let plain_options = client
-        .request(reqwest::Method::OPTIONS, s.url("/mcp"))
-        .send()
-        .await
-        .expect("send");
+    let plain_options = send(s.request(reqwest::Method::OPTIONS, "/mcp")).await;
     assert_eq!(plain_options.status(), StatusCode::UNAUTHORIZED);
-    let head = client.head(s.url("/mcp")).send().await.expect("send");
+    let head = send(s.request(reqwest::Method::HEAD, "/mcp")).await;
     assert_eq!(head.status(), StatusCode::UNAUTHORIZED);
     // Near-misses of public paths stay protected.
     for path in ["/healthz", "/docsx", "/health%2F..%2Fmcp"] {
-        let resp = client.get(s.url(path)).send().await.expect("send");
+        let resp = send(s.get(path)).await;
         assert_ne!(resp.status(), StatusCode::OK, "{path}");
     }
 }
@@ -489,17 +426,11 @@ async fn discovery_documents_proxy_and_direct() {
         a.resource_name("Test server")
     })
     .await;
-    let client = reqwest::Client::new();
     for path in [
         "/.well-known/oauth-protected-resource",
         "/.well-known/oauth-protected-resource/mcp",
     ] {
-        let resp = client
-            .get(s.url(path))
-            .header("origin", "https://app.example.com")
-            .send()
-            .await
-            .expect("send");
+        let resp = send(s.get(path).header("origin", "https://app.example.com")).await;
         assert_eq!(resp.status(), StatusCode::OK, "{path}");
         assert_eq!(
             resp.headers()
@@ -528,7 +459,7 @@ async fn discovery_documents_proxy_and_direct() {
         "/.well-known/oauth-authorization-server",
         "/.well-known/openid-configuration",
     ] {
-        let resp = client.get(s.url(path)).send().await.expect("send");
+        let resp = send(s.get(path)).await;
         assert_eq!(resp.status(), StatusCode::OK);
         let doc = body(resp).await;
         assert_eq!(doc["issuer"], json!(idp.issuer()));
@@ -547,33 +478,19 @@ async fn discovery_documents_proxy_and_direct() {
     config.authorization_endpoint = Some(format!("{}/authorize", idp.issuer()));
     config.token_endpoint = Some(format!("{}/token", idp.issuer()));
     config.registration_endpoint = Some(format!("{}/register", idp.issuer()));
-    let addr = McpServer::protected(CustomProvider::new(config).expect("provider"), any(whoami))
-        .await
-        .addr;
-    let prm = body(
-        client
-            .get(format!(
-                "http://{addr}/.well-known/oauth-protected-resource/mcp"
-            ))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let proxy =
+        McpServer::protected(CustomProvider::new(config).expect("provider"), any(whoami)).await;
+    let addr = proxy.addr;
+    let prm = proxy
+        .get_json("/.well-known/oauth-protected-resource/mcp")
+        .await;
     assert_eq!(
         prm["authorization_servers"],
         json!([format!("http://{addr}")])
     );
-    let asm = body(
-        client
-            .get(format!(
-                "http://{addr}/.well-known/oauth-authorization-server"
-            ))
-            .send()
-            .await
-            .expect("send"),
-    )
-    .await;
+    let asm = proxy
+        .get_json("/.well-known/oauth-authorization-server")
+        .await;
     assert_eq!(asm["issuer"], json!(format!("http://{addr}")));
     assert_eq!(
         asm["authorization_endpoint"],
@@ -592,9 +509,7 @@ async fn direct_mode_upstream_down_is_502_json() {
     let s = start(&dead_issuer, &format!("{dead_issuer}/jwks.json"), |a| a).await;
     let resp = tokio::time::timeout(
         Duration::from_secs(20),
-        reqwest::Client::new()
-            .get(s.url("/.well-known/oauth-authorization-server"))
-            .send(),
+        s.get("/.well-known/oauth-authorization-server").send(),
     )
     .await
     .expect("no hang")
@@ -602,11 +517,7 @@ async fn direct_mode_upstream_down_is_502_json() {
     assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
     assert_eq!(body(resp).await["error"], "upstream_unavailable");
     // The protected-resource metadata does not depend on the upstream.
-    let resp = reqwest::Client::new()
-        .get(s.url("/.well-known/oauth-protected-resource"))
-        .send()
-        .await
-        .expect("send");
+    let resp = send(s.get("/.well-known/oauth-protected-resource")).await;
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
@@ -626,15 +537,9 @@ async fn without_configured_scopes_the_metadata_lists_none_rather_than_an_empty_
             .merge(auth.routes())
     })
     .await;
-    let doc: Value = reqwest::get(format!(
-        "http://{}/.well-known/oauth-protected-resource/mcp",
-        server.addr
-    ))
-    .await
-    .expect("send")
-    .json()
-    .await
-    .expect("json");
+    let doc = server
+        .get_json("/.well-known/oauth-protected-resource/mcp")
+        .await;
     assert_eq!(doc["resource"], json!(server.resource));
     // An empty list would tell clients to request no scope, which strict
     // providers (oidc-provider among them) refuse.
