@@ -4,13 +4,12 @@ use crate::common;
 
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use common::{Server, challenge, free_port};
+use common::{Server, assert_invalid_token, free_port};
 use mcp_auth_testkit::{Algorithm, TestKey, jwks, now};
 use serde_json::{Value, json};
 
@@ -21,10 +20,7 @@ const AUDIENCE: &str = "https://api.example.com";
 #[test]
 fn missing_variables_exit_2_naming_both() {
     let mut server = Server::spawn(env!("CARGO_BIN_EXE_auth0"), free_port(), &[]);
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(stderr.contains(DOMAIN), "stderr:\n{stderr}");
-    assert!(stderr.contains(AUDIENCE_VAR), "stderr:\n{stderr}");
+    server.expect_exit_2_naming(&[DOMAIN, AUDIENCE_VAR]);
 }
 
 #[test]
@@ -34,9 +30,7 @@ fn missing_audience_exits_2_naming_it() {
         free_port(),
         &[(DOMAIN, "your-tenant.auth0.com")],
     );
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(stderr.contains(AUDIENCE_VAR), "stderr:\n{stderr}");
+    let stderr = server.expect_exit_2_naming(&[AUDIENCE_VAR]);
     assert!(!stderr.contains(DOMAIN), "stderr:\n{stderr}");
 }
 
@@ -47,9 +41,7 @@ fn malformed_domain_exits_2_naming_it() {
         (AUDIENCE_VAR, AUDIENCE),
     ];
     let mut server = Server::spawn(env!("CARGO_BIN_EXE_auth0"), free_port(), &env);
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(stderr.contains(DOMAIN), "stderr:\n{stderr}");
+    server.expect_exit_2_naming(&[DOMAIN]);
 }
 
 struct TenantState {
@@ -104,17 +96,11 @@ impl Setup {
             userinfo_status: AtomicU16::new(200),
             userinfo_auth: Mutex::new(Vec::new()),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
         let app = axum::Router::new()
             .route("/.well-known/jwks.json", get(tenant_jwks))
             .route("/userinfo", get(tenant_userinfo))
             .with_state(Arc::clone(&state));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (_, base) = mcp_auth_testkit::serve(app).await;
         let mut server = Server::spawn(
             env!("CARGO_BIN_EXE_auth0"),
             free_port(),
@@ -209,12 +195,7 @@ async fn token_for_another_api_is_refused_and_the_metadata_names_this_server() {
         "exp": now() + 3600,
     }));
     let resp = s.server.mcp(Some(&foreign), "tools/list", json!({})).await;
-    assert_eq!(resp.status(), 401);
-    assert!(
-        challenge(&resp).contains(r#"error="invalid_token""#),
-        "{:?}",
-        challenge(&resp)
-    );
+    assert_invalid_token(&resp);
 
     let metadata: Value = reqwest::get(s.server.url("/.well-known/oauth-protected-resource/mcp"))
         .await

@@ -118,15 +118,11 @@ fn malformed_key_list_exits_2_naming_the_variable() {
         free_port(),
         &[("MCP_AUTH_API_KEYS", "no-equals-sign")],
     );
-    let (status, stderr) = server.wait_exit(std::time::Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(stderr.contains("MCP_AUTH_API_KEYS"), "stderr:\n{stderr}");
+    server.expect_exit_2_naming(&["MCP_AUTH_API_KEYS"]);
 }
 
 #[test]
 fn malformed_port_exits_2_naming_the_variable() {
     let mut server = Server::spawn(env!("CARGO_BIN_EXE_bearer"), 0, &[("PORT", "not-a-port")]);
-    let (status, stderr) = server.wait_exit(std::time::Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(stderr.contains("PORT"), "stderr:\n{stderr}");
+    server.expect_exit_2_naming(&["PORT"]);
 }

@@ -2,17 +2,14 @@
 
 use crate::common;
 
-use std::time::Duration;
-
-use common::{Server, challenge, custom_broker, free_port};
+use common::{Server, assert_invalid_token, challenge, custom_broker, free_port};
 use mcp_auth_testkit::{Algorithm, Browser, FakeIdp, ProxyClient, TestKey, claims, jwks};
 use serde_json::{Value, json};
 
 #[test]
 fn missing_issuer_exits_2_naming_the_variable() {
     let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), free_port(), &[]);
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    let stderr = server.expect_exit_2();
     assert!(
         stderr.contains("MCP_USE_OAUTH_CUSTOM_ISSUER"),
         "stderr:\n{stderr}"
@@ -26,8 +23,7 @@ fn malformed_mode_exits_2_naming_the_variable() {
         ("MCP_USE_OAUTH_CUSTOM_MODE", "sideways"),
     ];
     let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), free_port(), &env);
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    let stderr = server.expect_exit_2();
     assert!(
         stderr.contains("MCP_USE_OAUTH_CUSTOM_MODE"),
         "stderr:\n{stderr}"
@@ -38,8 +34,7 @@ fn malformed_mode_exits_2_naming_the_variable() {
 fn a_plain_http_issuer_on_another_host_exits_2_naming_the_variable() {
     let env = [("MCP_USE_OAUTH_CUSTOM_ISSUER", "http://auth.example.com")];
     let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), free_port(), &env);
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    let stderr = server.expect_exit_2();
     assert!(
         stderr.contains("MCP_USE_OAUTH_CUSTOM_ISSUER") && stderr.contains("https"),
         "stderr:\n{stderr}"
@@ -53,8 +48,7 @@ fn a_plain_http_resource_url_on_another_host_exits_2_naming_the_variable() {
         ("MCP_URL", "http://mcp.example.com/mcp"),
     ];
     let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), free_port(), &env);
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    let stderr = server.expect_exit_2();
     assert!(
         stderr.contains("MCP_URL") && stderr.contains("https"),
         "stderr:\n{stderr}"
@@ -149,12 +143,7 @@ async fn no_token_points_at_the_resource_metadata() {
         challenge(&resp)
     );
 
-    let metadata: Value = reqwest::get(s.server.url("/.well-known/oauth-protected-resource/mcp"))
-        .await
-        .expect("GET metadata")
-        .json()
-        .await
-        .expect("JSON metadata");
+    let metadata = s.server.resource_metadata().await;
     // Asked as 127.0.0.1, the metadata names the resource under that name.
     assert_eq!(metadata["resource"], s.server.url("/mcp"));
     assert_eq!(metadata["authorization_servers"][0], s.idp.issuer());
@@ -220,12 +209,7 @@ async fn token_for_another_audience_is_invalid() {
         "alice",
     ));
     let resp = s.server.mcp(Some(&foreign), "tools/list", json!({})).await;
-    assert_eq!(resp.status(), 401);
-    assert!(
-        challenge(&resp).contains(r#"error="invalid_token""#),
-        "{:?}",
-        challenge(&resp)
-    );
+    assert_invalid_token(&resp);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -286,8 +270,7 @@ fn a_client_secret_without_a_client_id_exits_2_naming_the_variable() {
         ("MCP_USE_OAUTH_CUSTOM_CLIENT_SECRET", "s"),
     ];
     let mut server = Server::spawn(env!("CARGO_BIN_EXE_custom"), free_port(), &env);
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    let stderr = server.expect_exit_2();
     assert!(
         stderr.contains("MCP_USE_OAUTH_CUSTOM_CLIENT_SECRET"),
         "stderr:\n{stderr}"

@@ -3,13 +3,9 @@
 
 use crate::common;
 
-use std::time::Duration;
-
-use axum::Router;
-use axum::routing::get;
-use common::{Server, challenge, free_port};
+use common::{Server, assert_invalid_token};
 use mcp_auth_testkit::{Algorithm, TestKey, jwks, now};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const SERVER_URL: &str = "MCP_USE_OAUTH_KEYCLOAK_SERVER_URL";
 const REALM_VAR: &str = "MCP_USE_OAUTH_KEYCLOAK_REALM";
@@ -18,25 +14,19 @@ const CLIENT_SECRET: &str = "MCP_USE_OAUTH_KEYCLOAK_CLIENT_SECRET";
 const REALM: &str = "acme";
 const CLIENT: &str = "mcp-server";
 
-/// Starts `keycloak` with `env`; the Keycloak variables not in `env` are set empty,
-/// which counts as unset, so nothing leaks in from the test's own environment.
+/// Starts `keycloak` with `env`, the other Keycloak variables set empty.
 fn spawn(env: &[(&str, &str)]) -> Server {
-    let mut all: Vec<(&str, &str)> = [SERVER_URL, REALM_VAR, CLIENT_ID, CLIENT_SECRET]
-        .into_iter()
-        .filter(|v| !env.iter().any(|(name, _)| name == v))
-        .map(|v| (v, ""))
-        .collect();
-    all.extend_from_slice(env);
-    Server::spawn(env!("CARGO_BIN_EXE_keycloak"), free_port(), &all)
+    Server::spawn_blanking(
+        env!("CARGO_BIN_EXE_keycloak"),
+        &[SERVER_URL, REALM_VAR, CLIENT_ID, CLIENT_SECRET],
+        env,
+    )
 }
 
 #[test]
 fn missing_server_and_realm_exit_2_naming_both() {
     let mut server = spawn(&[(CLIENT_ID, CLIENT)]);
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(stderr.contains(SERVER_URL), "stderr:\n{stderr}");
-    assert!(stderr.contains(REALM_VAR), "stderr:\n{stderr}");
+    server.expect_exit_2_naming(&[SERVER_URL, REALM_VAR]);
 }
 
 #[test]
@@ -46,18 +36,14 @@ fn a_secret_without_a_client_exits_2_naming_both() {
         (REALM_VAR, REALM),
         (CLIENT_SECRET, "orphan-secret"),
     ]);
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(stderr.contains(CLIENT_SECRET), "stderr:\n{stderr}");
-    assert!(stderr.contains(CLIENT_ID), "stderr:\n{stderr}");
+    let stderr = server.expect_exit_2_naming(&[CLIENT_SECRET, CLIENT_ID]);
     assert!(!stderr.contains("orphan-secret"), "stderr:\n{stderr}");
 }
 
 #[test]
 fn a_plain_http_server_url_on_another_host_exits_2_naming_it() {
     let mut server = spawn(&[(SERVER_URL, "http://sso.example.com"), (REALM_VAR, REALM)]);
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+    let stderr = server.expect_exit_2();
     assert!(
         stderr.contains(SERVER_URL) && stderr.contains("https"),
         "stderr:\n{stderr}"
@@ -75,21 +61,11 @@ struct Setup {
 impl Setup {
     async fn start() -> Setup {
         let key = TestKey::rsa("Xk2vQ7nR", Algorithm::RS256);
-        let doc = jwks(&[key.jwk()]);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let app = Router::new().route(
+        let base = common::serve_json(
             &format!("/realms/{REALM}/protocol/openid-connect/certs"),
-            get(move || {
-                let doc = doc.clone();
-                async move { axum::Json(doc) }
-            }),
-        );
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+            jwks(&[key.jwk()]),
+        )
+        .await;
         let mut server = spawn(&[(SERVER_URL, &base), (REALM_VAR, REALM), (CLIENT_ID, CLIENT)]);
         server.wait_ready().await;
         Setup {
@@ -183,23 +159,13 @@ async fn a_token_issued_to_another_client_is_invalid() {
             json!({}),
         )
         .await;
-    assert_eq!(resp.status(), 401);
-    assert!(
-        challenge(&resp).contains(r#"error="invalid_token""#),
-        "{:?}",
-        challenge(&resp)
-    );
+    assert_invalid_token(&resp);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_metadata_names_this_server_in_proxy_mode() {
     let s = Setup::start().await;
-    let metadata: Value = reqwest::get(s.server.url("/.well-known/oauth-protected-resource/mcp"))
-        .await
-        .expect("GET metadata")
-        .json()
-        .await
-        .expect("JSON metadata");
+    let metadata = s.server.resource_metadata().await;
     assert_eq!(
         metadata["authorization_servers"][0],
         format!("http://localhost:{}", s.server.port),

@@ -4,11 +4,7 @@
 
 use crate::common;
 
-use std::time::Duration;
-
-use axum::Router;
-use axum::routing::get;
-use common::{Server, challenge, free_port};
+use common::{Server, assert_invalid_token};
 use mcp_auth_testkit::{Algorithm, TestKey, jwks, now, sign_hmac};
 use serde_json::{Value, json};
 
@@ -17,33 +13,25 @@ const URL: &str = "MCP_USE_OAUTH_SUPABASE_URL";
 const SECRET_VAR: &str = "MCP_USE_OAUTH_SUPABASE_JWT_SECRET";
 const SECRET: &str = "super-secret-jwt-token-with-at-least-32-characters-long";
 
-/// Starts `supabase` with `env`; the Supabase variables not in `env` are set empty,
-/// which counts as unset, so nothing leaks in from the test's own environment.
+/// Starts `supabase` with `env`, the other Supabase variables set empty.
 fn spawn(env: &[(&str, &str)]) -> Server {
-    let mut all: Vec<(&str, &str)> = [PROJECT_ID, URL, SECRET_VAR]
-        .into_iter()
-        .filter(|v| !env.iter().any(|(name, _)| name == v))
-        .map(|v| (v, ""))
-        .collect();
-    all.extend_from_slice(env);
-    Server::spawn(env!("CARGO_BIN_EXE_supabase"), free_port(), &all)
+    Server::spawn_blanking(
+        env!("CARGO_BIN_EXE_supabase"),
+        &[PROJECT_ID, URL, SECRET_VAR],
+        env,
+    )
 }
 
 #[test]
 fn missing_project_exits_2_naming_the_variables() {
     let mut server = spawn(&[]);
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(stderr.contains(PROJECT_ID), "stderr:\n{stderr}");
-    assert!(stderr.contains(URL), "stderr:\n{stderr}");
+    server.expect_exit_2_naming(&[PROJECT_ID, URL]);
 }
 
 #[test]
 fn malformed_url_exits_2_naming_the_variable() {
     let mut server = spawn(&[(URL, "abcdefghijklmnopqrst.supabase.co")]);
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(stderr.contains(URL), "stderr:\n{stderr}");
+    server.expect_exit_2_naming(&[URL]);
 }
 
 #[test]
@@ -52,9 +40,7 @@ fn a_jwt_secret_shorter_than_32_bytes_exits_2_naming_the_variable() {
         (PROJECT_ID, "abcdefghijklmnopqrst"),
         (SECRET_VAR, "too-short-a-secret"),
     ]);
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(stderr.contains(SECRET_VAR), "stderr:\n{stderr}");
+    let stderr = server.expect_exit_2_naming(&[SECRET_VAR]);
     assert!(!stderr.contains("too-short-a-secret"), "stderr:\n{stderr}");
 }
 
@@ -69,21 +55,8 @@ struct Setup {
 impl Setup {
     async fn start() -> Setup {
         let key = TestKey::ec_p256("b1d6c4f2-5a8e-4c1d-9e3f-2a7b6c5d4e3f");
-        let doc = jwks(&[key.jwk()]);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let project = format!("http://{}", listener.local_addr().expect("addr"));
-        let app = Router::new().route(
-            "/auth/v1/.well-known/jwks.json",
-            get(move || {
-                let doc = doc.clone();
-                async move { axum::Json(doc) }
-            }),
-        );
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let project =
+            common::serve_json("/auth/v1/.well-known/jwks.json", jwks(&[key.jwk()])).await;
         let mut server = spawn(&[(URL, &project), (SECRET_VAR, SECRET)]);
         server.wait_ready().await;
         Setup {
@@ -182,23 +155,13 @@ async fn legacy_hs256_tokens_pass_with_the_secret_and_foreign_audiences_do_not()
         .server
         .mcp(Some(&s.key.sign(&anon)), "tools/list", json!({}))
         .await;
-    assert_eq!(resp.status(), 401);
-    assert!(
-        challenge(&resp).contains(r#"error="invalid_token""#),
-        "{:?}",
-        challenge(&resp)
-    );
+    assert_invalid_token(&resp);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_metadata_names_this_server_in_proxy_mode() {
     let s = Setup::start().await;
-    let metadata: Value = reqwest::get(s.server.url("/.well-known/oauth-protected-resource/mcp"))
-        .await
-        .expect("GET metadata")
-        .json()
-        .await
-        .expect("JSON metadata");
+    let metadata = s.server.resource_metadata().await;
     assert_eq!(
         metadata["authorization_servers"][0],
         format!("http://localhost:{}", s.server.port),

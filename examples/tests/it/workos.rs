@@ -4,14 +4,13 @@
 use crate::common;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use common::{Server, challenge, free_port};
+use common::{Server, assert_invalid_token, free_port};
 use mcp_auth_testkit::{Algorithm, TestKey, jwks, now};
 use serde_json::{Value, json};
 
@@ -28,9 +27,7 @@ fn missing_subdomain_exits_2_naming_it() {
         free_port(),
         &[(CLIENT_ID, "client_01")],
     );
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(stderr.contains(SUBDOMAIN), "stderr:\n{stderr}");
+    server.expect_exit_2_naming(&[SUBDOMAIN]);
 }
 
 #[test]
@@ -40,18 +37,14 @@ fn malformed_subdomain_exits_2_naming_it() {
         free_port(),
         &[(SUBDOMAIN, "your company")],
     );
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(stderr.contains(SUBDOMAIN), "stderr:\n{stderr}");
+    server.expect_exit_2_naming(&[SUBDOMAIN]);
 }
 
 #[test]
 fn malformed_api_base_url_exits_2_naming_it() {
     let env = [(SUBDOMAIN, "your-company"), (API_BASE_URL, "not a url")];
     let mut server = Server::spawn(env!("CARGO_BIN_EXE_workos"), free_port(), &env);
-    let (status, stderr) = server.wait_exit(Duration::from_secs(30));
-    assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
-    assert!(stderr.contains(API_BASE_URL), "stderr:\n{stderr}");
+    server.expect_exit_2_naming(&[API_BASE_URL]);
 }
 
 struct FakeState {
@@ -130,26 +123,25 @@ struct Setup {
 impl Setup {
     async fn start(with_api_key: bool) -> Setup {
         let key = TestKey::rsa("key_01H", Algorithm::RS256);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let base = format!("http://{}", listener.local_addr().expect("addr"));
-        let state = Arc::new(FakeState {
-            base: base.clone(),
-            jwks: jwks(&[key.jwk()]),
-            api_auth: Mutex::new(Vec::new()),
-        });
-        let app = axum::Router::new()
-            .route("/oauth2/jwks", get(authkit_jwks))
-            .route(
-                "/.well-known/oauth-authorization-server",
-                get(authkit_metadata),
-            )
-            .route("/user_management/users/{id}", get(api_user))
-            .with_state(Arc::clone(&state));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let mut state = None;
+        let (_, base) = mcp_auth_testkit::serve_with(|base| {
+            let shared = Arc::new(FakeState {
+                base: base.to_owned(),
+                jwks: jwks(&[key.jwk()]),
+                api_auth: Mutex::new(Vec::new()),
+            });
+            state = Some(Arc::clone(&shared));
+            axum::Router::new()
+                .route("/oauth2/jwks", get(authkit_jwks))
+                .route(
+                    "/.well-known/oauth-authorization-server",
+                    get(authkit_metadata),
+                )
+                .route("/user_management/users/{id}", get(api_user))
+                .with_state(shared)
+        })
+        .await;
+        let state = state.expect("the app was built");
         let mut env = vec![(SUBDOMAIN, base.as_str()), (API_BASE_URL, base.as_str())];
         if with_api_key {
             env.push((API_KEY, KEY));
@@ -256,12 +248,7 @@ async fn token_for_another_resource_is_refused_and_the_metadata_names_authkit() 
     let s = Setup::start(true).await;
     let foreign = s.token("https://other.example.com/mcp", "user_01HXYZ");
     let resp = s.server.mcp(Some(&foreign), "tools/list", json!({})).await;
-    assert_eq!(resp.status(), 401);
-    assert!(
-        challenge(&resp).contains(r#"error="invalid_token""#),
-        "{:?}",
-        challenge(&resp)
-    );
+    assert_invalid_token(&resp);
 
     let metadata: Value = reqwest::get(s.server.url("/.well-known/oauth-protected-resource/mcp"))
         .await

@@ -68,6 +68,47 @@ pub struct Server {
 }
 
 impl Server {
+    /// Starts `bin` on a free port with `env`; each of `blank` that `env` does not
+    /// set is set empty, which counts as unset, so nothing leaks in from the
+    /// test's own environment.
+    pub fn spawn_blanking(bin: &str, blank: &[&str], env: &[(&str, &str)]) -> Server {
+        let mut all: Vec<(&str, &str)> = blank
+            .iter()
+            .filter(|v| !env.iter().any(|(name, _)| name == *v))
+            .map(|v| (*v, ""))
+            .collect();
+        all.extend_from_slice(env);
+        Server::spawn(bin, free_port(), &all)
+    }
+
+    /// Waits (30 s at most) for the process to end, which must be with status 2
+    /// (a configuration error); its stderr.
+    pub fn expect_exit_2(&mut self) -> String {
+        let (status, stderr) = self.wait_exit(Duration::from_secs(30));
+        assert_eq!(status.code(), Some(2), "stderr:\n{stderr}");
+        stderr
+    }
+
+    /// As [`Server::expect_exit_2`], and the error names each of `names` (the
+    /// variables to fix); its stderr.
+    pub fn expect_exit_2_naming(&mut self, names: &[&str]) -> String {
+        let stderr = self.expect_exit_2();
+        for name in names {
+            assert!(stderr.contains(name), "{name} in stderr:\n{stderr}");
+        }
+        stderr
+    }
+
+    /// `GET /.well-known/oauth-protected-resource/mcp` as JSON.
+    pub async fn resource_metadata(&self) -> Value {
+        reqwest::get(self.url("/.well-known/oauth-protected-resource/mcp"))
+            .await
+            .expect("GET metadata")
+            .json()
+            .await
+            .expect("JSON metadata")
+    }
+
     /// Starts `bin` with `env` (and nothing else of the controlled variables), in a
     /// directory without a `.env`, and captures its stderr.
     pub fn spawn(bin: &str, port: u16, env: &[(&str, &str)]) -> Server {
@@ -222,6 +263,28 @@ impl Drop for Server {
             let _ = reader.join();
         }
     }
+}
+
+/// Asserts that `resp` is a 401 whose challenge says `invalid_token`.
+pub fn assert_invalid_token(resp: &reqwest::Response) {
+    assert_eq!(resp.status(), 401);
+    assert!(
+        challenge(resp).contains(r#"error="invalid_token""#),
+        "{:?}",
+        challenge(resp)
+    );
+}
+
+/// Serves `doc` as JSON at `path` on a free port (a vendor's JWKS); the base URL.
+pub async fn serve_json(path: &str, doc: Value) -> String {
+    let app = axum::Router::new().route(
+        path,
+        axum::routing::get(move || {
+            let doc = doc.clone();
+            async move { axum::Json(doc) }
+        }),
+    );
+    mcp_auth_testkit::serve(app).await.1
 }
 
 /// The `WWW-Authenticate` header of a response, or "".
