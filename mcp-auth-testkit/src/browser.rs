@@ -39,6 +39,26 @@ pub fn query_of(url: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The `name=value` pairs of a response's `Set-Cookie` headers.
+pub fn set_cookies(resp: &reqwest::Response) -> Vec<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The browser-binding cookie (`mcp-auth-binding=…`, as `name=value`) that
+/// proxy mode sets with every redirect upstream.
+pub fn binding_cookie(resp: &reqwest::Response) -> String {
+    set_cookies(resp)
+        .into_iter()
+        .find(|c| c.starts_with("mcp-auth-binding="))
+        .expect("a binding cookie comes with every redirect upstream")
+}
+
 /// A hidden input's value in an HTML form.
 pub fn hidden_input(html: &str, name: &str) -> String {
     let marker = format!(r#"name="{name}" value=""#);
@@ -102,14 +122,27 @@ impl Browser {
     pub async fn approve(&mut self, base: &str, page: reqwest::Response) -> reqwest::Response {
         assert_eq!(page.status(), 200, "a consent page");
         let html = page.text().await.expect("html");
-        let consent_id = hidden_input(&html, "consent_id");
-        let csrf_token = hidden_input(&html, "csrf_token");
+        self.answer_consent(base, &html, "approve").await
+    }
+
+    /// Posts the form of the proxy's consent page `html` (its `consent_id` and
+    /// `csrf_token`) to `{base}/oauth/consent` with `decision` (`approve` or
+    /// `deny`), from this browser, which need not be the one that was shown the
+    /// page; the answer, not followed.
+    pub async fn answer_consent(
+        &mut self,
+        base: &str,
+        html: &str,
+        decision: &str,
+    ) -> reqwest::Response {
+        let consent_id = hidden_input(html, "consent_id");
+        let csrf_token = hidden_input(html, "csrf_token");
         self.post_form(
             &format!("{base}/oauth/consent"),
             &[
                 ("consent_id", &consent_id),
                 ("csrf_token", &csrf_token),
-                ("decision", "approve"),
+                ("decision", decision),
             ],
         )
         .await

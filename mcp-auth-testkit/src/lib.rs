@@ -12,20 +12,26 @@ mod browser;
 mod documents;
 mod env;
 mod keys;
+mod metadata;
 mod redis_server;
 mod serve;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use auth_server::{Behavior, Codes, FakeAuthServer, FakeIdp, Layout, RefreshTokens};
-pub use browser::{Browser, ProxyClient, hidden_input, location, query_of};
+pub use browser::{
+    Browser, ProxyClient, binding_cookie, hidden_input, location, query_of, set_cookies,
+};
 pub use documents::{DocumentServer, Served, client_metadata_document};
 pub use env::{DotenvFile, Vars};
 pub use jsonwebtoken::Algorithm;
 pub use keys::{TestKey, assemble, jwks, sign_hmac};
+pub use metadata::{discovered_endpoints, endpoints};
 pub use redis_server::{RedisServer, TEST_REDIS_URL_VAR};
 use serde_json::{Value, json};
-pub use serve::{McpServer, no_redirects, serve, serve_with, unreachable_url};
+pub use serve::{
+    McpServer, call_mcp, no_redirects, post_register, serve, serve_with, unreachable_url,
+};
 
 /// Seconds since the Unix epoch.
 pub fn now() -> u64 {

@@ -76,12 +76,7 @@ impl McpServer {
 
     /// `POST /mcp` with `token` as bearer; the response.
     pub async fn call(&self, token: &str) -> reqwest::Response {
-        reqwest::Client::new()
-            .post(self.url("/mcp"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .expect("POST /mcp")
+        call_mcp(&self.base, token).await
     }
 
     /// `POST /mcp` with `token`, which must be accepted; the JSON the handler answered.
@@ -97,6 +92,27 @@ impl McpServer {
         assert_eq!(resp.status(), 200, "GET {path}");
         resp.json().await.expect("JSON")
     }
+}
+
+/// `POST {base}/mcp` with `token` as bearer; the response.
+pub async fn call_mcp(base: &str, token: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{base}/mcp"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("POST /mcp")
+}
+
+/// `POST {base}/register` with the client `metadata` (dynamic client
+/// registration); the response, not followed.
+pub async fn post_register(base: &str, metadata: &Value) -> reqwest::Response {
+    no_redirects()
+        .post(format!("{base}/register"))
+        .json(metadata)
+        .send()
+        .await
+        .expect("POST /register")
 }
 
 /// An HTTP client that does not follow redirects, to look at each one.

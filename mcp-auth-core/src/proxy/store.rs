@@ -398,35 +398,6 @@ mod tests {
     const MIN: Duration = Duration::from_secs(60);
 
     #[tokio::test]
-    async fn take_is_single_use_and_expiry_hides_records() {
-        let store = MemoryStore::default();
-        store
-            .put(RecordKind::Code, "a", b"1".to_vec(), MIN)
-            .await
-            .expect("put");
-        assert_eq!(
-            store.get(RecordKind::Code, "a").await.expect("get"),
-            Some(b"1".to_vec())
-        );
-        assert_eq!(
-            store.get(RecordKind::Flow, "a").await.expect("get"),
-            None,
-            "kinds are apart"
-        );
-        assert_eq!(
-            store.take(RecordKind::Code, "a").await.expect("take"),
-            Some(b"1".to_vec())
-        );
-        assert_eq!(store.take(RecordKind::Code, "a").await.expect("take"), None);
-        store
-            .put(RecordKind::Code, "b", b"2".to_vec(), Duration::ZERO)
-            .await
-            .expect("put");
-        assert_eq!(store.get(RecordKind::Code, "b").await.expect("get"), None);
-        assert_eq!(store.take(RecordKind::Code, "b").await.expect("take"), None);
-    }
-
-    #[tokio::test]
     async fn a_full_kind_evicts_its_own_records_closest_to_expiry_and_no_other_kind() {
         let store = MemoryStore::with_budgets(|_| Budget::new(3, 1 << 20));
         store

@@ -61,6 +61,18 @@ async fn start(tweak: impl FnOnce(&mut DevIssuerConfig)) -> App {
 }
 
 impl App {
+    /// `GET path`, as JSON.
+    async fn get_json(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json")
+    }
+
     async fn authorize(&self, client_id: &str, redirect_uri: &str) -> reqwest::Response {
         let challenge = s256_challenge(VERIFIER);
         self.http
@@ -138,17 +150,8 @@ async fn a_cimd_client_logs_in_calls_and_refreshes_at_the_dev_issuer() {
     let app = start(|_| {}).await;
 
     let meta: Value = app
-        .http
-        .get(format!(
-            "{}/.well-known/oauth-authorization-server",
-            app.base
-        ))
-        .send()
-        .await
-        .expect("GET")
-        .json()
-        .await
-        .expect("json");
+        .get_json("/.well-known/oauth-authorization-server")
+        .await;
     assert_eq!(meta["client_id_metadata_document_supported"], true);
 
     let code = app.code(&client_id).await;

@@ -78,6 +78,20 @@ impl App {
         format!("{}/authorize/consent", self.base)
     }
 
+    /// Answers the consent page `html` in `browser` with its hidden fields
+    /// plus `extra`; the code the redirect to the client carries.
+    async fn consent_code(
+        &self,
+        browser: &mut Browser,
+        html: &str,
+        extra: &[(&str, &str)],
+    ) -> String {
+        let resp = browser
+            .post_form(&self.consent_url(), &pairs(&answer(html, extra)))
+            .await;
+        query_of(&location(&resp))["code"].clone()
+    }
+
     /// The scopes of the token `code` is redeemed for, as the MCP endpoint sees them.
     async fn granted(&self, client_id: &str, code: &str) -> Vec<String> {
         let resp = no_redirects()
@@ -182,13 +196,9 @@ async fn admin_is_granted_only_when_ticked_on_the_consent_page() {
         html.contains(r#"<input type="checkbox" name="grant_scope" value="admin">"#),
         "an unchecked checkbox: {html}"
     );
-    let resp = browser
-        .post_form(
-            &app.consent_url(),
-            &pairs(&answer(&html, &[("decision", "approve")])),
-        )
+    let code = app
+        .consent_code(&mut browser, &html, &[("decision", "approve")])
         .await;
-    let code = query_of(&location(&resp))["code"].clone();
     assert_eq!(
         app.granted(&client_id, &code).await,
         ["mcp:tools"],
@@ -196,16 +206,13 @@ async fn admin_is_granted_only_when_ticked_on_the_consent_page() {
     );
 
     let html = browser.get(&url).await.text().await.expect("html");
-    let resp = browser
-        .post_form(
-            &app.consent_url(),
-            &pairs(&answer(
-                &html,
-                &[("grant_scope", "admin"), ("decision", "approve")],
-            )),
+    let code = app
+        .consent_code(
+            &mut browser,
+            &html,
+            &[("grant_scope", "admin"), ("decision", "approve")],
         )
         .await;
-    let code = query_of(&location(&resp))["code"].clone();
     assert_eq!(app.granted(&client_id, &code).await, ["admin", "mcp:tools"]);
 }
 
@@ -221,16 +228,13 @@ async fn admin_is_never_granted_unasked_nor_by_auto_approval() {
         .await
         .expect("html");
     assert!(!html.contains("grant_scope"), "not asked: no checkbox");
-    let resp = browser
-        .post_form(
-            &app.consent_url(),
-            &pairs(&answer(
-                &html,
-                &[("grant_scope", "admin"), ("decision", "approve")],
-            )),
+    let code = app
+        .consent_code(
+            &mut browser,
+            &html,
+            &[("grant_scope", "admin"), ("decision", "approve")],
         )
         .await;
-    let code = query_of(&location(&resp))["code"].clone();
     assert_eq!(
         app.granted(&client_id, &code).await,
         ["mcp:tools"],

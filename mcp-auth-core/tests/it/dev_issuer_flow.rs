@@ -67,15 +67,39 @@ async fn start(tweak: impl FnOnce(&mut DevIssuerConfig)) -> App {
     }
 }
 
+/// Asserts an OAuth error answer: its status and `error` code.
+async fn assert_oauth_error(resp: reqwest::Response, status: u16, error: &str) {
+    assert_eq!(resp.status(), status);
+    assert_eq!(resp.json::<Value>().await.expect("json")["error"], error);
+}
+
 impl App {
-    async fn register(&self, auth_method: &str, grants: &[&str]) -> Value {
-        let resp = self
-            .http
-            .post(format!("{}/register", self.base))
-            .json(&json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": auth_method, "client_name": "test client", "grant_types": grants}))
+    /// `GET path`, as JSON.
+    async fn get_json(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
             .send()
             .await
-            .expect("send");
+            .expect("send")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// POSTs `metadata` to `/register`.
+    async fn post_register(&self, metadata: &Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/register", self.base))
+            .json(metadata)
+            .send()
+            .await
+            .expect("send")
+    }
+
+    async fn register(&self, auth_method: &str, grants: &[&str]) -> Value {
+        let resp = self
+            .post_register(&json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": auth_method, "client_name": "test client", "grant_types": grants}))
+            .await;
         assert_eq!(resp.status(), 201);
         resp.json().await.expect("json")
     }
@@ -171,30 +195,12 @@ async fn full_flow_dcr_authorize_token_call_refresh_revoke() {
     let app = start(|_| {}).await;
     // Discovery: the 401 points at metadata naming this server as issuer.
     let prm: Value = app
-        .http
-        .get(format!(
-            "{}/.well-known/oauth-protected-resource/mcp",
-            app.base
-        ))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+        .get_json("/.well-known/oauth-protected-resource/mcp")
+        .await;
     assert_eq!(prm["authorization_servers"], json!([app.base]));
     let asm: Value = app
-        .http
-        .get(format!(
-            "{}/.well-known/oauth-authorization-server",
-            app.base
-        ))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+        .get_json("/.well-known/oauth-authorization-server")
+        .await;
     assert_eq!(asm["issuer"], json!(app.base));
     assert_eq!(asm["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(
@@ -347,18 +353,13 @@ async fn negative_cases_have_their_exact_error_codes() {
             .contains("error=invalid_target")
     );
     // Registration refuses non-loopback http redirect URIs.
-    let resp = app
-        .http
-        .post(format!("{}/register", app.base))
-        .json(&json!({"redirect_uris": ["http://evil.example.com/cb"]}))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(resp.status(), 400);
-    assert_eq!(
-        resp.json::<Value>().await.expect("json")["error"],
-        "invalid_redirect_uri"
-    );
+    assert_oauth_error(
+        app.post_register(&json!({"redirect_uris": ["http://evil.example.com/cb"]}))
+            .await,
+        400,
+        "invalid_redirect_uri",
+    )
+    .await;
     // A confidential client with a wrong secret: 401 invalid_client.
     let conf = app
         .register("client_secret_post", &["client_credentials"])
@@ -429,18 +430,7 @@ async fn browsers_get_a_consent_page_that_cannot_be_framed() {
 #[tokio::test]
 async fn client_credentials_is_off_unless_enabled() {
     let app = start(|_| {}).await;
-    let resp = app
-        .http
-        .post(format!("{}/register", app.base))
-        .json(&json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_post", "grant_types": ["client_credentials"]}))
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(resp.status(), 400);
-    assert_eq!(
-        resp.json::<Value>().await.expect("json")["error"],
-        "invalid_client_metadata"
-    );
+    assert_oauth_error(app.post_register(&json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "client_secret_post", "grant_types": ["client_credentials"]})).await, 400, "invalid_client_metadata").await;
     let conf = app
         .register("client_secret_post", &["authorization_code"])
         .await;
@@ -459,17 +449,8 @@ async fn client_credentials_is_off_unless_enabled() {
         (400, Some("unsupported_grant_type"))
     );
     let metadata: Value = app
-        .http
-        .get(format!(
-            "{}/.well-known/oauth-authorization-server",
-            app.base
-        ))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+        .get_json("/.well-known/oauth-authorization-server")
+        .await;
     assert!(
         !metadata["grant_types_supported"]
             .as_array()

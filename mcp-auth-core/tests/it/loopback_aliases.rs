@@ -196,6 +196,29 @@ impl App {
             .to_owned();
         (token, q["iss"].clone())
     }
+
+    /// Asked as `host`, the protected-resource metadata names the resource
+    /// `{base}/mcp` and the authorization server `base`.
+    async fn assert_resource_metadata(&self, host: &str, base: &str) {
+        let prm = self
+            .get_json(host, "/.well-known/oauth-protected-resource/mcp")
+            .await;
+        assert_eq!(prm["resource"], json!(format!("{base}/mcp")), "{host}");
+        assert_eq!(prm["authorization_servers"], json!([base]), "{host}");
+    }
+
+    /// Asked as `host` without a token: a 401 whose challenge points at the
+    /// protected-resource metadata under `base`.
+    async fn assert_challenge_points_under(&self, host: &str, base: &str) {
+        let (status, challenge) = self.call(host, None).await;
+        assert_eq!(status, 401);
+        assert!(
+            challenge.contains(&format!(
+                "resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\""
+            )),
+            "{host}: {challenge}"
+        );
+    }
 }
 
 fn aud_of(token: &str) -> Value {
@@ -215,11 +238,7 @@ async fn rule1_metadata_names_the_loopback_alias_the_client_used() {
     for name in ["localhost", "127.0.0.1", "[::1]"] {
         let host = format!("{name}:{port}");
         let base = format!("http://{host}");
-        let prm = app
-            .get_json(&host, "/.well-known/oauth-protected-resource/mcp")
-            .await;
-        assert_eq!(prm["resource"], json!(format!("{base}/mcp")), "{host}");
-        assert_eq!(prm["authorization_servers"], json!([base]), "{host}");
+        app.assert_resource_metadata(&host, &base).await;
         let asm = app
             .get_json(&host, "/.well-known/oauth-authorization-server")
             .await;
@@ -235,14 +254,7 @@ async fn rule1_metadata_names_the_loopback_alias_the_client_used() {
         );
         assert_eq!(asm["jwks_uri"], json!(format!("{base}/jwks.json")));
         // The 401 points at the metadata under the same name.
-        let (status, challenge) = app.call(&host, None).await;
-        assert_eq!(status, 401);
-        assert!(
-            challenge.contains(&format!(
-                "resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\""
-            )),
-            "{host}: {challenge}"
-        );
+        app.assert_challenge_points_under(&host, &base).await;
     }
 }
 
@@ -257,15 +269,7 @@ async fn rule1_other_names_and_ports_get_the_configured_resource() {
         format!("127.0.0.1:{}", port.wrapping_add(1)),
         "127.0.0.1".to_owned(),
     ] {
-        let prm = app
-            .get_json(&host, "/.well-known/oauth-protected-resource/mcp")
-            .await;
-        assert_eq!(
-            prm["resource"],
-            json!(format!("{configured}/mcp")),
-            "{host}"
-        );
-        assert_eq!(prm["authorization_servers"], json!([configured]), "{host}");
+        app.assert_resource_metadata(&host, &configured).await;
         let resp = app
             .http
             .get(format!(
@@ -297,31 +301,14 @@ async fn rule1_a_non_loopback_resource_never_follows_a_spoofed_host() {
         format!("127.0.0.1:{port}"),
         "localhost".into(),
     ] {
-        let prm = app
-            .get_json(&host, "/.well-known/oauth-protected-resource/mcp")
+        app.assert_resource_metadata(&host, "https://mcp.example.com")
             .await;
-        assert_eq!(
-            prm["resource"],
-            json!("https://mcp.example.com/mcp"),
-            "{host}"
-        );
-        assert_eq!(
-            prm["authorization_servers"],
-            json!(["https://mcp.example.com"]),
-            "{host}"
-        );
         let asm = app
             .get_json(&host, "/.well-known/oauth-authorization-server")
             .await;
         assert_eq!(asm["issuer"], json!("https://mcp.example.com"), "{host}");
-        let (status, challenge) = app.call(&host, None).await;
-        assert_eq!(status, 401);
-        assert!(
-            challenge.contains(
-                "resource_metadata=\"https://mcp.example.com/.well-known/oauth-protected-resource/mcp\""
-            ),
-            "{challenge}"
-        );
+        app.assert_challenge_points_under(&host, "https://mcp.example.com")
+            .await;
     }
 }
 

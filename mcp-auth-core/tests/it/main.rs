@@ -24,5 +24,6 @@ mod proxy_redis_outage;
 mod redis_store;
 mod rmcp_e2e;
 mod scope_policy;
+mod store_semantics;
 mod token_cache;
 mod upstream_endpoints;

@@ -8,9 +8,7 @@ use crate::common;
 
 use common::Setup;
 use mcp_auth_core::oauth::pkce::s256_challenge;
-use mcp_auth_testkit::{
-    Browser, FakeIdp, RefreshTokens, hidden_input as hidden, location, query_of,
-};
+use mcp_auth_testkit::{Browser, FakeIdp, RefreshTokens, location, query_of};
 use serde_json::{Value, json};
 
 const VERIFIER: &str = "attack-test-verifier-0123456789-abcdefghijklmnopqrstuv";
@@ -39,12 +37,8 @@ async fn relay() -> Setup {
 
 async fn register(s: &Setup, redirect: &str) -> String {
     let resp = s
-        .http
-        .post(format!("{}/register", s.base))
-        .json(&json!({"client_name": "Some App", "redirect_uris": [redirect]}))
-        .send()
-        .await
-        .expect("register");
+        .post_register(&json!({"client_name": "Some App", "redirect_uris": [redirect]}))
+        .await;
     assert_eq!(resp.status(), 201);
     let body: Value = resp.json().await.expect("json");
     body["client_id"].as_str().expect("client_id").to_owned()
@@ -65,20 +59,10 @@ fn authorize_url(s: &Setup, client_id: &str, redirect: &str, extra: &[(&str, &st
 
 /// In `browser`: /authorize, consent approved; returns the upstream URL.
 async fn consent_in(browser: &mut Browser, s: &Setup, client_id: &str, redirect: &str) -> String {
-    let resp = browser
+    let page = browser
         .get(&authorize_url(s, client_id, redirect, &[]))
         .await;
-    assert_eq!(resp.status(), 200, "consent page");
-    let html = resp.text().await.expect("html");
-    let form = [
-        ("consent_id", hidden(&html, "consent_id")),
-        ("csrf_token", hidden(&html, "csrf_token")),
-        ("decision", "approve".to_owned()),
-    ];
-    let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let resp = browser
-        .post_form(&format!("{}/oauth/consent", s.base), &form)
-        .await;
+    let resp = browser.approve(&s.base, page).await;
     assert_eq!(resp.status(), 303);
     location(&resp)
 }
@@ -99,15 +83,15 @@ async fn through_upstream(
 }
 
 async fn token(s: &Setup, form: &[(&str, &str)]) -> (u16, Value) {
-    let resp = s
-        .http
-        .post(format!("{}/token", s.base))
-        .form(form)
-        .send()
-        .await
-        .expect("token");
+    let resp = s.post_token(form).await;
     let status = resp.status().as_u16();
     (status, resp.json().await.expect("json"))
+}
+
+/// POSTs `form` to our `/token`, which must answer `status` with `error`.
+async fn assert_token_error(s: &Setup, form: &[(&str, &str)], status: u16, error: &str) {
+    let (got, body) = token(s, form).await;
+    assert_eq!((got, body["error"].as_str()), (status, Some(error)));
 }
 
 /// A legitimate browser's full broker flow; the client's token response.
@@ -212,7 +196,7 @@ async fn repeated_parameters_are_refused_and_never_forwarded() {
     s.upstream.set_registered_client_id("dcr-client");
     register(&s, CLIENT_REDIRECT).await;
     // An upstream that reads the last grant_type would issue a service token.
-    let (status, body) = token(
+    assert_token_error(
         &s,
         &[
             ("grant_type", "refresh_token"),
@@ -220,12 +204,10 @@ async fn repeated_parameters_are_refused_and_never_forwarded() {
             ("refresh_token", "r1"),
             ("client_id", "dcr-client"),
         ],
+        400,
+        "invalid_request",
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
     assert!(s.upstream.token_forms().is_empty());
     let url = authorize_url(&s, "dcr-client", CLIENT_REDIRECT, &[("state", "second")]);
     let resp = Browser::default().get(&url).await;
@@ -412,13 +394,7 @@ async fn oversized_fields_are_refused_before_anything_is_stored() {
         json!({"client_name": long, "redirect_uris": [CLIENT_REDIRECT]}),
         json!({"redirect_uris": [format!("https://a.example.com/{long}")]}),
     ] {
-        let resp = s
-            .http
-            .post(format!("{}/register", s.base))
-            .json(&body)
-            .send()
-            .await
-            .expect("register");
+        let resp = s.post_register(&body).await;
         assert_eq!(resp.status(), 400);
     }
 }
@@ -589,12 +565,8 @@ async fn the_relay_forwards_only_client_metadata_and_never_replaces_a_client() {
     }
     // The upstream hands out the same id again: the relayed client keeps its URIs.
     let resp = s
-        .http
-        .post(format!("{}/register", s.base))
-        .json(&json!({"redirect_uris": [ATTACKER_REDIRECT]}))
-        .send()
-        .await
-        .expect("register");
+        .post_register(&json!({"redirect_uris": [ATTACKER_REDIRECT]}))
+        .await;
     assert_eq!(resp.status(), 502);
     let url = authorize_url(&s, "victim-client", ATTACKER_REDIRECT, &[]);
     let resp = Browser::default().get(&url).await;
@@ -604,19 +576,17 @@ async fn the_relay_forwards_only_client_metadata_and_never_replaces_a_client() {
         "the attacker's URI is not the victim client's"
     );
     // And the code grant needs the client's PKCE verifier here, not only upstream.
-    let (status, body) = token(
+    assert_token_error(
         &s,
         &[
             ("grant_type", "authorization_code"),
             ("code", "c"),
             ("client_id", "victim-client"),
         ],
+        400,
+        "invalid_request",
     )
     .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (400, Some("invalid_request"))
-    );
 }
 
 /// A broker in front of `upstream` with its state in `store`, and `key` as its
@@ -799,12 +769,8 @@ async fn an_overlong_upstream_client_id_is_a_502_and_nothing_is_stored() {
     let s = relay().await;
     s.upstream.set_registered_client_id(&"c".repeat(300));
     let resp = s
-        .http
-        .post(format!("{}/register", s.base))
-        .json(&json!({"redirect_uris": [CLIENT_REDIRECT]}))
-        .send()
-        .await
-        .expect("register");
+        .post_register(&json!({"redirect_uris": [CLIENT_REDIRECT]}))
+        .await;
     assert_eq!(resp.status(), 502);
     let body: Value = resp.json().await.expect("json");
     assert_eq!(body["error"], "temporarily_unavailable");

@@ -6,12 +6,13 @@
 
 use crate::common;
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use common::Setup;
 use mcp_auth_core::oauth::pkce::s256_challenge;
-use mcp_auth_testkit::unreachable_url;
+use mcp_auth_testkit::{
+    binding_cookie, hidden_input, location, query_of, set_cookies, unreachable_url,
+};
 use serde_json::{Value, json};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -31,49 +32,6 @@ async fn setup(token_endpoint_override: Option<String>) -> Setup {
         |_, config| config.registration_endpoint = None,
     )
     .await
-}
-
-fn location(resp: &reqwest::Response) -> String {
-    resp.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
-
-fn query_of(url: &str) -> HashMap<String, String> {
-    url::Url::parse(url)
-        .expect("url")
-        .query_pairs()
-        .into_owned()
-        .collect()
-}
-
-/// The `name=value` pairs of the response's `Set-Cookie` headers.
-fn cookies(resp: &reqwest::Response) -> Vec<String> {
-    resp.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The browser binding cookie (`name=value`) a response sets.
-fn binding_cookie(resp: &reqwest::Response) -> String {
-    cookies(resp)
-        .into_iter()
-        .find(|c| c.starts_with("mcp-auth-binding="))
-        .expect("a binding cookie comes with every redirect upstream")
-}
-
-/// A hidden input's value in the consent page.
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!(r#"name="{name}" value=""#);
-    let start = html.find(&marker).expect("hidden input") + marker.len();
-    let end = html[start..].find('"').expect("end quote");
-    html[start..start + end].to_owned()
 }
 
 /// A consent page as the browser saw it.
@@ -129,11 +87,11 @@ impl Setup {
             .filter(|c| !c.is_empty())
             .map(str::to_owned)
             .collect();
-        jar.extend(cookies(&resp));
+        jar.extend(set_cookies(&resp));
         let html = resp.text().await.expect("html");
         ConsentPage {
-            consent_id: hidden(&html, "consent_id"),
-            csrf_token: hidden(&html, "csrf_token"),
+            consent_id: hidden_input(&html, "consent_id"),
+            csrf_token: hidden_input(&html, "csrf_token"),
             cookie: jar.join("; "),
         }
     }
@@ -182,25 +140,6 @@ impl Setup {
         let back = query_of(&location(&resp));
         back["code"].clone()
     }
-
-    /// A GET from the browser that holds `cookie`.
-    async fn in_browser(&self, url: &str, cookie: &str) -> reqwest::Response {
-        self.http
-            .get(url)
-            .header("cookie", cookie)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    async fn token(&self, form: &[(&str, &str)]) -> reqwest::Response {
-        self.http
-            .post(format!("{}/token", self.base))
-            .form(form)
-            .send()
-            .await
-            .expect("token")
-    }
 }
 
 async fn error_of(resp: reqwest::Response) -> (u16, String) {
@@ -215,15 +154,7 @@ async fn error_of(resp: reqwest::Response) -> (u16, String) {
 #[tokio::test]
 async fn full_code_flow_through_the_broker_then_refresh() {
     let s = setup(None).await;
-    let asm: Value = s
-        .http
-        .get(format!("{}/.well-known/oauth-authorization-server", s.base))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let asm: Value = s.get_json("/.well-known/oauth-authorization-server").await;
     assert_eq!(
         asm["registration_endpoint"],
         json!(format!("{}/register", s.base))
@@ -258,7 +189,7 @@ async fn full_code_flow_through_the_broker_then_refresh() {
             .contains("form-action")
     );
     assert_eq!(resp.headers()["cache-control"], "no-store");
-    let csrf_cookie = cookies(&resp).join("; ");
+    let csrf_cookie = set_cookies(&resp).join("; ");
     assert!(csrf_cookie.starts_with("mcp-auth-csrf="), "{csrf_cookie}");
     assert!(
         s.upstream.authorize_queries().is_empty(),
@@ -267,8 +198,8 @@ async fn full_code_flow_through_the_broker_then_refresh() {
     let html = resp.text().await.expect("html");
     assert!(html.contains("Test &lt;Client&gt;") && html.contains(REDIRECT));
     let page = ConsentPage {
-        consent_id: hidden(&html, "consent_id"),
-        csrf_token: hidden(&html, "csrf_token"),
+        consent_id: hidden_input(&html, "consent_id"),
+        csrf_token: hidden_input(&html, "csrf_token"),
         cookie: csrf_cookie,
     };
 
@@ -276,7 +207,7 @@ async fn full_code_flow_through_the_broker_then_refresh() {
     let resp = s.approve(&page).await;
     assert_eq!(resp.status(), 303);
     let binding = binding_cookie(&resp);
-    let consent_cookie = cookies(&resp)
+    let consent_cookie = set_cookies(&resp)
         .into_iter()
         .find(|c| c.starts_with("mcp-auth-consent="))
         .expect("consent cookie");
@@ -319,7 +250,7 @@ async fn full_code_flow_through_the_broker_then_refresh() {
     assert_ne!(form["code_verifier"], VERIFIER);
 
     let resp = s
-        .token(&[
+        .post_token(&[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("code_verifier", VERIFIER),
@@ -331,13 +262,7 @@ async fn full_code_flow_through_the_broker_then_refresh() {
     assert_eq!(resp.headers()["cache-control"], "no-store");
     let tokens: Value = resp.json().await.expect("json");
     let access = tokens["access_token"].as_str().expect("access token");
-    let who = s
-        .http
-        .post(format!("{}/mcp", s.base))
-        .bearer_auth(access)
-        .send()
-        .await
-        .expect("mcp");
+    let who = s.call_mcp(access).await;
     assert_eq!(who.status(), 200);
     assert_eq!(who.text().await.expect("text"), "brokered-user");
 
@@ -347,7 +272,7 @@ async fn full_code_flow_through_the_broker_then_refresh() {
         .expect("refresh")
         .to_owned();
     let resp = s
-        .token(&[
+        .post_token(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", &first_refresh),
             ("client_id", &client_id),
@@ -361,7 +286,7 @@ async fn full_code_flow_through_the_broker_then_refresh() {
     assert_eq!(form["client_id"], UPSTREAM_CLIENT);
     assert_eq!(form["client_secret"], UPSTREAM_SECRET);
     let resp = s
-        .token(&[
+        .post_token(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", &first_refresh),
             ("client_id", &client_id),
@@ -373,7 +298,7 @@ async fn full_code_flow_through_the_broker_then_refresh() {
     let other = s.register(&[REDIRECT]).await;
     let second_refresh = refreshed["refresh_token"].as_str().expect("refresh");
     let resp = s
-        .token(&[
+        .post_token(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", second_refresh),
             ("client_id", &other),
@@ -431,13 +356,7 @@ async fn unregistered_redirect_uris_and_unknown_clients_are_refused_without_redi
         json!({"redirect_uris": []}),
         json!({"client_name": "no uris"}),
     ] {
-        let resp = s
-            .http
-            .post(format!("{}/register", s.base))
-            .json(&bad)
-            .send()
-            .await
-            .expect("register");
+        let resp = s.post_register(&bad).await;
         assert_eq!(
             error_of(resp).await,
             (400, "invalid_redirect_uri".into()),
@@ -445,12 +364,8 @@ async fn unregistered_redirect_uris_and_unknown_clients_are_refused_without_redi
         );
     }
     let resp = s
-        .http
-        .post(format!("{}/register", s.base))
-        .json(&json!({"redirect_uris": [REDIRECT], "grant_types": ["client_credentials"]}))
-        .send()
-        .await
-        .expect("register");
+        .post_register(&json!({"redirect_uris": [REDIRECT], "grant_types": ["client_credentials"]}))
+        .await;
     assert_eq!(
         error_of(resp).await,
         (400, "invalid_client_metadata".into())
@@ -537,7 +452,7 @@ async fn our_codes_are_single_use_bound_to_client_redirect_and_verifier() {
                     form.push(("redirect_uri", r.to_owned()));
                 }
                 let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                s.token(&form).await
+                s.post_token(&form).await
             }
         };
 
@@ -579,7 +494,7 @@ async fn our_codes_are_single_use_bound_to_client_redirect_and_verifier() {
     assert_eq!(unknown.headers()["cache-control"], "no-store");
     assert_eq!(error_of(unknown).await.1, "invalid_client");
     let resp = s
-        .token(&[
+        .post_token(&[
             ("grant_type", "authorization_code"),
             ("code", &code),
             ("code_verifier", VERIFIER),
@@ -590,7 +505,7 @@ async fn our_codes_are_single_use_bound_to_client_redirect_and_verifier() {
     assert_eq!(error_of(resp).await, (401, "invalid_client".into()));
     // The pre-registered upstream client is not a client of ours.
     let resp = s
-        .token(&[
+        .post_token(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", "r1"),
             ("client_id", UPSTREAM_CLIENT),
@@ -598,7 +513,7 @@ async fn our_codes_are_single_use_bound_to_client_redirect_and_verifier() {
         .await;
     assert_eq!(error_of(resp).await, (401, "invalid_client".into()));
     let resp = s
-        .token(&[("grant_type", "password"), ("client_id", &client_id)])
+        .post_token(&[("grant_type", "password"), ("client_id", &client_id)])
         .await;
     assert_eq!(error_of(resp).await, (400, "unsupported_grant_type".into()));
 }

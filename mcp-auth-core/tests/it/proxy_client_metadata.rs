@@ -8,8 +8,7 @@ use crate::common;
 
 use common::Setup;
 use mcp_auth_testkit::{
-    Browser, DocumentServer, ProxyClient, Served, client_metadata_document, hidden_input, location,
-    query_of,
+    Browser, DocumentServer, ProxyClient, Served, client_metadata_document, location, query_of,
 };
 use serde_json::Value;
 
@@ -35,36 +34,41 @@ async fn relay() -> Setup {
 }
 
 async fn metadata(s: &Setup) -> Value {
-    s.http
-        .get(format!("{}/.well-known/openid-configuration", s.base))
-        .send()
-        .await
-        .expect("GET metadata")
-        .json()
-        .await
-        .expect("json")
+    s.get_json("/.well-known/openid-configuration").await
 }
 
 async fn call_mcp(s: &Setup, access_token: &str) -> String {
-    let resp = s
-        .http
-        .post(format!("{}/mcp", s.base))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .expect("POST /mcp");
+    let resp = s.call_mcp(access_token).await;
     assert_eq!(resp.status(), 200);
     resp.text().await.expect("text")
 }
 
 /// `/authorize` answers an error page (no redirect), and `/token` 401
-/// `invalid_client`, for `client`.
-async fn assert_refused(client: &ProxyClient) {
+/// `invalid_client`, for the client identified by the URL `client_id`.
+async fn assert_refused(s: &Setup, client_id: &str) {
+    let client = ProxyClient::by_url(&s.base, client_id, REDIRECT);
     let mut browser = Browser::default();
     let resp = browser.get(&client.authorize_url(&[])).await;
     assert_eq!(resp.status(), 400);
     assert!(location(&resp).is_empty(), "never a redirect");
     let (status, body) = client.redeem("some-code").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+}
+
+/// `client`, public, presenting a secret with `code` at `/token`: 401
+/// `invalid_client`.
+async fn assert_secret_refused(client: &ProxyClient, code: &str) {
+    let (status, body) = client
+        .token(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("code_verifier", &client.verifier),
+            ("client_secret", "guess"),
+        ])
+        .await;
     assert_eq!(
         (status, body["error"].as_str()),
         (401, Some("invalid_client"))
@@ -136,19 +140,9 @@ async fn the_broker_refuses_bad_documents_and_secrets_without_a_redirect() {
         "/mismatch.json",
         Served::json(&client_metadata_document(&docs.url("/x.json"), &[REDIRECT])),
     );
-    assert_refused(&ProxyClient::by_url(&s.base, &mismatched, REDIRECT)).await;
-    assert_refused(&ProxyClient::by_url(
-        &s.base,
-        &docs.url("/missing.json"),
-        REDIRECT,
-    ))
-    .await;
-    assert_refused(&ProxyClient::by_url(
-        &s.base,
-        "https://10.1.2.3/client.json",
-        REDIRECT,
-    ))
-    .await;
+    assert_refused(&s, &mismatched).await;
+    assert_refused(&s, &docs.url("/missing.json")).await;
+    assert_refused(&s, "https://10.1.2.3/client.json").await;
     // Not listed: an error page, not a redirect to the unlisted URI.
     let listed_elsewhere = docs.host_client("/elsewhere.json", &["http://127.0.0.1:9/other"]);
     let client = ProxyClient::by_url(&s.base, &listed_elsewhere, REDIRECT);
@@ -161,18 +155,7 @@ async fn the_broker_refuses_bad_documents_and_secrets_without_a_redirect() {
         &docs.host_client("/ok.json", &[REDIRECT]),
         REDIRECT,
     );
-    let (status, body) = valid
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", "x"),
-            ("code_verifier", &valid.verifier),
-            ("client_secret", "guess"),
-        ])
-        .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client"))
-    );
+    assert_secret_refused(&valid, "x").await;
     assert!(
         s.upstream.authorize_queries().is_empty(),
         "nothing went upstream"
@@ -224,18 +207,7 @@ async fn the_relay_registers_one_upstream_client_per_url_and_reuses_it() {
     assert!(back.contains_key("code"));
     assert_eq!(s.upstream.registrations().len(), 1, "registered once");
     // A secret is refused: the client is public.
-    let (status, body) = client
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &back["code"]),
-            ("code_verifier", &client.verifier),
-            ("client_secret", "guess"),
-        ])
-        .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (401, Some("invalid_client"))
-    );
+    assert_secret_refused(&client, &back["code"]).await;
 }
 
 #[tokio::test]
@@ -276,18 +248,8 @@ async fn the_relay_registers_nothing_for_a_refused_document() {
     let mut secret = client_metadata_document(&docs.url("/secret.json"), &[REDIRECT]);
     secret["client_secret"] = "s".into();
     docs.serve("/secret.json", Served::json(&secret));
-    assert_refused(&ProxyClient::by_url(
-        &s.base,
-        &docs.url("/secret.json"),
-        REDIRECT,
-    ))
-    .await;
-    assert_refused(&ProxyClient::by_url(
-        &s.base,
-        "http://app.example.com/client.json",
-        REDIRECT,
-    ))
-    .await;
+    assert_refused(&s, &docs.url("/secret.json")).await;
+    assert_refused(&s, "http://app.example.com/client.json").await;
     let elsewhere = docs.host_client("/elsewhere.json", &["http://127.0.0.1:9/other"]);
     let resp = Browser::default()
         .get(&ProxyClient::by_url(&s.base, &elsewhere, REDIRECT).authorize_url(&[]))
@@ -475,18 +437,8 @@ async fn the_relay_asks_consent_for_a_cimd_client_before_anything_goes_upstream(
     assert!(s.upstream.authorize_queries().is_empty());
 
     // The form, lifted into another browser, is refused there.
-    let consent_id = hidden_input(&html, "consent_id");
-    let csrf_token = hidden_input(&html, "csrf_token");
-    let mut attacker = Browser::default();
-    let forged = attacker
-        .post_form(
-            &format!("{}/oauth/consent", s.base),
-            &[
-                ("consent_id", consent_id.as_str()),
-                ("csrf_token", csrf_token.as_str()),
-                ("decision", "approve"),
-            ],
-        )
+    let forged = Browser::default()
+        .answer_consent(&s.base, &html, "approve")
         .await;
     assert_eq!(forged.status(), 400);
     assert!(location(&forged).is_empty(), "never a redirect");
@@ -495,16 +447,7 @@ async fn the_relay_asks_consent_for_a_cimd_client_before_anything_goes_upstream(
     // Denied: the client hears access_denied with its state and our iss.
     let page = victim.get(&client.authorize_url(&[])).await;
     let html = page.text().await.expect("html");
-    let denied = victim
-        .post_form(
-            &format!("{}/oauth/consent", s.base),
-            &[
-                ("consent_id", hidden_input(&html, "consent_id").as_str()),
-                ("csrf_token", hidden_input(&html, "csrf_token").as_str()),
-                ("decision", "deny"),
-            ],
-        )
-        .await;
+    let denied = victim.answer_consent(&s.base, &html, "deny").await;
     let back = query_of(&location(&denied));
     assert_eq!(back["error"], "access_denied", "{back:?}");
     assert_eq!(back["iss"], s.base);

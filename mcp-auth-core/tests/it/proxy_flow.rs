@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::Setup;
 use mcp_auth_core::oauth::pkce::s256_challenge;
-use mcp_auth_testkit::{Codes, RefreshTokens, unreachable_url};
+use mcp_auth_testkit::{Codes, RefreshTokens, binding_cookie, unreachable_url};
 use serde_json::{Value, json};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -44,15 +44,7 @@ fn authorize_query(client_id: &str) -> Vec<(&'static str, String)> {
 #[tokio::test]
 async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
     let s = setup(None).await;
-    let asm: Value = s
-        .http
-        .get(format!("{}/.well-known/oauth-authorization-server", s.base))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let asm: Value = s.get_json("/.well-known/oauth-authorization-server").await;
     assert_eq!(asm["issuer"], json!(s.base));
     assert_eq!(
         asm["authorization_endpoint"],
@@ -68,12 +60,8 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
     );
 
     let reg: Value = s
-        .http
-        .post(format!("{}/register", s.base))
-        .json(&json!({"redirect_uris": [REDIRECT]}))
-        .send()
+        .post_register(&json!({"redirect_uris": [REDIRECT]}))
         .await
-        .expect("send")
         .json()
         .await
         .expect("json");
@@ -82,7 +70,7 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
     // Our /authorize sends the browser upstream with the client's parameters plus the provider's.
     let resp = get_authorize(&s, &authorize_query("dcr-client")).await;
     assert_eq!(resp.status(), 303);
-    let browser = binding(&resp);
+    let browser = binding_cookie(&resp);
     let upstream_url = resp.headers()["location"]
         .to_str()
         .expect("ascii")
@@ -102,7 +90,7 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
         .expect("ascii")
         .to_owned();
     assert!(relayed.starts_with(&callback), "{relayed}");
-    let resp = in_browser(&s, &relayed, &browser).await;
+    let resp = s.in_browser(&relayed, &browser).await;
     let back = url::Url::parse(resp.headers()["location"].to_str().expect("ascii")).expect("a URL");
     assert!(back.as_str().starts_with(REDIRECT), "{back}");
     let pairs: Vec<(String, String)> = back.query_pairs().into_owned().collect();
@@ -116,31 +104,23 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
         "the client's state comes back unchanged, with our iss (RFC 9207)"
     );
     // The state was single-use.
-    let again = in_browser(&s, &relayed, &browser).await;
+    let again = s.in_browser(&relayed, &browser).await;
     assert_eq!(again.status(), 400);
 
-    let resp = post_token(
-        &s,
-        &[
+    let resp = s
+        .post_token(&[
             ("grant_type", "authorization_code"),
             ("code", "upstream-code"),
             ("code_verifier", VERIFIER),
             ("client_id", "dcr-client"),
             ("redirect_uri", REDIRECT),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.headers()["cache-control"], "no-store");
     let tokens: Value = resp.json().await.expect("json");
     let access = tokens["access_token"].as_str().expect("token");
-    let who = s
-        .http
-        .post(format!("{}/mcp", s.base))
-        .bearer_auth(access)
-        .send()
-        .await
-        .expect("send");
+    let who = s.call_mcp(access).await;
     assert_eq!(who.text().await.expect("text"), "proxied-user");
     assert!(
         !s.upstream.token_forms()[0].contains_key("client_secret"),
@@ -152,27 +132,23 @@ async fn code_flow_with_pkce_and_refresh_through_the_proxy() {
         "the code is redeemed with the redirect URI it was issued to"
     );
 
-    let resp = post_token(
-        &s,
-        &[
+    let resp = s
+        .post_token(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", "r1"),
             ("client_id", "dcr-client"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_eq!(resp.status(), 200);
     // A wrong verifier is the upstream's invalid_grant, passed through.
-    let resp = post_token(
-        &s,
-        &[
+    let resp = s
+        .post_token(&[
             ("grant_type", "authorization_code"),
             ("code", "upstream-code"),
             ("code_verifier", "x".repeat(43).as_str()),
             ("client_id", "dcr-client"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_oauth_error(resp, 400, "invalid_grant").await;
 }
 
@@ -187,26 +163,22 @@ async fn a_client_unknown_here_is_told_to_register_again_and_never_passed_upstre
         let resp = get_authorize(&s, &authorize_query(client)).await;
         assert_eq!(resp.status(), 400, "{client}");
         assert!(resp.headers().get("location").is_none(), "never redirected");
-        let resp = post_token(
-            &s,
-            &[
+        let resp = s
+            .post_token(&[
                 ("grant_type", "authorization_code"),
                 ("code", "upstream-code"),
                 ("code_verifier", VERIFIER),
                 ("client_id", client),
-            ],
-        )
-        .await;
+            ])
+            .await;
         assert_oauth_error(resp, 401, "invalid_client").await;
-        let resp = post_token(
-            &s,
-            &[
+        let resp = s
+            .post_token(&[
                 ("grant_type", "refresh_token"),
                 ("refresh_token", "r1"),
                 ("client_id", client),
-            ],
-        )
-        .await;
+            ])
+            .await;
         assert_oauth_error(resp, 401, "invalid_client").await;
     }
     assert!(s.upstream.authorize_queries().is_empty());
@@ -233,20 +205,12 @@ async fn bad_requests_are_refused_here() {
         );
     }
     let resp = s
-        .http
-        .post(format!("{}/register", s.base))
-        .json(&json!({"redirect_uris": ["http://evil.example.com/cb"]}))
-        .send()
-        .await
-        .expect("send");
+        .post_register(&json!({"redirect_uris": ["http://evil.example.com/cb"]}))
+        .await;
     assert_eq!(resp.status(), 400);
     let resp = s
-        .http
-        .post(format!("{}/token", s.base))
-        .form(&[("grant_type", "password"), ("username", "u")])
-        .send()
-        .await
-        .expect("send");
+        .post_token(&[("grant_type", "password"), ("username", "u")])
+        .await;
     assert_eq!(
         resp.json::<Value>().await.expect("json")["error"],
         "unsupported_grant_type"
@@ -301,14 +265,12 @@ async fn upstream_down_is_502_json_without_hanging() {
 #[tokio::test]
 async fn the_pre_registered_secret_never_buys_a_client_credentials_token() {
     let s = setup(None).await;
-    let resp = post_token(
-        &s,
-        &[
+    let resp = s
+        .post_token(&[
             ("grant_type", "client_credentials"),
             ("client_id", "pre-registered"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_oauth_error(resp, 401, "invalid_client").await;
     let forms = s.upstream.token_forms();
     assert!(forms.is_empty(), "forwarded: {forms:?}");
@@ -334,46 +296,8 @@ fn registered_callback(s: &Setup, n: usize) -> String {
 /// Registers a relayed client that the upstream will call `client_id`.
 async fn register(s: &Setup, client_id: &str) {
     s.upstream.set_registered_client_id(client_id);
-    let resp = s
-        .http
-        .post(format!("{}/register", s.base))
-        .json(&json!({"redirect_uris": [REDIRECT]}))
-        .send()
-        .await
-        .expect("send");
+    let resp = s.post_register(&json!({"redirect_uris": [REDIRECT]})).await;
     assert_eq!(resp.status(), 201);
-}
-
-/// The browser binding cookie (`name=value`) a redirect upstream sets.
-fn binding(resp: &reqwest::Response) -> String {
-    resp.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| v.split(';').next())
-        .find(|c| c.starts_with("mcp-auth-binding="))
-        .expect("a binding cookie comes with every redirect upstream")
-        .to_owned()
-}
-
-/// A GET from the browser holding `cookie`.
-async fn in_browser(s: &Setup, url: &str, cookie: &str) -> reqwest::Response {
-    s.http
-        .get(url)
-        .header("cookie", cookie)
-        .send()
-        .await
-        .expect("GET")
-}
-
-/// POSTs `form` to our `/token`.
-async fn post_token(s: &Setup, form: &[(&str, &str)]) -> reqwest::Response {
-    s.http
-        .post(format!("{}/token", s.base))
-        .form(form)
-        .send()
-        .await
-        .expect("POST /token")
 }
 
 /// GETs our `/authorize` with `query`.
@@ -407,12 +331,8 @@ fn location(resp: &reqwest::Response) -> (url::Url, HashMap<String, String>) {
 async fn relayed_clients_are_held_to_their_registration() {
     let s = setup(None).await;
     let resp = s
-        .http
-        .post(format!("{}/register", s.base))
-        .json(&json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}))
-        .send()
-        .await
-        .expect("send");
+        .post_register(&json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}))
+        .await;
     assert_eq!(resp.status(), 201);
     let callback = registered_callback(&s, 0);
     assert_eq!(
@@ -430,7 +350,7 @@ async fn relayed_clients_are_held_to_their_registration() {
 
     // A response naming another issuer is refused (RFC 9207 mix-up defence).
     let resp = get_authorize(&s, &authorize_query("dcr-client")).await;
-    let browser = binding(&resp);
+    let browser = binding_cookie(&resp);
     let state = location(&resp).1["state"].clone();
     let resp = s
         .http
@@ -453,7 +373,7 @@ async fn relayed_clients_are_held_to_their_registration() {
     // The upstream's refusal reaches the client with its state.
     s.upstream.set_deny_authorizations(true);
     let resp = get_authorize(&s, &authorize_query("dcr-client")).await;
-    let browser = binding(&resp);
+    let browser = binding_cookie(&resp);
     let (upstream, _) = location(&resp);
     let resp = s
         .http
@@ -462,7 +382,7 @@ async fn relayed_clients_are_held_to_their_registration() {
         .await
         .expect("upstream");
     let (relayed, _) = location(&resp);
-    let resp = in_browser(&s, relayed.as_str(), &browser).await;
+    let resp = s.in_browser(relayed.as_str(), &browser).await;
     let (url, pairs) = location(&resp);
     assert!(url.as_str().starts_with(REDIRECT));
     assert_eq!(pairs["error"], "access_denied");
@@ -470,17 +390,15 @@ async fn relayed_clients_are_held_to_their_registration() {
 
     // A code redeemed with a redirect URI the client did not register: refused
     // before the upstream is asked.
-    let resp = post_token(
-        &s,
-        &[
+    let resp = s
+        .post_token(&[
             ("grant_type", "authorization_code"),
             ("code", "upstream-code"),
             ("code_verifier", VERIFIER),
             ("client_id", "dcr-client"),
             ("redirect_uri", "http://127.0.0.1:9/elsewhere"),
-        ],
-    )
-    .await;
+        ])
+        .await;
     assert_oauth_error(resp, 400, "invalid_grant").await;
     assert!(s.upstream.token_forms().is_empty());
 }
@@ -549,13 +467,7 @@ async fn a_state_started_by_one_client_never_carries_another_clients_code() {
 #[tokio::test]
 async fn a_token_request_names_one_client() {
     let s = setup(None).await;
-    let resp = s
-        .http
-        .post(format!("{}/register", s.base))
-        .json(&json!({"redirect_uris": [REDIRECT]}))
-        .send()
-        .await
-        .expect("send");
+    let resp = s.post_register(&json!({"redirect_uris": [REDIRECT]})).await;
     assert_eq!(resp.status(), 201);
     // Basic credentials of another client than the form's: refused before the
     // upstream is asked, so the relay's checks always apply to the right client.
@@ -687,16 +599,14 @@ async fn a_loopback_alias_of_the_resource_reaches_the_upstream_as_the_configured
     }
 
     let before = s.upstream.token_forms().len();
-    let _ = post_token(
-        &s,
-        &[
+    let _ = s
+        .post_token(&[
             ("grant_type", "refresh_token"),
             ("refresh_token", "r1"),
             ("client_id", "dcr-client"),
             ("resource", alias.as_str()),
-        ],
-    )
-    .await;
+        ])
+        .await;
     let forms = s.upstream.token_forms();
     assert_eq!(forms.len(), before + 1, "the refresh went upstream");
     assert_eq!(forms[before]["resource"], configured);

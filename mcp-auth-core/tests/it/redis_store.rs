@@ -47,57 +47,7 @@ async fn counter(redis: &RedisServer, key: &str) -> i64 {
 async fn every_operation_keeps_the_memory_store_semantics() {
     let redis = RedisServer::start();
     let store = store(&redis).await;
-    store
-        .put(RecordKind::Code, "a", b"1".to_vec(), MIN)
-        .await
-        .expect("put");
-    assert_eq!(
-        store.get(RecordKind::Code, "a").await.expect("get"),
-        Some(b"1".to_vec())
-    );
-    assert_eq!(
-        store.get(RecordKind::Flow, "a").await.expect("get"),
-        None,
-        "kinds are apart"
-    );
-    store
-        .put(RecordKind::Code, "a", b"2".to_vec(), MIN)
-        .await
-        .expect("replace");
-    assert_eq!(
-        store.take(RecordKind::Code, "a").await.expect("take"),
-        Some(b"2".to_vec())
-    );
-    assert_eq!(
-        store.take(RecordKind::Code, "a").await.expect("take"),
-        None,
-        "single use"
-    );
-    assert_eq!(store.get(RecordKind::Code, "a").await.expect("get"), None);
-    assert_eq!(
-        store.take(RecordKind::Code, "never").await.expect("take"),
-        None
-    );
-    // A zero TTL stores nothing and removes what was there.
-    store
-        .put(RecordKind::Client, "c", b"x".to_vec(), MIN)
-        .await
-        .expect("put");
-    store
-        .put(RecordKind::Client, "c", b"y".to_vec(), Duration::ZERO)
-        .await
-        .expect("put");
-    assert_eq!(store.get(RecordKind::Client, "c").await.expect("get"), None);
-    // Binary values and ids with separators round-trip.
-    let value: Vec<u8> = (0..=255).collect();
-    store
-        .put(RecordKind::Refresh, "x:y{z}", value.clone(), MIN)
-        .await
-        .expect("put");
-    assert_eq!(
-        store.get(RecordKind::Refresh, "x:y{z}").await.expect("get"),
-        Some(value)
-    );
+    crate::store_semantics::assert_store_semantics(&store).await;
     // Every record is written with its TTL.
     let ttl = redis.pttl(&format!("{PREFIX}{{refresh}}:r:x:y{{z}}")).await;
     assert!(ttl > 0 && ttl <= 60_000, "PTTL {ttl}");

@@ -1,5 +1,5 @@
-//! Proxy mode in front of the testkit's fake upstream, for proxy_flow.rs and
-//! proxy_broker.rs.
+//! Proxy mode in front of the testkit's fake upstream, for the proxy_* modules,
+//! and the requests they send it.
 
 use axum::routing::any;
 use mcp_auth_core::{Algorithm, AuthContext, ClientSecret, CustomConfig, CustomProvider, Mode};
@@ -56,5 +56,59 @@ pub async fn setup(
         base: server.base,
         upstream,
         http: no_redirects(),
+    }
+}
+
+impl Setup {
+    /// A GET of `url` from the browser holding `cookie`, not followed.
+    pub async fn in_browser(&self, url: &str, cookie: &str) -> reqwest::Response {
+        self.http
+            .get(url)
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// POSTs `form` to our `/token`.
+    pub async fn post_token(&self, form: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(format!("{}/token", self.base))
+            .form(form)
+            .send()
+            .await
+            .expect("POST /token")
+    }
+
+    /// `GET path` on our server, as JSON.
+    pub async fn get_json(&self, path: &str) -> serde_json::Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET")
+            .json()
+            .await
+            .expect("JSON")
+    }
+
+    /// POSTs `metadata` (JSON) to our `/register`.
+    pub async fn post_register(&self, metadata: &serde_json::Value) -> reqwest::Response {
+        self.http
+            .post(format!("{}/register", self.base))
+            .json(metadata)
+            .send()
+            .await
+            .expect("POST /register")
+    }
+
+    /// `POST /mcp` with `access_token` as bearer.
+    pub async fn call_mcp(&self, access_token: &str) -> reqwest::Response {
+        self.http
+            .post(format!("{}/mcp", self.base))
+            .bearer_auth(access_token)
+            .send()
+            .await
+            .expect("POST /mcp")
     }
 }
