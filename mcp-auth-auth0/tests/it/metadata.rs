@@ -6,6 +6,7 @@ use common::{AUDIENCE, FakeAuth0, challenge, serve};
 use mcp_auth_auth0::{AUTH0_DEFAULT_SCOPES, Auth0Config, Auth0Provider};
 use mcp_auth_core::provider::ClientSecret;
 use mcp_auth_core::{AuthProvider, Mode};
+use mcp_auth_testkit::{discovered_endpoints, endpoints};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -93,19 +94,7 @@ async fn upstream_endpoints_match_the_tenants_discovery_document() {
     let m = provider.metadata();
     assert_eq!(m.mode, Mode::Proxy);
     assert_eq!(m.issuer, discovery["issuer"]);
-    assert_eq!(
-        m.authorization_endpoint.as_deref(),
-        discovery["authorization_endpoint"].as_str()
-    );
-    assert_eq!(
-        m.token_endpoint.as_deref(),
-        discovery["token_endpoint"].as_str()
-    );
-    assert_eq!(
-        m.registration_endpoint.as_deref(),
-        discovery["registration_endpoint"].as_str()
-    );
-    assert_eq!(m.jwks_uri.as_deref(), discovery["jwks_uri"].as_str());
+    assert_eq!(endpoints(m), discovered_endpoints(&discovery));
     assert_eq!(
         Some(provider.userinfo_url()),
         discovery["userinfo_endpoint"].as_str()
@@ -134,20 +123,13 @@ fn real_tenant_urls() {
     assert_eq!(m.issuer, "https://your-tenant.eu.auth0.com/");
     assert_eq!(provider.issuer(), "https://your-tenant.eu.auth0.com/");
     assert_eq!(
-        m.jwks_uri.as_deref(),
-        Some("https://your-tenant.eu.auth0.com/.well-known/jwks.json")
-    );
-    assert_eq!(
-        m.authorization_endpoint.as_deref(),
-        Some("https://your-tenant.eu.auth0.com/authorize")
-    );
-    assert_eq!(
-        m.token_endpoint.as_deref(),
-        Some("https://your-tenant.eu.auth0.com/oauth/token")
-    );
-    assert_eq!(
-        m.registration_endpoint.as_deref(),
-        Some("https://your-tenant.eu.auth0.com/oidc/register")
+        endpoints(m),
+        [
+            Some("https://your-tenant.eu.auth0.com/authorize"),
+            Some("https://your-tenant.eu.auth0.com/oauth/token"),
+            Some("https://your-tenant.eu.auth0.com/oidc/register"),
+            Some("https://your-tenant.eu.auth0.com/.well-known/jwks.json"),
+        ]
     );
     assert_eq!(
         provider.userinfo_url(),

@@ -10,7 +10,7 @@ use axum::routing::{MethodRouter, post};
 use common::{CLIENT, CLIENT_SECRET, REALM, access_token_claims, serve, start_keycloak};
 use mcp_auth_core::AuthContext;
 use mcp_auth_keycloak::KeycloakConfig;
-use mcp_auth_testkit::{Algorithm, Browser, ProxyClient, TestKey, jwks, no_redirects};
+use mcp_auth_testkit::{Algorithm, Browser, ProxyClient, TestKey, call_mcp, jwks, post_register};
 use serde_json::{Value, json};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -56,12 +56,7 @@ async fn the_code_flow_goes_through_the_realm_with_the_clients_secret() {
 
     // The realm's token opens /mcp.
     let access = tokens["access_token"].as_str().expect("access_token");
-    let resp = no_redirects()
-        .post(format!("{base}/mcp"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .expect("POST /mcp");
+    let resp = call_mcp(&base, access).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         resp.text().await.expect("body"),
@@ -93,12 +88,7 @@ async fn register_reaches_keycloaks_client_registration() {
     let addr = serve(KeycloakConfig::new(kc.base(), REALM), user_id())
         .await
         .addr;
-    let resp = no_redirects()
-        .post(format!("http://{addr}/register"))
-        .json(&json!({"client_name": "Claude", "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}))
-        .send()
-        .await
-        .expect("POST /register");
+    let resp = post_register(&format!("http://{addr}"), &json!({"client_name": "Claude", "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"})).await;
     assert_eq!(resp.status(), 201);
     let body: Value = resp.json().await.expect("JSON");
     assert_eq!(body["client_id"], "a1b2c3d4-dcr-client");

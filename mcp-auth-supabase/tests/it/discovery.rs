@@ -7,6 +7,7 @@ use axum::routing::post;
 use common::{SECRET, legacy_token, serve, start_project, user_claims};
 use mcp_auth_core::{AuthContext, AuthProvider, Mode};
 use mcp_auth_supabase::{SupabaseClaims, SupabaseConfig, SupabaseJwtSecret};
+use mcp_auth_testkit::endpoints;
 use serde_json::json;
 
 async fn whoami(who: AuthContext) -> String {
@@ -23,20 +24,13 @@ fn provider_metadata_names_supabases_oauth_server() {
     assert_eq!(m.issuer, issuer);
     assert_eq!(m.mode, Mode::Proxy);
     assert_eq!(
-        m.authorization_endpoint.as_deref(),
-        Some(format!("{issuer}/oauth/authorize").as_str())
-    );
-    assert_eq!(
-        m.token_endpoint.as_deref(),
-        Some(format!("{issuer}/oauth/token").as_str())
-    );
-    assert_eq!(
-        m.registration_endpoint.as_deref(),
-        Some(format!("{issuer}/oauth/clients/register").as_str())
-    );
-    assert_eq!(
-        m.jwks_uri.as_deref(),
-        Some(format!("{issuer}/.well-known/jwks.json").as_str())
+        endpoints(m),
+        [
+            Some(format!("{issuer}/oauth/authorize").as_str()),
+            Some(format!("{issuer}/oauth/token").as_str()),
+            Some(format!("{issuer}/oauth/clients/register").as_str()),
+            Some(format!("{issuer}/.well-known/jwks.json").as_str()),
+        ]
     );
     assert_eq!(m.scopes_supported, ["openid", "email", "profile", "phone"]);
     assert_eq!(

@@ -8,7 +8,7 @@ use axum::routing::{MethodRouter, post};
 use common::{serve, start_project, user_claims};
 use mcp_auth_core::AuthContext;
 use mcp_auth_supabase::SupabaseConfig;
-use mcp_auth_testkit::{Browser, ProxyClient, TestKey, jwks, no_redirects};
+use mcp_auth_testkit::{Browser, ProxyClient, TestKey, call_mcp, jwks, post_register};
 use serde_json::{Value, json};
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
@@ -44,12 +44,11 @@ async fn the_code_flow_goes_through_the_projects_oauth_server() {
     assert_eq!(status, 200, "{tokens}");
     assert_eq!(project.token_forms()[0]["code_verifier"], client.verifier);
 
-    let resp = no_redirects()
-        .post(format!("{base}/mcp"))
-        .bearer_auth(tokens["access_token"].as_str().expect("access_token"))
-        .send()
-        .await
-        .expect("POST /mcp");
+    let resp = call_mcp(
+        &base,
+        tokens["access_token"].as_str().expect("access_token"),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         resp.text().await.expect("body"),
@@ -63,12 +62,7 @@ async fn register_reaches_the_projects_dynamic_registration() {
     let addr = serve(SupabaseConfig::for_url(project.base()), user_id())
         .await
         .addr;
-    let resp = no_redirects()
-        .post(format!("http://{addr}/register"))
-        .json(&json!({"client_name": "Claude", "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}))
-        .send()
-        .await
-        .expect("POST /register");
+    let resp = post_register(&format!("http://{addr}"), &json!({"client_name": "Claude", "redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"})).await;
     assert_eq!(resp.status(), 201);
     let body: Value = resp.json().await.expect("JSON");
     assert_eq!(body["client_id"], "9a1f0c6e-dcr-client");
@@ -81,12 +75,11 @@ async fn without_dynamic_registration_there_is_no_register_route() {
     let mut config = SupabaseConfig::for_url(project.base());
     config.dynamic_client_registration = false;
     let addr = serve(config, user_id()).await.addr;
-    let resp = no_redirects()
-        .post(format!("http://{addr}/register"))
-        .json(&json!({"redirect_uris": [REDIRECT]}))
-        .send()
-        .await
-        .expect("POST /register");
+    let resp = post_register(
+        &format!("http://{addr}"),
+        &json!({"redirect_uris": [REDIRECT]}),
+    )
+    .await;
     assert_eq!(resp.status(), 404);
     assert!(project.registrations().is_empty());
 }

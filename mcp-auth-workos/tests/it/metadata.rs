@@ -4,6 +4,7 @@ use crate::common;
 
 use common::{FakeAuthKit, serve};
 use mcp_auth_core::{AuthProvider, Mode};
+use mcp_auth_testkit::{discovered_endpoints, endpoints};
 use mcp_auth_workos::{WORKOS_DEFAULT_SCOPES, WorkosConfig, WorkosProvider};
 use serde_json::json;
 
@@ -68,16 +69,7 @@ async fn provider_metadata_matches_authkits_document() {
     let m = provider.metadata();
     assert_eq!(m.mode, Mode::Direct);
     assert_eq!(m.issuer, doc["issuer"]);
-    assert_eq!(
-        m.authorization_endpoint.as_deref(),
-        doc["authorization_endpoint"].as_str()
-    );
-    assert_eq!(m.token_endpoint.as_deref(), doc["token_endpoint"].as_str());
-    assert_eq!(
-        m.registration_endpoint.as_deref(),
-        doc["registration_endpoint"].as_str()
-    );
-    assert_eq!(m.jwks_uri.as_deref(), doc["jwks_uri"].as_str());
+    assert_eq!(endpoints(m), discovered_endpoints(&doc));
     assert_eq!(m.scopes_supported, WORKOS_DEFAULT_SCOPES);
     assert_eq!(
         m.grant_types_supported,
