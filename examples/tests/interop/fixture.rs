@@ -101,6 +101,31 @@ impl Process {
         )
     }
 
+    /// Starts `cmd`, a script that announces itself with one JSON line on
+    /// stdout, and waits (30 s at most) for that line; the process and the
+    /// line's string `field`. Panics with `missing` and the script's stderr
+    /// when no such line comes.
+    fn spawn_announcing(cmd: Command, field: &str, missing: &str) -> (Process, String) {
+        let (process, stdout) = Process::spawn(cmd);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
+        let value = serde_json::from_str::<Value>(&line)
+            .ok()
+            .and_then(|v| v[field].as_str().map(str::to_owned))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{missing} (stdout: {line:?}); stderr:\n{}",
+                    process.stderr()
+                )
+            });
+        (process, value)
+    }
+
     fn stderr(&self) -> String {
         self.stderr.lock().expect("stderr lock").clone()
     }
@@ -153,23 +178,8 @@ impl Idp {
         for resource in resources {
             cmd.args(["--resource", resource]);
         }
-        let (process, stdout) = Process::spawn(cmd);
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
-        let issuer = serde_json::from_str::<Value>(&line)
-            .ok()
-            .and_then(|v| v["issuer"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| {
-                panic!(
-                    "idp.mjs did not announce its issuer (stdout: {line:?}); stderr:\n{}",
-                    process.stderr()
-                )
-            });
+        let (process, issuer) =
+            Process::spawn_announcing(cmd, "issuer", "idp.mjs did not announce its issuer");
         Idp {
             process,
             issuer,
@@ -458,23 +468,8 @@ impl CimdHost {
             .arg(dir.join("leaf.key"))
             .args(["--redirect-uri", redirect_uri])
             .current_dir(interop_dir());
-        let (process, stdout) = Process::spawn(cmd);
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_default();
-        let client_id = serde_json::from_str::<Value>(&line)
-            .ok()
-            .and_then(|v| v["client_id"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| {
-                panic!(
-                    "cimd-host.mjs did not announce its URL (stdout: {line:?}); stderr:\n{}",
-                    process.stderr()
-                )
-            });
+        let (process, client_id) =
+            Process::spawn_announcing(cmd, "client_id", "cimd-host.mjs did not announce its URL");
         CimdHost {
             process,
             client_id,

@@ -136,6 +136,19 @@ fn position<S: AsRef<str>, N: Copy + Into<u64>>(
         })
 }
 
+/// The browser of `run` posted the dev issuer's consent form under `base`: the
+/// consent page was shown and answered.
+fn assert_consent_answered(run: &fixture::TsRun, base: &str) {
+    let browser = run.browser_exchanges();
+    assert!(
+        browser
+            .iter()
+            .any(|(m, url, _)| m == "POST" && url.starts_with(&format!("{base}/authorize/consent"))),
+        "{:?}",
+        trace_view(&browser)
+    );
+}
+
 fn trace_view<S: AsRef<str>, N: Copy + Into<u64>>(trace: &[(String, S, N)]) -> Vec<String> {
     trace
         .iter()
@@ -292,14 +305,7 @@ async fn ts_sdk_logs_in_at_the_quickstart_dev_issuer() {
         server.stderr()
     );
     // The consent page was shown and answered (auto-approve is off).
-    let browser = run.browser_exchanges();
-    assert!(
-        browser
-            .iter()
-            .any(|(m, url, _)| m == "POST" && url.starts_with(&format!("{base}/authorize/consent"))),
-        "{:?}",
-        trace_view(&browser)
-    );
+    assert_consent_answered(&run, &base);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -385,14 +391,7 @@ async fn ts_sdk_logs_in_with_a_client_id_metadata_document_at_the_quickstart() {
         server.stderr()
     );
     // The consent page was shown (and answered) for the document's client.
-    let browser = run.browser_exchanges();
-    assert!(
-        browser
-            .iter()
-            .any(|(m, url, _)| m == "POST" && url.starts_with(&format!("{base}/authorize/consent"))),
-        "{:?}",
-        trace_view(&browser)
-    );
+    assert_consent_answered(&run, &base);
     assert_eq!(host.fetches(), 1, "fetched once, then cached");
 }
 
