@@ -30,7 +30,7 @@ pub use metadata::{discovered_endpoints, endpoints};
 pub use redis_server::{RedisServer, TEST_REDIS_URL_VAR};
 use serde_json::{Value, json};
 pub use serve::{
-    McpServer, call_mcp, no_redirects, post_register, serve, serve_with, unreachable_url,
+    McpServer, call_mcp, challenge, no_redirects, post_register, serve, serve_with, unreachable_url,
 };
 
 /// Seconds since the Unix epoch.

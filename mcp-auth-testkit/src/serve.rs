@@ -94,6 +94,15 @@ impl McpServer {
     }
 }
 
+/// The `WWW-Authenticate` header of a response, or "".
+pub fn challenge(resp: &reqwest::Response) -> String {
+    resp.headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// `POST {base}/mcp` with `token` as bearer; the response.
 pub async fn call_mcp(base: &str, token: &str) -> reqwest::Response {
     reqwest::Client::new()

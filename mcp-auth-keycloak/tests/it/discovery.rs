@@ -158,12 +158,7 @@ async fn the_protected_route_takes_tokens_of_the_configured_client_only() {
         .await
         .expect("POST");
     assert_eq!(resp.status(), 401);
-    let challenge = resp
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let challenge = mcp_auth_testkit::challenge(&resp);
     assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");
 }
 

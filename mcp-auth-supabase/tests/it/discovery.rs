@@ -118,12 +118,7 @@ async fn the_protected_route_needs_a_supabase_token() {
 
     let resp = client.post(&url).send().await.expect("POST");
     assert_eq!(resp.status(), 401);
-    let challenge = resp
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let challenge = mcp_auth_testkit::challenge(&resp);
     assert!(
         challenge.contains(&format!(
             "resource_metadata=\"http://{addr}/.well-known/oauth-protected-resource/mcp\""

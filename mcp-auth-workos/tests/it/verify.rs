@@ -84,12 +84,7 @@ async fn token_for_this_resource_passes_and_for_another_resource_is_refused() {
     let other = authkit.sign(&authkit.claims("https://other.example.com/mcp", "user_01"));
     let resp = server.call(&other).await;
     assert_eq!(resp.status(), 401);
-    let challenge = resp
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let challenge = mcp_auth_testkit::challenge(&resp);
     assert!(
         challenge.contains(r#"error="invalid_token""#),
         "{challenge}"

@@ -131,11 +131,4 @@ pub async fn serve(provider: Auth0Provider) -> McpServer {
     McpServer::protected(provider, any(whoami)).await
 }
 
-/// The `WWW-Authenticate` header of a response, or "".
-pub fn challenge(resp: &reqwest::Response) -> String {
-    resp.headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
+pub use mcp_auth_testkit::challenge;
