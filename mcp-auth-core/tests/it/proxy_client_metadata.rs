@@ -43,6 +43,12 @@ async fn call_mcp(s: &Setup, access_token: &str) -> String {
     resp.text().await.expect("text")
 }
 
+/// A client identified by the URL of the document `docs` hosts at `path`,
+/// listing [`REDIRECT`].
+fn hosted_client(s: &Setup, docs: &DocumentServer, path: &str) -> ProxyClient {
+    ProxyClient::by_url(&s.base, &docs.host_client(path, &[REDIRECT]), REDIRECT)
+}
+
 /// `/authorize` answers an error page (no redirect), and `/token` 401
 /// `invalid_client`, for the client identified by the URL `client_id`.
 async fn assert_refused(s: &Setup, client_id: &str) {
@@ -83,11 +89,7 @@ async fn the_broker_serves_a_cimd_client_with_consent_keyed_by_its_url() {
         true
     );
     let docs = DocumentServer::start().await;
-    let client = ProxyClient::by_url(
-        &s.base,
-        &docs.host_client("/app.json", &[REDIRECT]),
-        REDIRECT,
-    );
+    let client = hosted_client(&s, &docs, "/app.json");
     let mut browser = Browser::default();
 
     // The consent page names the client and, prominently, where it goes.
@@ -121,11 +123,7 @@ async fn the_broker_serves_a_cimd_client_with_consent_keyed_by_its_url() {
     let again = browser.get(&client.authorize_url(&[])).await;
     assert!(again.status().is_redirection(), "{}", again.status());
     // ...but another document (another URL) with the same name is.
-    let other = ProxyClient::by_url(
-        &s.base,
-        &docs.host_client("/other.json", &[REDIRECT]),
-        REDIRECT,
-    );
+    let other = hosted_client(&s, &docs, "/other.json");
     let page = browser.get(&other.authorize_url(&[])).await;
     assert_eq!(page.status(), 200, "consent is keyed by the URL");
     assert_eq!(docs.hits("/app.json"), 1, "one fetch, then the cache");
@@ -150,11 +148,7 @@ async fn the_broker_refuses_bad_documents_and_secrets_without_a_redirect() {
     assert_eq!(resp.status(), 400);
     assert!(location(&resp).is_empty());
     // A valid client presenting a secret is refused at /token.
-    let valid = ProxyClient::by_url(
-        &s.base,
-        &docs.host_client("/ok.json", &[REDIRECT]),
-        REDIRECT,
-    );
+    let valid = hosted_client(&s, &docs, "/ok.json");
     assert_secret_refused(&valid, "x").await;
     assert!(
         s.upstream.authorize_queries().is_empty(),
@@ -170,11 +164,7 @@ async fn the_relay_registers_one_upstream_client_per_url_and_reuses_it() {
         true
     );
     let docs = DocumentServer::start().await;
-    let client = ProxyClient::by_url(
-        &s.base,
-        &docs.host_client("/relayed.json", &[REDIRECT]),
-        REDIRECT,
-    );
+    let client = hosted_client(&s, &docs, "/relayed.json");
 
     let back = client.log_in(&mut Browser::default(), &[]).await;
     assert_eq!(back["iss"], s.base);
@@ -214,11 +204,7 @@ async fn the_relay_registers_one_upstream_client_per_url_and_reuses_it() {
 async fn two_first_requests_for_one_url_register_upstream_once() {
     let s = relay().await;
     let docs = DocumentServer::start().await;
-    let client = ProxyClient::by_url(
-        &s.base,
-        &docs.host_client("/together.json", &[REDIRECT]),
-        REDIRECT,
-    );
+    let client = hosted_client(&s, &docs, "/together.json");
     let url = client.authorize_url(&[]);
     // Six browsers approve at once: the consent page comes first, and nothing
     // is registered upstream before an approval.
@@ -323,11 +309,7 @@ async fn the_relay_refuses_a_grant_the_document_does_not_list() {
 async fn the_relay_does_not_take_a_url_registration_for_a_registered_client() {
     let s = relay().await;
     let docs = DocumentServer::start().await;
-    let client = ProxyClient::by_url(
-        &s.base,
-        &docs.host_client("/hashed.json", &[REDIRECT]),
-        REDIRECT,
-    );
+    let client = hosted_client(&s, &docs, "/hashed.json");
     let back = client.log_in(&mut Browser::default(), &[]).await;
     assert!(back.contains_key("code"), "{back:?}");
     // SHA-256, base64url without padding: what an S256 challenge is.
@@ -359,11 +341,7 @@ async fn the_relay_does_not_take_a_url_registration_for_a_registered_client() {
 async fn a_known_url_client_does_not_wait_for_registrations_of_others() {
     let s = relay().await;
     let docs = DocumentServer::start().await;
-    let known = ProxyClient::by_url(
-        &s.base,
-        &docs.host_client("/known.json", &[REDIRECT]),
-        REDIRECT,
-    );
+    let known = hosted_client(&s, &docs, "/known.json");
     let mut known_browser = Browser::default();
     known.log_in(&mut known_browser, &[]).await;
     assert_eq!(s.upstream.registrations().len(), 1);
@@ -415,11 +393,7 @@ async fn a_known_url_client_does_not_wait_for_registrations_of_others() {
 async fn the_relay_asks_consent_for_a_cimd_client_before_anything_goes_upstream() {
     let s = relay().await;
     let docs = DocumentServer::start().await;
-    let client = ProxyClient::by_url(
-        &s.base,
-        &docs.host_client("/asked.json", &[REDIRECT]),
-        REDIRECT,
-    );
+    let client = hosted_client(&s, &docs, "/asked.json");
     let mut victim = Browser::default();
     let page = victim.get(&client.authorize_url(&[])).await;
     assert_eq!(
