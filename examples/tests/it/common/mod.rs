@@ -287,14 +287,7 @@ pub async fn serve_json(path: &str, doc: Value) -> String {
     mcp_auth_testkit::serve(app).await.1
 }
 
-/// The `WWW-Authenticate` header of a response, or "".
-pub fn challenge(resp: &reqwest::Response) -> String {
-    resp.headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
+pub use mcp_auth_testkit::challenge;
 
 /// The `custom` example in proxy mode as the broker, in front of `idp`, with
 /// `mcp-server` / `upstream-secret` as its pre-registered client (which `idp`
