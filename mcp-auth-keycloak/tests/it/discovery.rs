@@ -7,8 +7,8 @@ use axum::routing::post;
 use common::{CLIENT, REALM, access_token_claims, serve, start_keycloak};
 use mcp_auth_core::{AuthContext, AuthProvider, Mode};
 use mcp_auth_keycloak::{KeycloakClaims, KeycloakConfig};
-use mcp_auth_testkit::endpoints;
 use mcp_auth_testkit::{Algorithm, TestKey, jwks};
+use mcp_auth_testkit::{call_mcp, endpoints};
 use serde_json::json;
 
 async fn whoami(who: AuthContext) -> String {
@@ -135,28 +135,19 @@ async fn the_protected_route_takes_tokens_of_the_configured_client_only() {
     .await
     .addr;
     let client = reqwest::Client::new();
-    let url = format!("http://{addr}/mcp");
+    let base = format!("http://{addr}");
+    let url = format!("{base}/mcp");
 
     let resp = client.post(&url).send().await.expect("POST");
     assert_eq!(resp.status(), 401);
 
     let ours = key.sign(&access_token_claims(&server.issuer(), CLIENT));
-    let resp = client
-        .post(&url)
-        .bearer_auth(ours)
-        .send()
-        .await
-        .expect("POST");
+    let resp = call_mcp(&base, &ours).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.text().await.expect("body"), "alice mcp-server");
 
     let theirs = key.sign(&access_token_claims(&server.issuer(), "other-client"));
-    let resp = client
-        .post(&url)
-        .bearer_auth(theirs)
-        .send()
-        .await
-        .expect("POST");
+    let resp = call_mcp(&base, &theirs).await;
     assert_eq!(resp.status(), 401);
     let challenge = mcp_auth_testkit::challenge(&resp);
     assert!(challenge.contains("error=\"invalid_token\""), "{challenge}");

@@ -7,7 +7,7 @@ use axum::routing::post;
 use common::{SECRET, legacy_token, serve, start_project, user_claims};
 use mcp_auth_core::{AuthContext, AuthProvider, Mode};
 use mcp_auth_supabase::{SupabaseClaims, SupabaseConfig, SupabaseJwtSecret};
-use mcp_auth_testkit::endpoints;
+use mcp_auth_testkit::{call_mcp, endpoints};
 use serde_json::json;
 
 async fn whoami(who: AuthContext) -> String {
@@ -114,7 +114,8 @@ async fn the_protected_route_needs_a_supabase_token() {
     config.jwt_secret = Some(SupabaseJwtSecret::new(SECRET));
     let addr = serve(config, post(whoami)).await.addr;
     let client = reqwest::Client::new();
-    let url = format!("http://{addr}/mcp");
+    let base = format!("http://{addr}");
+    let url = format!("{base}/mcp");
 
     let resp = client.post(&url).send().await.expect("POST");
     assert_eq!(resp.status(), 401);
@@ -127,12 +128,7 @@ async fn the_protected_route_needs_a_supabase_token() {
     );
 
     let token = legacy_token(SECRET, &user_claims(&project.issuer()));
-    let resp = client
-        .post(&url)
-        .bearer_auth(&token)
-        .send()
-        .await
-        .expect("POST");
+    let resp = call_mcp(&base, &token).await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
         resp.text().await.expect("body"),
@@ -141,11 +137,6 @@ async fn the_protected_route_needs_a_supabase_token() {
 
     let mut anon = user_claims(&project.issuer());
     anon["aud"] = json!("anon");
-    let resp = client
-        .post(&url)
-        .bearer_auth(legacy_token(SECRET, &anon))
-        .send()
-        .await
-        .expect("POST");
+    let resp = call_mcp(&base, &legacy_token(SECRET, &anon)).await;
     assert_eq!(resp.status(), 401);
 }
