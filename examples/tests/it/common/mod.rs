@@ -109,6 +109,19 @@ impl Server {
             .expect("JSON metadata")
     }
 
+    /// The protected-resource metadata of an example in proxy mode, which must
+    /// name the example itself (`http://localhost:PORT`) as the authorization
+    /// server.
+    pub async fn proxy_resource_metadata(&self) -> Value {
+        let metadata = self.resource_metadata().await;
+        assert_eq!(
+            metadata["authorization_servers"][0],
+            format!("http://localhost:{}", self.port),
+            "{metadata}"
+        );
+        metadata
+    }
+
     /// Starts `bin` with `env` (and nothing else of the controlled variables), in a
     /// directory without a `.env`, and captures its stderr.
     pub fn spawn(bin: &str, port: u16, env: &[(&str, &str)]) -> Server {
