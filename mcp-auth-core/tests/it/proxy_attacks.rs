@@ -637,13 +637,13 @@ async fn broker_on(
         .with_proxy_client("pre-registered", Some(ClientSecret::new("s3cret")));
     let key = key.map(<[u8]>::to_vec);
     mcp_auth_testkit::McpServer::start(move |resource| {
-        let mut auth = McpAuth::new(provider)
+        let mut builder = McpAuth::builder(provider)
             .resource_url(resource)
-            .expect("resource")
             .proxy_store(store);
         if let Some(key) = &key {
-            auth = auth.proxy_state_key(key).expect("key");
+            builder = builder.proxy_state_key(key);
         }
+        let auth = builder.build().expect("configuration");
         axum::Router::new()
             .route("/mcp", axum::routing::any(|| async { "mcp" }))
             .layer(auth.layer())
@@ -697,8 +697,10 @@ async fn a_shared_store_and_state_key_carry_refresh_tokens_to_the_next_server() 
 
 #[test]
 fn a_short_state_key_is_a_configuration_error() {
-    let auth = mcp_auth_core::McpAuth::from_verifier(mcp_auth_core::StaticApiKeys::new());
-    let err = auth.proxy_state_key(&[1u8; 16]).expect_err("16 bytes");
+    let err = mcp_auth_core::McpAuth::builder_with_verifier(mcp_auth_core::StaticApiKeys::new())
+        .proxy_state_key([1u8; 16])
+        .build()
+        .expect_err("16 bytes");
     assert!(err.to_string().contains("32"), "{err}");
 }
 
@@ -760,10 +762,11 @@ async fn a_registration_lives_an_hour_until_its_client_obtains_a_token() {
         .with_proxy_client("pre-registered", Some(ClientSecret::new("s3cret")));
     let shared = store.clone();
     let server = mcp_auth_testkit::McpServer::start(move |resource| {
-        let auth = McpAuth::new(provider)
+        let auth = McpAuth::builder(provider)
             .resource_url(resource)
-            .expect("resource")
-            .proxy_store(shared);
+            .proxy_store(shared)
+            .build()
+            .expect("resource");
         axum::Router::new()
             .route("/mcp", axum::routing::any(|| async { "mcp" }))
             .layer(auth.layer())

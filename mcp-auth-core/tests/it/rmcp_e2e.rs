@@ -63,8 +63,9 @@ async fn a_tool_reads_the_authenticated_user() {
     );
     let mut config = CustomConfig::new(idp.issuer());
     config.jwks_url = Some(idp.jwks_url());
-    let auth = McpAuth::new(CustomProvider::new(config).expect("provider"))
+    let auth = McpAuth::builder(CustomProvider::new(config).expect("provider"))
         .resource_url(&resource)
+        .build()
         .expect("url");
     let mcp = StreamableHttpService::new(
         || Ok(Tools),
