@@ -401,16 +401,18 @@ impl McpAuthBuilder {
     }
 
     /// The configured state key, if any (the one from the environment first);
-    /// a malformed or short one is pushed to `errors`.
+    /// a malformed or short one is pushed to `errors`. A key from the
+    /// environment was checked when it was read (`decode_state_key`: length
+    /// and variety of its bytes).
     fn state_key(&self, errors: &mut Vec<ConfigError>) -> Option<Arc<[u8]>> {
-        let too_short = |len: usize| {
-            format!("{len} bytes is too short: use at least {MIN_STATE_KEY_BYTES} random bytes")
-        };
         let from_bytes = match &self.proxy_state_key {
             Some(secret) if secret.len() < MIN_STATE_KEY_BYTES => {
                 errors.push(ConfigError::invalid(
                     "proxy_state_key",
-                    too_short(secret.len()),
+                    format!(
+                        "{} bytes is too short: use at least {MIN_STATE_KEY_BYTES} random bytes",
+                        secret.len()
+                    ),
                 ));
                 None
             }
@@ -420,13 +422,6 @@ impl McpAuthBuilder {
         let from_env = match &self.proxy_state_key_from_env {
             Some(Err(error)) => {
                 errors.push(error.clone());
-                None
-            }
-            Some(Ok(secret)) if secret.len() < MIN_STATE_KEY_BYTES => {
-                errors.push(ConfigError::invalid(
-                    Self::STATE_KEY_VAR,
-                    too_short(secret.len()),
-                ));
                 None
             }
             Some(Ok(secret)) => Some(Arc::from(secret.as_slice())),

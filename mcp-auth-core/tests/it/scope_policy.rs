@@ -77,6 +77,8 @@ impl Fixture {
         config.mode = Mode::Proxy;
         config.authorization_endpoint = Some(format!("{}/authorize", idp.issuer()));
         config.token_endpoint = Some(format!("{}/token", idp.issuer()));
+        // Proxy mode needs a way to serve clients (`build` checks it): the relay.
+        config.registration_endpoint = Some(idp.register_url());
         let provider = CustomProvider::new(config).expect("provider");
         let server = McpServer::start(|resource| {
             let auth = tweak(McpAuth::builder(provider).resource_url(resource))
