@@ -37,6 +37,12 @@
 
 pub use mcp_auth_core::*;
 
+/// The root README's Rust blocks, compiled as doctests (they need the `rmcp`
+/// and `keycloak` features, as `cargo test --workspace --all-features` has).
+#[cfg(all(doctest, feature = "rmcp", feature = "keycloak"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 #[cfg(feature = "auth0")]
 pub use mcp_auth_auth0::*;
 #[cfg(feature = "keycloak")]
