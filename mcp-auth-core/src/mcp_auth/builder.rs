@@ -26,11 +26,15 @@ use crate::user::ScopeHierarchy;
 /// Default of [`McpAuthBuilder::max_token_bytes`]: 8 KiB.
 pub const DEFAULT_MAX_TOKEN_BYTES: usize = 8 * 1024;
 
+/// Binds a provider to the resource URL and wraps it for the layer; called
+/// once, by `build`, on the provider before it is shared.
+pub(super) type BindProvider = Box<dyn FnOnce(&str) -> Arc<dyn DynVerifier> + Send>;
+
 /// What verifies tokens: a provider still to be bound to the resource URL, or a
 /// plain verifier.
 pub(super) enum Protection {
-    /// Binds the provider to the resource URL and wraps it; called once by `build`.
-    Provider(Box<dyn FnOnce(&str) -> Arc<dyn DynVerifier> + Send>),
+    /// A provider, bound by `build`.
+    Provider(BindProvider),
     /// A plain verifier: nothing to bind.
     Verifier(Arc<dyn DynVerifier>),
 }

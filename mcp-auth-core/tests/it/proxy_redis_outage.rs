@@ -50,7 +50,7 @@ async fn start(redis: &RedisServer, broker: bool) -> (McpServer, FakeIdp, TestKe
         let auth = McpAuth::builder(provider)
             .resource_url(resource)
             .proxy_store(store)
-            .proxy_state_key(&[7; 32])
+            .proxy_state_key([7; 32])
             .build()
             .expect("resource URL");
         let user = any(|who: AuthContext| async move { who.user().user_id.clone() });
