@@ -12,7 +12,7 @@ use axum::routing::get;
 use mcp_auth::env::{EnvReader, EnvSource, load_dotenv};
 use mcp_auth::proxy::redis_store::REDIS_URL_VAR;
 use mcp_auth::proxy::{RedisStore, RedisStoreConfig};
-use mcp_auth::{ConfigError, McpAuth, McpCors};
+use mcp_auth::{ConfigError, McpAuth, McpAuthBuilder, McpCors};
 use rmcp::ServerHandler;
 use rmcp::transport::streamable_http_server::session::never::NeverSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
@@ -102,25 +102,19 @@ pub fn init_tracing() {
 
 /// The rmcp configuration the examples use: stateless (no sessions), plain JSON
 /// answers, and `Host` validation that accepts the loopback names plus the host of
-/// the public URL (so the server still answers behind a reverse proxy).
-pub fn rmcp_config(settings: &Settings) -> StreamableHttpServerConfig {
-    let config = StreamableHttpServerConfig::default()
+/// the resource URL (so the server still answers behind a reverse proxy), from
+/// [`McpAuth::streamable_http_config`].
+pub fn rmcp_config(auth: &McpAuth) -> StreamableHttpServerConfig {
+    auth.streamable_http_config()
         .with_legacy_session_mode(false)
-        .with_json_response(true);
-    let mut hosts = config.allowed_hosts.clone();
-    if let Some(host) = settings.public_host()
-        && !hosts.contains(&host)
-    {
-        hosts.push(host);
-    }
-    config.with_allowed_hosts(hosts)
+        .with_json_response(true)
 }
 
 /// The whole application: the MCP service at `/mcp` behind the auth layer,
 /// itself behind CORS for browser-based clients ([`McpCors::any_origin`]: a
 /// bearer-token API without cookies; see the README), the discovery routes of
 /// `auth`, and a public `GET /health`.
-pub fn app<S, F>(auth: &McpAuth, settings: &Settings, make_server: F) -> Router
+pub fn app<S, F>(auth: &McpAuth, make_server: F) -> Router
 where
     S: ServerHandler + Send + 'static,
     F: Fn() -> S + Send + Sync + 'static,
@@ -128,7 +122,7 @@ where
     let mcp = StreamableHttpService::new(
         move || Ok(make_server()),
         NeverSessionManager::default().into(),
-        rmcp_config(settings),
+        rmcp_config(auth),
     );
     Router::new()
         .nest_service("/mcp", mcp)
@@ -181,13 +175,13 @@ async fn shutdown_signal() {
 }
 
 /// The body of every example's `main`: logging, settings, protection from
-/// `build_auth`, the app, and serving. A configuration error is printed to stderr
+/// `build_auth` (completed by [`shared_state`] and built), the app, and serving. A configuration error is printed to stderr
 /// (it names the variable) and exits with [`EXIT_CONFIG`]; a runtime failure exits
 /// with [`EXIT_RUNTIME`].
 pub async fn run<S, A, F>(build_auth: A, make_server: F) -> ExitCode
 where
     S: ServerHandler + Send + 'static,
-    A: FnOnce(&Settings) -> Result<McpAuth, ConfigError>,
+    A: FnOnce(&Settings) -> Result<McpAuthBuilder, ConfigError>,
     F: Fn() -> S + Send + Sync + 'static,
 {
     init_tracing();
@@ -196,6 +190,7 @@ where
     let configured = match configured {
         Ok((auth, settings)) => shared_state(auth, &EnvSource::process())
             .await
+            .and_then(McpAuthBuilder::build)
             .map(|auth| (auth, settings)),
         Err(error) => Err(error),
     };
@@ -206,7 +201,7 @@ where
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let app = app(&auth, &settings, make_server);
+    let app = app(&auth, make_server);
     match serve(app, &settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -217,12 +212,15 @@ where
 }
 
 /// What replicas of a proxy-mode server share, from `source`: the state key
-/// (`MCP_AUTH_STATE_KEY`, see [`McpAuth::proxy_state_key_from_env`]) and, when
+/// (`MCP_AUTH_STATE_KEY`, see [`McpAuthBuilder::proxy_state_key_from_env`]) and, when
 /// `MCP_AUTH_REDIS_URL` is set, the proxy-mode store in that Redis, which must
 /// answer now: an unreachable Redis is an error naming the variable and the URL
 /// (password hidden).
-pub async fn shared_state(auth: McpAuth, source: &EnvSource) -> Result<McpAuth, ConfigError> {
-    let auth = auth.proxy_state_key_from_env(source)?;
+pub async fn shared_state(
+    auth: McpAuthBuilder,
+    source: &EnvSource,
+) -> Result<McpAuthBuilder, ConfigError> {
+    let auth = auth.proxy_state_key_from_env(source);
     let Some(config) = RedisStoreConfig::from_env(source)? else {
         return Ok(auth);
     };
@@ -278,6 +276,14 @@ pub fn upstream_http_client() -> Result<reqwest::Client, reqwest::Error> {
 mod tests {
     use super::*;
 
+    /// The protection of an example at `settings`' resource URL.
+    fn auth_at(settings: &Settings) -> McpAuth {
+        McpAuth::builder_with_verifier(mcp_auth::StaticApiKeys::new())
+            .resource_url(&settings.mcp_url)
+            .build()
+            .expect("configuration")
+    }
+
     #[test]
     fn public_host_of_the_resource_url() {
         let s = Settings {
@@ -285,7 +291,7 @@ mod tests {
             mcp_url: "https://mcp.example.com/mcp".into(),
         };
         assert_eq!(s.public_host().as_deref(), Some("mcp.example.com"));
-        let cfg = rmcp_config(&s);
+        let cfg = rmcp_config(&auth_at(&s));
         assert!(cfg.allowed_hosts.iter().any(|h| h == "127.0.0.1"));
         assert!(cfg.allowed_hosts.iter().any(|h| h == "localhost"));
         assert!(cfg.allowed_hosts.iter().any(|h| h == "mcp.example.com"));
@@ -313,7 +319,7 @@ mod tests {
             port: 3000,
             mcp_url: "http://localhost:3000/mcp".into(),
         };
-        let cfg = rmcp_config(&s);
+        let cfg = rmcp_config(&auth_at(&s));
         assert_eq!(
             cfg.allowed_hosts,
             StreamableHttpServerConfig::default().allowed_hosts

@@ -92,7 +92,9 @@ pub fn protected_app() -> &'static Router {
     static APP: OnceLock<Router> = OnceLock::new();
     APP.get_or_init(|| {
         let keys = StaticApiKeys::new().key("fuzz-key", AuthUser::new("user"));
-        let auth = McpAuth::from_verifier(keys);
+        let auth = McpAuth::builder_with_verifier(keys)
+            .build()
+            .expect("configuration");
         Router::new()
             .route("/mcp", any(|| async { "ok" }))
             .layer(auth.layer())

@@ -11,7 +11,7 @@
 //! // Zero-config: `mcp_auth_auth0::auth0_provider()?` reads MCP_USE_OAUTH_AUTH0_DOMAIN
 //! // and MCP_USE_OAUTH_AUTH0_AUDIENCE from the environment or `.env`.
 //! let provider = Auth0Provider::new(Auth0Config::new("your-tenant.auth0.com", "https://api.example.com"))?;
-//! let auth = McpAuth::new(provider).resource_url("https://mcp.example.com/mcp")?;
+//! let auth = McpAuth::builder(provider).resource_url("https://mcp.example.com/mcp").build()?;
 //! let app: axum::Router = axum::Router::new()
 //!     // In an rmcp server: `.nest_service("/mcp", streamable_http_service)`, and
 //!     // `mcp_auth::rmcp::auth_context(&ctx)?` inside a tool.

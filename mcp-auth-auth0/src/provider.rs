@@ -26,7 +26,7 @@ use crate::config::Auth0Config;
 /// let provider = Auth0Provider::new(Auth0Config::new("your-tenant.auth0.com", "https://api.example.com"))?;
 /// assert_eq!(provider.metadata().mode, Mode::Proxy);
 /// assert_eq!(provider.metadata().issuer, "https://your-tenant.auth0.com/");
-/// let auth = McpAuth::new(provider).resource_url("https://mcp.example.com/mcp")?;
+/// let auth = McpAuth::builder(provider).resource_url("https://mcp.example.com/mcp").build()?;
 /// # Ok::<(), mcp_auth_core::ConfigError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -133,8 +133,8 @@ impl Auth0Provider {
 ///
 /// ```no_run
 /// use mcp_auth_core::McpAuth;
-/// let auth = McpAuth::new(mcp_auth_auth0::auth0_provider()?)
-///     .resource_url("https://mcp.example.com/mcp")?;
+/// let auth = McpAuth::builder(mcp_auth_auth0::auth0_provider()?)
+///     .resource_url("https://mcp.example.com/mcp").build()?;
 /// # Ok::<(), mcp_auth_core::ConfigError>(())
 /// ```
 ///

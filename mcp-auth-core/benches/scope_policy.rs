@@ -36,11 +36,13 @@ fn auth(policy: Option<ScopePolicy>) -> McpAuth {
             AuthUser::new("root"),
             ["mcp:read", "mcp:tools", "tool:25"],
         );
-    let auth = McpAuth::from_verifier(keys);
+    let auth = McpAuth::builder_with_verifier(keys);
     match policy {
         Some(p) => auth.scope_policy(p),
         None => auth,
     }
+    .build()
+    .expect("configuration")
 }
 
 fn policy() -> ScopePolicy {

@@ -24,7 +24,7 @@ pub struct CustomConfig {
     /// Issuer identifier, exactly as in the tokens' `iss`.
     pub issuer: String,
     /// Accepted audience. `None` binds tokens to this server's resource URL (set
-    /// with [`crate::McpAuth::resource_url`]), as RFC 8707 intends.
+    /// with [`crate::McpAuthBuilder::resource_url`]), as RFC 8707 intends.
     pub audience: Option<String>,
     /// JWKS URL. `None` takes `jwks_uri` from the issuer's OpenID discovery document.
     pub jwks_url: Option<String>,
@@ -162,7 +162,7 @@ enum Verification {
 ///     .with_claim_mapper(|claims| mcp_auth_core::AuthUser::new(
 ///         claims.get("uid").and_then(|v| v.as_str()).unwrap_or_default(),
 ///     ));
-/// let auth = McpAuth::new(provider).resource_url("https://mcp.example.com/mcp")?;
+/// let auth = McpAuth::builder(provider).resource_url("https://mcp.example.com/mcp").build()?;
 /// # Ok::<(), mcp_auth_core::ConfigError>(())
 /// ```
 pub struct CustomProvider {

@@ -63,7 +63,7 @@ impl JwtProvider {
     }
 
     /// Also accept tokens whose audience is this server's resource URL (RFC 8707),
-    /// once [`crate::McpAuth::resource_url`] names it.
+    /// once [`crate::McpAuthBuilder::resource_url`] names it.
     pub fn accept_resource_audience(mut self) -> Self {
         self.accept_resource_audience = true;
         self

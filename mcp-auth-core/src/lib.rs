@@ -50,7 +50,7 @@ pub use jwt::{
     KeySet, KeySource, TokenCacheConfig,
 };
 pub use jwt_provider::JwtProvider;
-pub use mcp_auth::McpAuth;
+pub use mcp_auth::{McpAuth, McpAuthBuilder};
 pub use provider::{
     AuthProvider, BoxFuture, ClientSecret, FnVerifier, Mode, ProviderMetadata, TokenVerifier,
     verifier_fn,

@@ -142,7 +142,6 @@ pub trait AuthProvider: TokenVerifier {
 pub(crate) trait DynVerifier: Send + Sync + 'static {
     fn verify_dyn<'a>(&'a self, token: &'a str) -> BoxFuture<'a, Result<AuthContext, VerifyError>>;
     fn metadata_dyn(&self) -> Option<&ProviderMetadata>;
-    fn bind_resource_dyn(&mut self, resource: &str);
 }
 
 /// Adapts a plain [`TokenVerifier`] (no metadata).
@@ -155,7 +154,6 @@ impl<V: TokenVerifier> DynVerifier for VerifierOnly<V> {
     fn metadata_dyn(&self) -> Option<&ProviderMetadata> {
         None
     }
-    fn bind_resource_dyn(&mut self, _resource: &str) {}
 }
 
 /// Adapts an [`AuthProvider`].
@@ -167,9 +165,6 @@ impl<P: AuthProvider> DynVerifier for ProviderOnly<P> {
     }
     fn metadata_dyn(&self) -> Option<&ProviderMetadata> {
         Some(self.0.metadata())
-    }
-    fn bind_resource_dyn(&mut self, resource: &str) {
-        self.0.bind_resource(resource);
     }
 }
 

@@ -1,15 +1,74 @@
-//! Reading the caller inside an rmcp tool (feature `rmcp`).
+//! rmcp integration (feature `rmcp`): the streamable-HTTP server configuration
+//! for the resource URL, and reading the caller inside a tool.
 //!
-//! rmcp's streamable-HTTP service stores the request's `http::request::Parts` in
-//! the tool's request context; the auth layer put the [`AuthContext`] in those
-//! parts' extensions. [`auth_context`] and the [`Auth`] extractor fetch it.
+//! [`McpAuth::streamable_http_config`] lets rmcp's `Host` check accept this
+//! server's public name. rmcp's streamable-HTTP service stores the request's
+//! `http::request::Parts` in the tool's request context; the auth layer put the
+//! [`AuthContext`] in those parts' extensions. [`auth_context`] and the [`Auth`]
+//! extractor fetch it.
 
 use rmcp::ErrorData;
 use rmcp::handler::server::common::{AsRequestContext, FromContextPart};
 use rmcp::service::RequestContext;
 use rmcp::service::RoleServer;
+use rmcp::transport::streamable_http_server::StreamableHttpServerConfig;
 
+use crate::http::resource::LOOPBACK_ALIASES;
+use crate::mcp_auth::McpAuth;
 use crate::user::{AuthContext, InsufficientScope};
+
+impl McpAuth {
+    /// rmcp's streamable-HTTP server configuration for this server: rmcp's
+    /// defaults, with the `Host` names it accepts (its DNS-rebinding guard)
+    /// extended by the resource URL's host. Without it rmcp answers every
+    /// request to a public name such as `mcp.example.com` with `403 Host header
+    /// is not allowed`.
+    ///
+    /// The allowed hosts are rmcp's loopback names (`localhost`, `127.0.0.1`,
+    /// `::1`: local health checks and a reverse proxy that forwards to
+    /// `127.0.0.1` still get through), every loopback alias of a loopback
+    /// resource, and the resource's host, on any port. Any other `Host` is still
+    /// refused by rmcp. Without a resource URL this is rmcp's default
+    /// configuration. Change the rest (sessions, JSON responses, ...) with
+    /// rmcp's own `with_*` methods.
+    ///
+    /// ```
+    /// use mcp_auth_core::{McpAuth, StaticApiKeys};
+    /// let auth = McpAuth::builder_with_verifier(StaticApiKeys::new())
+    ///     .resource_url("https://mcp.example.com/mcp")
+    ///     .build()?;
+    /// let config = auth.streamable_http_config().with_json_response(true);
+    /// assert!(config.allowed_hosts.iter().any(|h| h == "mcp.example.com"));
+    /// # Ok::<(), mcp_auth_core::ConfigError>(())
+    /// ```
+    pub fn streamable_http_config(&self) -> StreamableHttpServerConfig {
+        let config = StreamableHttpServerConfig::default();
+        let Some(resource) = self.resource() else {
+            return config;
+        };
+        let mut hosts = config.allowed_hosts.clone();
+        let mut allow = |host: &str| {
+            // rmcp compares names without brackets and case-insensitively.
+            let host = host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_ascii_lowercase();
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        };
+        if resource.is_loopback() {
+            LOOPBACK_ALIASES.iter().for_each(|alias| allow(alias));
+        }
+        if let Some(host) = url::Url::parse(resource.as_str())
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+        {
+            allow(&host);
+        }
+        config.with_allowed_hosts(hosts)
+    }
+}
 
 const NOT_BEHIND_LAYER: &str =
     "no authenticated user in this request: serve the MCP service behind McpAuth::layer()";

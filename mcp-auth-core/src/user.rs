@@ -237,7 +237,7 @@ impl AuthContext {
 
     /// The same context, with its scope checks applying `hierarchy`: a granted
     /// scope then also covers every scope it implies. The auth layer calls it with
-    /// the hierarchy configured on [`crate::McpAuth::scope_hierarchy`], so the
+    /// the hierarchy configured on [`crate::McpAuthBuilder::scope_hierarchy`], so the
     /// checks inside tools and handlers agree with the layer's. Cheap: the rest of
     /// the context is shared, not copied.
     ///
@@ -392,7 +392,7 @@ impl AuthContext {
 
 /// Which scopes imply which: a token granted a broader scope holds every
 /// narrower scope it implies, transitively (MCP 2026-07-28: servers account for
-/// scope hierarchies). Configure it once with [`crate::McpAuth::scope_hierarchy`];
+/// scope hierarchies). Configure it once with [`crate::McpAuthBuilder::scope_hierarchy`];
 /// every scope check then applies it: the layer's `required_scopes`, the
 /// [`ScopePolicy`](crate::ScopePolicy), and [`AuthContext::has_scope`] and the
 /// `require_*` helpers inside tools and handlers.

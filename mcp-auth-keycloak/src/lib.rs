@@ -12,7 +12,7 @@
 //! let provider = KeycloakConfig::new("https://sso.example.com", "acme")
 //!     .client_id("mcp-server")
 //!     .build()?;
-//! let auth = McpAuth::new(provider).resource_url("https://mcp.example.com/mcp")?;
+//! let auth = McpAuth::builder(provider).resource_url("https://mcp.example.com/mcp").build()?;
 //! let app: axum::Router = axum::Router::new()
 //!     .route("/mcp", axum::routing::post(|who: AuthContext| async move {
 //!         format!("{:?} has realm roles {:?}", who.user().username, who.realm_roles())

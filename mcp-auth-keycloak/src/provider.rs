@@ -17,7 +17,7 @@ use crate::config::KeycloakConfig;
 /// the realm's certs (`{issuer}/protocol/openid-connect/certs`). With a client id
 /// configured, `aud` must contain it or `azp` must equal it; without one, `aud`
 /// must contain this server's resource URL (bound when
-/// [`McpAuth::resource_url`](mcp_auth_core::McpAuth::resource_url) is called).
+/// [`McpAuthBuilder::resource_url`](mcp_auth_core::McpAuthBuilder::resource_url) is called).
 /// Claims are mapped by [`map_keycloak_user`]: realm roles plus the configured
 /// client's roles. The mode is proxy unless configured otherwise.
 ///
@@ -129,8 +129,8 @@ impl KeycloakProvider {
 /// `MCP_USE_OAUTH_KEYCLOAK_*` from the environment and `.env`) then build.
 ///
 /// ```no_run
-/// let auth = mcp_auth_core::McpAuth::new(mcp_auth_keycloak::keycloak_provider()?)
-///     .resource_url("https://mcp.example.com/mcp")?;
+/// let auth = mcp_auth_core::McpAuth::builder(mcp_auth_keycloak::keycloak_provider()?)
+///     .resource_url("https://mcp.example.com/mcp").build()?;
 /// # Ok::<(), mcp_auth_core::ConfigError>(())
 /// ```
 pub fn keycloak_provider() -> Result<KeycloakProvider, ConfigError> {

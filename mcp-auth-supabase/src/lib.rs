@@ -10,7 +10,7 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // Zero-config: `mcp_auth_supabase::supabase_provider()?` reads MCP_USE_OAUTH_SUPABASE_*.
 //! let provider = SupabaseConfig::for_project("abcdefghijklmnopqrst").build()?;
-//! let auth = McpAuth::new(provider).resource_url("https://mcp.example.com/mcp")?;
+//! let auth = McpAuth::builder(provider).resource_url("https://mcp.example.com/mcp").build()?;
 //! let app: axum::Router = axum::Router::new()
 //!     .route("/mcp", axum::routing::post(|who: AuthContext| async move {
 //!         format!("{} (mfa: {})", who.user().user_id, who.is_aal2())

@@ -129,8 +129,8 @@ impl SupabaseProvider {
 /// `MCP_USE_OAUTH_SUPABASE_*` from the environment and `.env`) then build.
 ///
 /// ```no_run
-/// let auth = mcp_auth_core::McpAuth::new(mcp_auth_supabase::supabase_provider()?)
-///     .resource_url("https://mcp.example.com/mcp")?;
+/// let auth = mcp_auth_core::McpAuth::builder(mcp_auth_supabase::supabase_provider()?)
+///     .resource_url("https://mcp.example.com/mcp").build()?;
 /// # Ok::<(), mcp_auth_core::ConfigError>(())
 /// ```
 pub fn supabase_provider() -> Result<SupabaseProvider, ConfigError> {

@@ -58,8 +58,9 @@ impl McpServer {
     /// discovery routes: the way a user mounts `McpAuth`.
     pub async fn protected(provider: impl AuthProvider, mcp: MethodRouter) -> McpServer {
         McpServer::start(|resource| {
-            let auth = McpAuth::new(provider)
+            let auth = McpAuth::builder(provider)
                 .resource_url(resource)
+                .build()
                 .expect("resource URL");
             Router::new()
                 .route("/mcp", mcp)

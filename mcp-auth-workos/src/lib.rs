@@ -12,7 +12,7 @@
 //! // (and the optional _CLIENT_ID and _API_KEY) from the environment or `.env`.
 //! let provider = WorkosProvider::new(WorkosConfig::new("your-company"))?;
 //! // Tokens must be issued for this URL (their `aud`), or for the configured client id.
-//! let auth = McpAuth::new(provider).resource_url("https://mcp.example.com/mcp")?;
+//! let auth = McpAuth::builder(provider).resource_url("https://mcp.example.com/mcp").build()?;
 //! let app: axum::Router = axum::Router::new()
 //!     // In an rmcp server: `.nest_service("/mcp", streamable_http_service)`, and
 //!     // `mcp_auth::rmcp::auth_context(&ctx)?` inside a tool.

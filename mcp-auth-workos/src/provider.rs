@@ -18,7 +18,7 @@ use crate::config::{WorkosApiKey, WorkosConfig};
 /// and serves the discovery documents. Tokens are verified against
 /// `https://{subdomain}.authkit.app/oauth2/jwks`, with `iss` =
 /// `https://{subdomain}.authkit.app`, and must be bound to this server: `aud` must
-/// be the resource URL (set with [`McpAuth::resource_url`](mcp_auth_core::McpAuth::resource_url)),
+/// be the resource URL (set with [`McpAuthBuilder::resource_url`](mcp_auth_core::McpAuthBuilder::resource_url)),
 /// the configured client id, or one of the extra audiences. Turning that off takes
 /// [`WorkosConfig::dangerously_accept_any_audience`].
 ///
@@ -30,7 +30,7 @@ use crate::config::{WorkosApiKey, WorkosConfig};
 /// assert_eq!(provider.metadata().mode, Mode::Direct);
 /// assert_eq!(provider.metadata().issuer, "https://your-company.authkit.app");
 /// // Tokens for https://mcp.example.com/mcp are accepted from here on.
-/// let auth = McpAuth::new(provider).resource_url("https://mcp.example.com/mcp")?;
+/// let auth = McpAuth::builder(provider).resource_url("https://mcp.example.com/mcp").build()?;
 /// # Ok::<(), mcp_auth_core::ConfigError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -64,7 +64,7 @@ impl WorkosProvider {
                 .cloned()
                 .collect();
             if accepted.is_empty() {
-                // Replaced by the resource URL when McpAuth::resource_url binds it.
+                // Replaced by the resource URL when McpAuthBuilder::resource_url binds it.
                 accepted.push(UNBOUND_RESOURCE_AUDIENCE.to_owned());
             }
             Audience::OneOf(accepted)
@@ -121,7 +121,7 @@ impl WorkosProvider {
     }
 
     /// The JWT verifier (rules, key cache, claim mapping). Its audience rule gains
-    /// the resource URL once [`McpAuth::resource_url`](mcp_auth_core::McpAuth::resource_url) binds it.
+    /// the resource URL once [`McpAuthBuilder::resource_url`](mcp_auth_core::McpAuthBuilder::resource_url) binds it.
     pub fn verifier(&self) -> &JwtVerifier {
         self.inner.verifier()
     }
@@ -149,8 +149,8 @@ impl WorkosProvider {
 ///
 /// ```no_run
 /// use mcp_auth_core::McpAuth;
-/// let auth = McpAuth::new(mcp_auth_workos::workos_provider()?)
-///     .resource_url("https://mcp.example.com/mcp")?; // the audience tokens must carry
+/// let auth = McpAuth::builder(mcp_auth_workos::workos_provider()?)
+///     .resource_url("https://mcp.example.com/mcp").build()?; // the audience tokens must carry
 /// # Ok::<(), mcp_auth_core::ConfigError>(())
 /// ```
 ///

@@ -115,7 +115,7 @@ async fn main() -> ExitCode {
         }
     };
     mcp_auth_examples::run(
-        |settings| McpAuth::new(auth0_provider()?).resource_url(&settings.mcp_url),
+        |settings| Ok(McpAuth::builder(auth0_provider()?).resource_url(&settings.mcp_url)),
         move || Auth0Server { http: http.clone() },
     )
     .await

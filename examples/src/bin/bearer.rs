@@ -78,7 +78,7 @@ fn api_keys() -> Result<StaticApiKeys, ConfigError> {
 #[tokio::main]
 async fn main() -> ExitCode {
     mcp_auth_examples::run(
-        |settings| McpAuth::from_verifier(api_keys()?).resource_url(&settings.mcp_url),
+        |settings| Ok(McpAuth::builder_with_verifier(api_keys()?).resource_url(&settings.mcp_url)),
         || BearerServer,
     )
     .await

@@ -74,10 +74,12 @@ async fn main() -> ExitCode {
             if let Some(cooldown) = cooldown {
                 config.jwks.unknown_kid_cooldown = cooldown;
             }
-            McpAuth::new(CustomProvider::new(config)?).resource_url(&settings.mcp_url)
+            McpAuth::builder(CustomProvider::new(config)?)
+                .resource_url(&settings.mcp_url)
+                .build()
         });
         match built {
-            Ok(auth) => mcp_auth_examples::app(&auth, &settings, || BenchServer),
+            Ok(auth) => mcp_auth_examples::app(&auth, || BenchServer),
             Err(e) => {
                 eprintln!("configuration error: {e}");
                 return ExitCode::from(EXIT_CONFIG);
@@ -87,11 +89,23 @@ async fn main() -> ExitCode {
         tracing::warn!(
             "MCP_AUTH_BENCH_AUTH=off: the MCP endpoint is UNPROTECTED (benchmark baseline)"
         );
+        // No protection is served; this one only names the resource, whose
+        // host rmcp must accept, as in the protected server.
+        let baseline = match McpAuth::builder_with_verifier(mcp_auth::StaticApiKeys::new())
+            .resource_url(&settings.mcp_url)
+            .build()
+        {
+            Ok(auth) => auth,
+            Err(e) => {
+                eprintln!("configuration error: {e}");
+                return ExitCode::from(EXIT_CONFIG);
+            }
+        };
         let mcp = rmcp::transport::streamable_http_server::StreamableHttpService::new(
             || Ok(BenchServer),
             rmcp::transport::streamable_http_server::session::never::NeverSessionManager::default()
                 .into(),
-            mcp_auth_examples::rmcp_config(&settings),
+            mcp_auth_examples::rmcp_config(&baseline),
         );
         axum::Router::new()
             .nest_service("/mcp", mcp)

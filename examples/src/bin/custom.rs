@@ -52,8 +52,8 @@ impl CustomServer {
 async fn main() -> ExitCode {
     mcp_auth_examples::run(
         |settings| {
-            Ok(McpAuth::new(CustomProvider::from_env()?)
-                .resource_url(&settings.mcp_url)?
+            Ok(McpAuth::builder(CustomProvider::from_env()?)
+                .resource_url(&settings.mcp_url)
                 .scope_policy(ScopePolicy::new().tool("admin-action", ["admin"])))
         },
         || CustomServer,

@@ -94,7 +94,7 @@ async fn main() -> ExitCode {
         move |settings| {
             let provider = keycloak_provider()?;
             let _ = configured.set(provider.config().client_id.clone());
-            McpAuth::new(provider).resource_url(&settings.mcp_url)
+            Ok(McpAuth::builder(provider).resource_url(&settings.mcp_url))
         },
         move || KeycloakServer {
             client_id: client_id.get().cloned().flatten(),

@@ -89,14 +89,15 @@ fn build(settings: &Settings) -> Result<(McpAuth, std::sync::Arc<DevIssuer>, Str
     let issuer = DevIssuer::new(config)?;
     // The verifier fetches the JWKS over HTTP from this very process.
     let provider = issuer.provider(&format!("http://127.0.0.1:{}/jwks.json", settings.port))?;
-    let auth = McpAuth::new(provider)
-        .resource_url(resource.as_str())?
+    let auth = McpAuth::builder(provider)
+        .resource_url(resource.as_str())
         .resource_name("mcp-auth quickstart")
         .scope_policy(
             ScopePolicy::new()
                 .base(["mcp:tools"])
                 .tool("admin-action", ["admin"]),
-        );
+        )
+        .build()?;
     let token = issuer
         .mint_access_token("quickstart-cli", &["mcp:tools".into(), "profile".into()])
         .map_err(|e| ConfigError::invalid("dev issuer", e.to_string()))?;
@@ -122,7 +123,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let app = mcp_auth_examples::app(&auth, &settings, || QuickstartServer).merge(issuer.routes());
+    let app = mcp_auth_examples::app(&auth, || QuickstartServer).merge(issuer.routes());
     let url = &settings.mcp_url;
     println!("mcp-auth quickstart: a protected MCP server with an embedded development issuer");
     println!("MCP URL: {url}");

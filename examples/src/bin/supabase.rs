@@ -75,7 +75,7 @@ impl SupabaseServer {
 #[tokio::main]
 async fn main() -> ExitCode {
     mcp_auth_examples::run(
-        |settings| McpAuth::new(supabase_provider()?).resource_url(&settings.mcp_url),
+        |settings| Ok(McpAuth::builder(supabase_provider()?).resource_url(&settings.mcp_url)),
         || SupabaseServer,
     )
     .await

@@ -157,7 +157,7 @@ async fn main() -> ExitCode {
                 base_url: base_url.unwrap_or_else(|| provider.api_base_url().to_owned()),
                 key: provider.api_key().cloned(),
             });
-            McpAuth::new(provider).resource_url(&settings.mcp_url)
+            Ok(McpAuth::builder(provider).resource_url(&settings.mcp_url))
         },
         move || WorkosServer {
             http: http.clone(),

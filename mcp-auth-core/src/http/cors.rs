@@ -10,12 +10,13 @@
 //! ```
 //! use mcp_auth_core::{AuthUser, McpAuth, McpCors, StaticApiKeys};
 //! let keys = StaticApiKeys::new().key("sk-abc123", AuthUser::new("alice"));
-//! let auth = McpAuth::from_verifier(keys);
+//! let auth = McpAuth::builder_with_verifier(keys).build()?;
 //! let app: axum::Router = axum::Router::new()
 //!     .route("/mcp", axum::routing::post(|| async { "tools" }))
 //!     .layer(auth.layer())                 // inner: authentication
 //!     .layer(McpCors::any_origin().layer()) // outer: CORS
 //!     .merge(auth.routes());
+//! # Ok::<(), mcp_auth_core::ConfigError>(())
 //! ```
 
 use std::time::Duration;

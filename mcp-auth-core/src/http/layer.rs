@@ -21,7 +21,7 @@ use crate::error::VerifyError;
 use crate::provider::{BoxFuture, DynVerifier};
 use crate::user::{AuthContext, InsufficientScope, ScopeHierarchy};
 
-/// Default of [`crate::McpAuth::max_body_bytes`]: 4 MiB, rmcp's own default.
+/// Default of [`crate::McpAuthBuilder::max_body_bytes`]: 4 MiB, rmcp's own default.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Paths never protected by default: the seed's debug and documentation paths.
@@ -227,7 +227,7 @@ impl Policy {
 /// `Retry-After`. CORS preflights and the public paths pass untouched.
 ///
 /// With a [`ScopePolicy`], the body of every authenticated
-/// `POST` is read (bounded: over [`crate::McpAuth::max_body_bytes`] it is 413,
+/// `POST` is read (bounded: over [`crate::McpAuthBuilder::max_body_bytes`] it is 413,
 /// a compressed body is 415) and the JSON-RPC operations in it are checked: a
 /// missing scope is 403 `insufficient_scope` naming every scope the operation
 /// needs. The same bytes then go on to the service. A 403 a handler returns

@@ -15,9 +15,9 @@ use crate::user::AuthContext;
 /// (`tools/call`), per prompt name (`prompts/get`) and per resource URI
 /// (`resources/read`, `resources/subscribe`, `resources/unsubscribe`).
 ///
-/// Set it with [`crate::McpAuth::scope_policy`]. The auth layer then reads the
+/// Set it with [`crate::McpAuthBuilder::scope_policy`]. The auth layer then reads the
 /// JSON-RPC body of every authenticated `POST` (up to
-/// [`crate::McpAuth::max_body_bytes`]; beyond it 413) and, when the token lacks
+/// [`crate::McpAuthBuilder::max_body_bytes`]; beyond it 413) and, when the token lacks
 /// a scope the operation needs, answers HTTP 403 with
 /// `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"` listing
 /// *every* scope the operation needs (the layer's `required_scopes`, the
@@ -82,7 +82,7 @@ impl ScopePolicy {
     }
 
     /// Scopes every JSON-RPC message needs: the scopes for basic use, which the
-    /// 401 challenge advertises unless [`crate::McpAuth::challenge_scopes`] says
+    /// 401 challenge advertises unless [`crate::McpAuthBuilder::challenge_scopes`] says
     /// otherwise.
     pub fn base<I: IntoIterator<Item = S>, S: Into<String>>(mut self, scopes: I) -> Self {
         self.base = owned(scopes);

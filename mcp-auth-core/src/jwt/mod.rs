@@ -11,4 +11,6 @@ pub use algorithm::{Algorithm, AlgorithmSet};
 pub use jwks::{JwksCache, JwksConfig};
 pub use keyset::KeySet;
 pub use token_cache::TokenCacheConfig;
-pub use verifier::{Audience, HmacSecret, JwtConfig, JwtVerifier, KeySource, MAX_LEEWAY};
+pub use verifier::{
+    Audience, HmacSecret, JwtConfig, JwtVerifier, KeySource, MAX_LEEWAY, MAX_TOKEN_BYTES_CEILING,
+};

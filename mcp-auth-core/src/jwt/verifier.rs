@@ -55,13 +55,18 @@ pub struct JwtConfig {
     /// Strict RFC 9068 mode: the header `typ` must be `at+jwt` (or
     /// `application/at+jwt`), so an ID token is never taken as an access token. Default off.
     pub require_access_token_type: bool,
-    /// Tokens longer than this are refused before any parsing. Default 8 KiB.
-    pub max_token_bytes: usize,
     /// Cache of verified tokens (a repeat token skips the signature check), or
     /// `None` to verify every request in full. Default on (10,000 entries, at
     /// most 32 MiB of them, 5 min).
     pub token_cache: Option<TokenCacheConfig>,
 }
+
+/// The longest token a [`JwtVerifier`] parses, in bytes (64 KiB): a longer one
+/// is refused before any parsing. A fixed safety ceiling for a verifier used
+/// on its own; a server sets its limit (default 8 KiB, at most this) with
+/// [`McpAuthBuilder::max_token_bytes`](crate::McpAuthBuilder::max_token_bytes),
+/// which the auth layer applies before the verifier runs.
+pub const MAX_TOKEN_BYTES_CEILING: usize = 64 * 1024;
 
 /// The most leeway a configuration may ask for.
 pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
@@ -75,7 +80,6 @@ impl JwtConfig {
             algorithms: None,
             leeway: Duration::from_secs(60),
             require_access_token_type: false,
-            max_token_bytes: 8 * 1024,
             token_cache: Some(TokenCacheConfig::default()),
         }
     }
@@ -383,10 +387,10 @@ impl JwtVerifier {
     /// Verifies `token` and returns its claims.
     pub async fn verify(&self, token: &str) -> Result<Arc<Claims>, VerifyError> {
         let cfg = &self.inner.config;
-        if token.len() > cfg.max_token_bytes {
+        if token.len() > MAX_TOKEN_BYTES_CEILING {
             return Err(TokenRejection::TooLarge {
                 len: token.len(),
-                max: cfg.max_token_bytes,
+                max: MAX_TOKEN_BYTES_CEILING,
             }
             .into());
         }

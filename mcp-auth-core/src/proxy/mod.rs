@@ -71,7 +71,7 @@ use crate::oidc::IssuerMetadata;
 use crate::provider::ProviderMetadata;
 use cookies::Cookies;
 use state_key::StateKey;
-pub(crate) use state_key::{STATE_KEY_VAR, decode_state_key};
+pub(crate) use state_key::{MIN_STATE_KEY_BYTES, STATE_KEY_VAR, decode_state_key};
 use upstream::{Upstream, UpstreamError};
 
 /// How long a client that registered but never obtained a token is remembered.

@@ -38,8 +38,9 @@ async fn start(tweak: impl FnOnce(&mut DevIssuerConfig)) -> App {
         config.auto_approve = true;
         tweak(&mut config);
         let issuer = DevIssuer::new(config).expect("issuer");
-        let auth = McpAuth::new(issuer.provider(&issuer.jwks_url()).expect("provider"))
+        let auth = McpAuth::builder(issuer.provider(&issuer.jwks_url()).expect("provider"))
             .resource_url(&resource)
+            .build()
             .expect("url");
         Router::new()
             .route(

@@ -37,14 +37,15 @@ async fn start(cors: McpCors) -> Setup {
     config.jwks = JwksConfig::default();
     let provider = CustomProvider::new(config).expect("provider");
     let server = McpServer::start(|resource| {
-        let auth = McpAuth::new(provider)
+        let auth = McpAuth::builder(provider)
             .resource_url(resource)
-            .expect("resource")
             .scope_policy(
                 ScopePolicy::new()
                     .base(["read"])
                     .tool("admin-action", ["admin"]),
-            );
+            )
+            .build()
+            .expect("resource");
         Router::new()
             .route("/mcp", any(whoami))
             .layer(auth.layer())

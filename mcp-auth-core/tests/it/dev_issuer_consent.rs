@@ -28,8 +28,9 @@ async fn start(auto_approve: bool) -> App {
         let mut config = DevIssuerConfig::new(base, &resource);
         config.auto_approve = auto_approve;
         let issuer = DevIssuer::new(config).expect("issuer");
-        let auth = McpAuth::new(issuer.provider(&issuer.jwks_url()).expect("provider"))
+        let auth = McpAuth::builder(issuer.provider(&issuer.jwks_url()).expect("provider"))
             .resource_url(&resource)
+            .build()
             .expect("url");
         Router::new()
             .route(

@@ -8,7 +8,7 @@ use axum::Router;
 use axum::routing::{any, get};
 use mcp_auth_core::{
     Algorithm, AuthContext, CustomConfig, CustomProvider, InsufficientScope, JwksConfig, McpAuth,
-    ScopeHierarchy,
+    McpAuthBuilder, ScopeHierarchy,
 };
 use mcp_auth_testkit::{FakeIdp, McpServer, TestKey, claims, jwks, now, unreachable_url};
 use reqwest::StatusCode;
@@ -77,18 +77,20 @@ async fn files(ctx: AuthContext) -> Result<&'static str, InsufficientScope> {
     Ok("files ok")
 }
 
-async fn start(issuer: &str, jwks_url: &str, tweak: impl FnOnce(McpAuth) -> McpAuth) -> Server {
+async fn start(
+    issuer: &str,
+    jwks_url: &str,
+    tweak: impl FnOnce(McpAuthBuilder) -> McpAuthBuilder,
+) -> Server {
     let mut config = CustomConfig::new(issuer);
     config.jwks_url = Some(jwks_url.to_owned());
     config.scopes_supported = vec!["read".into(), "write".into()];
     config.jwks = JwksConfig::default();
     let provider = CustomProvider::new(config).expect("provider");
     let server = McpServer::start(|resource| {
-        let auth = tweak(
-            McpAuth::new(provider)
-                .resource_url(resource)
-                .expect("resource"),
-        );
+        let auth = tweak(McpAuth::builder(provider).resource_url(resource))
+            .build()
+            .expect("configuration");
         Router::new()
             .route("/mcp", any(whoami))
             .route("/mcp/{*rest}", any(whoami))
@@ -398,8 +400,9 @@ async fn dot_segments_never_reach_a_public_prefix() {
     let idp = FakeIdp::start(jwks(&[])).await;
     let mut config = CustomConfig::new(idp.issuer());
     config.jwks_url = Some(idp.jwks_url());
-    let auth = McpAuth::new(CustomProvider::new(config).expect("provider"))
+    let auth = McpAuth::builder(CustomProvider::new(config).expect("provider"))
         .resource_url("http://localhost/mcp")
+        .build()
         .expect("url");
     let app: Router = Router::new()
         .fallback(|| async { "reached" })
@@ -528,8 +531,9 @@ async fn without_configured_scopes_the_metadata_lists_none_rather_than_an_empty_
     config.jwks_url = Some(idp.jwks_url());
     let provider = CustomProvider::new(config).expect("provider");
     let server = McpServer::start(|resource| {
-        let auth = McpAuth::new(provider)
+        let auth = McpAuth::builder(provider)
             .resource_url(resource)
+            .build()
             .expect("resource");
         Router::new()
             .route("/mcp", any(whoami))

@@ -560,14 +560,17 @@ fn URL_SAFE_NO_PAD_ENCODE(s: &str) -> String {
 
 #[tokio::test]
 async fn oversized_token_is_refused_before_parsing() {
+    // The verifier's own limit is its fixed ceiling; a server's (default 8 KiB)
+    // is `McpAuthBuilder::max_token_bytes`, applied by the layer (see
+    // `mcp_auth_builder::the_layer_refuses_a_token_one_byte_over_the_limit_and_accepts_one_at_it`).
     let key = TestKey::rsa("k", Algorithm::RS256);
     let (idp, verifier) = setup(&[&key], |_| {}).await;
     let mut c = good_claims(&idp);
-    c["padding"] = json!("x".repeat(9000));
+    c["padding"] = json!("x".repeat(mcp_auth_core::jwt::MAX_TOKEN_BYTES_CEILING));
     let token = key.sign(&c);
     assert!(matches!(
         rejection(verifier.verify(&token).await),
-        TokenRejection::TooLarge { max: 8192, .. }
+        TokenRejection::TooLarge { max, .. } if max == mcp_auth_core::jwt::MAX_TOKEN_BYTES_CEILING
     ));
     assert_eq!(idp.jwks_hits(), 0);
 }

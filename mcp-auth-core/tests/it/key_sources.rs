@@ -191,16 +191,19 @@ fn rule16b_a_resource_url_on_plain_http_only_for_loopback_hosts() {
         config.jwks_url = Some("https://auth.example.com/jwks".into());
         CustomProvider::new(config).expect("provider")
     };
-    let err = McpAuth::new(provider())
+    let err = McpAuth::builder(provider())
         .resource_url("http://mcp.example.com/mcp")
+        .build()
         .expect_err("plain http elsewhere")
         .to_string();
     assert!(err.contains("https"), "{err}");
-    McpAuth::new(provider())
+    McpAuth::builder(provider())
         .resource_url("http://127.0.0.1:3000/mcp")
+        .build()
         .expect("loopback");
-    McpAuth::new(provider())
+    McpAuth::builder(provider())
         .resource_url("https://mcp.example.com/mcp")
+        .build()
         .expect("https");
 }
 

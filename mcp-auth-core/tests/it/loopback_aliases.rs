@@ -62,12 +62,13 @@ async fn start(public: impl FnOnce(u16) -> String) -> App {
         let mut config = DevIssuerConfig::new(&public, &resource);
         config.auto_approve = true;
         let issuer = DevIssuer::new(config).expect("issuer");
-        let auth = McpAuth::new(
+        let auth = McpAuth::builder(
             issuer
                 .provider(&format!("{base}/jwks.json"))
                 .expect("provider"),
         )
         .resource_url(&resource)
+        .build()
         .expect("url");
         let mcp = StreamableHttpService::new(
             || Ok(Tools),

@@ -14,6 +14,7 @@ mod jwks_cache;
 mod jwt_rules;
 mod key_sources;
 mod loopback_aliases;
+mod mcp_auth_builder;
 mod module_graph;
 mod properties;
 mod proxy_attacks;

@@ -607,13 +607,13 @@ async fn broker_on(
         .with_proxy_client("pre-registered", Some(ClientSecret::new("s3cret")));
     let key = key.map(<[u8]>::to_vec);
     mcp_auth_testkit::McpServer::start(move |resource| {
-        let mut auth = McpAuth::new(provider)
+        let mut builder = McpAuth::builder(provider)
             .resource_url(resource)
-            .expect("resource")
             .proxy_store(store);
         if let Some(key) = &key {
-            auth = auth.proxy_state_key(key).expect("key");
+            builder = builder.proxy_state_key(key);
         }
+        let auth = builder.build().expect("configuration");
         axum::Router::new()
             .route("/mcp", axum::routing::any(|| async { "mcp" }))
             .layer(auth.layer())
@@ -667,8 +667,10 @@ async fn a_shared_store_and_state_key_carry_refresh_tokens_to_the_next_server() 
 
 #[test]
 fn a_short_state_key_is_a_configuration_error() {
-    let auth = mcp_auth_core::McpAuth::from_verifier(mcp_auth_core::StaticApiKeys::new());
-    let err = auth.proxy_state_key(&[1u8; 16]).expect_err("16 bytes");
+    let err = mcp_auth_core::McpAuth::builder_with_verifier(mcp_auth_core::StaticApiKeys::new())
+        .proxy_state_key([1u8; 16])
+        .build()
+        .expect_err("16 bytes");
     assert!(err.to_string().contains("32"), "{err}");
 }
 
@@ -730,10 +732,11 @@ async fn a_registration_lives_an_hour_until_its_client_obtains_a_token() {
         .with_proxy_client("pre-registered", Some(ClientSecret::new("s3cret")));
     let shared = store.clone();
     let server = mcp_auth_testkit::McpServer::start(move |resource| {
-        let auth = McpAuth::new(provider)
+        let auth = McpAuth::builder(provider)
             .resource_url(resource)
-            .expect("resource")
-            .proxy_store(shared);
+            .proxy_store(shared)
+            .build()
+            .expect("resource");
         axum::Router::new()
             .route("/mcp", axum::routing::any(|| async { "mcp" }))
             .layer(auth.layer())
@@ -779,31 +782,52 @@ async fn an_overlong_upstream_client_id_is_a_502_and_nothing_is_stored() {
 #[tokio::test]
 async fn proxy_mode_without_registration_or_client_serves_no_oauth_route() {
     // Neither strategy applies: rather than pass clients through to another
-    // issuer, no /authorize, /token or /register is served (a logged
-    // configuration error), and discovery still answers.
-    let s = common::setup("u", None, None, |_, config| {
-        config.registration_endpoint = None;
-    })
+    // issuer, no /authorize, /token or /register is ever served. The
+    // configuration error, once logged while the routes were built, is now
+    // `build()`'s, naming proxy mode and both ways to fix it.
+    let upstream = FakeIdp::start(mcp_auth_testkit::jwks(&[])).await;
+    let mut config = mcp_auth_core::CustomConfig::new(upstream.issuer());
+    config.jwks_url = Some(upstream.jwks_url());
+    config.mode = mcp_auth_core::Mode::Proxy;
+    config.authorization_endpoint = Some(upstream.authorize_url());
+    config.token_endpoint = Some(upstream.token_url());
+    config.registration_endpoint = None;
+    let err = mcp_auth_core::McpAuth::builder(
+        mcp_auth_core::CustomProvider::new(config).expect("provider"),
+    )
+    .resource_url("http://127.0.0.1:9/mcp")
+    .build()
+    .expect_err("proxy mode without a strategy")
+    .to_string();
+    assert!(err.contains("proxy mode"), "{err}");
+    assert!(err.contains("registration endpoint"), "{err}");
+    assert!(err.contains("pre-registered upstream client"), "{err}");
+    // The same provider in direct mode (no OAuth routes to serve) is fine, and
+    // its discovery answers.
+    let mut config = mcp_auth_core::CustomConfig::new(upstream.issuer());
+    config.jwks_url = Some(upstream.jwks_url());
+    config.mode = mcp_auth_core::Mode::Direct;
+    let user_id = axum::routing::any(|| async { "user" });
+    let server = mcp_auth_testkit::McpServer::protected(
+        mcp_auth_core::CustomProvider::new(config).expect("provider"),
+        user_id,
+    )
     .await;
+    let http = mcp_auth_testkit::no_redirects();
     for (method, path) in [
         (reqwest::Method::GET, "/authorize"),
         (reqwest::Method::POST, "/token"),
         (reqwest::Method::POST, "/register"),
     ] {
-        let resp = s
-            .http
-            .request(method, format!("{}{path}", s.base))
+        let resp = http
+            .request(method, server.url(path))
             .send()
             .await
             .expect("send");
         assert_eq!(resp.status(), 404, "{path}");
     }
-    let resp = s
-        .http
-        .get(format!(
-            "{}/.well-known/oauth-protected-resource/mcp",
-            s.base
-        ))
+    let resp = http
+        .get(server.url("/.well-known/oauth-protected-resource/mcp"))
         .send()
         .await
         .expect("send");

@@ -525,10 +525,11 @@ async fn a_shared_proxy_store_keeps_relayed_clients_for_the_next_server() {
         config.registration_endpoint = Some(upstream.register_url());
         let provider = CustomProvider::new(config).expect("provider");
         McpServer::start(move |resource| {
-            let auth = McpAuth::new(provider)
+            let auth = McpAuth::builder(provider)
                 .resource_url(resource)
-                .expect("resource")
-                .proxy_store(store);
+                .proxy_store(store)
+                .build()
+                .expect("resource");
             Router::new()
                 .route("/mcp", any(|| async { "mcp" }))
                 .layer(auth.layer())

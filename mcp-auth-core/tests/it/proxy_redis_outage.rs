@@ -47,12 +47,12 @@ async fn start(redis: &RedisServer, broker: bool) -> (McpServer, FakeIdp, TestKe
     .await
     .expect("Redis");
     let server = McpServer::start(|resource| {
-        let auth = McpAuth::new(provider)
+        let auth = McpAuth::builder(provider)
             .resource_url(resource)
-            .expect("resource URL")
             .proxy_store(store)
-            .proxy_state_key(&[7; 32])
-            .expect("key");
+            .proxy_state_key([7; 32])
+            .build()
+            .expect("resource URL");
         let user = any(|who: AuthContext| async move { who.user().user_id.clone() });
         Router::new()
             .route("/mcp", user)

@@ -10,7 +10,8 @@ use axum::body::Bytes;
 use axum::routing::post;
 use mcp_auth_core::rmcp::Auth;
 use mcp_auth_core::{
-    Algorithm, CustomConfig, CustomProvider, McpAuth, Mode, ScopeHierarchy, ScopePolicy,
+    Algorithm, CustomConfig, CustomProvider, McpAuth, McpAuthBuilder, Mode, ScopeHierarchy,
+    ScopePolicy,
 };
 use mcp_auth_testkit::{FakeIdp, McpServer, TestKey, claims, jwks};
 use reqwest::StatusCode;
@@ -65,8 +66,8 @@ struct Fixture {
 
 impl Fixture {
     /// The rmcp server at `/mcp` (JSON or SSE answers) and an echo at `/echo`,
-    /// both behind `tweak(McpAuth)`.
-    async fn start(sse: bool, tweak: impl FnOnce(McpAuth) -> McpAuth) -> Fixture {
+    /// both behind the `McpAuth` `tweak` makes of the builder.
+    async fn start(sse: bool, tweak: impl FnOnce(McpAuthBuilder) -> McpAuthBuilder) -> Fixture {
         let key = TestKey::rsa("k", Algorithm::RS256);
         let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
         let issuer = idp.issuer();
@@ -76,9 +77,13 @@ impl Fixture {
         config.mode = Mode::Proxy;
         config.authorization_endpoint = Some(format!("{}/authorize", idp.issuer()));
         config.token_endpoint = Some(format!("{}/token", idp.issuer()));
+        // Proxy mode needs a way to serve clients (`build` checks it): the relay.
+        config.registration_endpoint = Some(idp.register_url());
         let provider = CustomProvider::new(config).expect("provider");
         let server = McpServer::start(|resource| {
-            let auth = tweak(McpAuth::new(provider).resource_url(resource).expect("url"));
+            let auth = tweak(McpAuth::builder(provider).resource_url(resource))
+                .build()
+                .expect("configuration");
             let mcp = StreamableHttpService::new(
                 || Ok(Tools),
                 NeverSessionManager::default().into(),
@@ -159,7 +164,7 @@ async fn message(resp: reqwest::Response) -> Value {
         .unwrap_or_else(|| panic!("no JSON-RPC message in {text}"))
 }
 
-fn admin_policy(a: McpAuth) -> McpAuth {
+fn admin_policy(a: McpAuthBuilder) -> McpAuthBuilder {
     a.scope_policy(ScopePolicy::new().tool("admin-action", ["admin"]))
 }
 

@@ -41,8 +41,9 @@ fn direct(idp: &FakeIdp, resource: &str, configured_jwks: bool) -> McpAuth {
     if configured_jwks {
         config.jwks_url = Some(idp.jwks_url());
     }
-    McpAuth::new(CustomProvider::new(config).expect("provider"))
+    McpAuth::builder(CustomProvider::new(config).expect("provider"))
         .resource_url(resource)
+        .build()
         .expect("resource URL")
 }
 
@@ -147,27 +148,22 @@ async fn rule16b_proxy_mode_is_not_served_over_plain_http_upstream_endpoints() {
     let idp = FakeIdp::start(jwks(&[key.jwk()])).await;
     let registration = json!({"redirect_uris": ["http://127.0.0.1:9/cb"], "client_name": "c"});
 
-    let server = serve_auth(|resource| {
-        McpAuth::new(hand_written(&idp.issuer(), "http://idp.example.com"))
-            .resource_url(resource)
-            .expect("resource URL")
-    })
-    .await;
-    let resp = reqwest::Client::new()
-        .post(server.url("/register"))
-        .json(&registration)
-        .send()
-        .await
-        .expect("POST /register");
-    assert_eq!(resp.status(), StatusCode::NOT_FOUND, "proxy routes served");
-    let (status, _) = fetch(&server.url("/authorize?client_id=x")).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "proxy routes served");
+    // Refused when the protection is built, naming the endpoint: there is no
+    // server whose proxy routes could forward to it.
+    let err = McpAuth::builder(hand_written(&idp.issuer(), "http://idp.example.com"))
+        .resource_url("http://127.0.0.1:3000/mcp")
+        .build()
+        .expect_err("proxy mode over plain http upstream endpoints");
+    let err = err.to_string();
+    assert!(err.contains("upstream authorization endpoint"), "{err}");
+    assert!(err.contains("https"), "{err}");
     assert!(idp.registrations().is_empty());
 
     // The same provider over loopback endpoints is served: registration reaches the upstream.
     let server = serve_auth(|resource| {
-        McpAuth::new(hand_written(&idp.issuer(), &idp.base()))
+        McpAuth::builder(hand_written(&idp.issuer(), &idp.base()))
             .resource_url(resource)
+            .build()
             .expect("resource URL")
     })
     .await;
@@ -221,8 +217,9 @@ async fn upstream_calls_follow_no_redirect() {
         config.authorization_endpoint = Some(idp.authorize_url());
         config.token_endpoint = Some(idp.token_url());
         config.registration_endpoint = Some(format!("{upstream}/register"));
-        McpAuth::new(CustomProvider::new(config).expect("provider"))
+        McpAuth::builder(CustomProvider::new(config).expect("provider"))
             .resource_url(resource)
+            .build()
             .expect("resource URL")
     })
     .await;
@@ -292,8 +289,9 @@ async fn a_metadata_redirect_to_plain_http_on_another_host_is_not_followed() {
     let server = serve_auth(|resource| {
         let mut config = CustomConfig::new(issuer.clone());
         config.jwks_url = Some(idp.jwks_url());
-        McpAuth::new(CustomProvider::new(config).expect("provider"))
+        McpAuth::builder(CustomProvider::new(config).expect("provider"))
             .resource_url(resource)
+            .build()
             .expect("resource URL")
     })
     .await;

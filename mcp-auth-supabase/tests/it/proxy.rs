@@ -74,12 +74,15 @@ async fn without_dynamic_registration_there_is_no_register_route() {
     let project = start_project(jwks(&[])).await;
     let mut config = SupabaseConfig::for_url(project.base());
     config.dynamic_client_registration = false;
-    let addr = serve(config, user_id()).await.addr;
-    let resp = post_register(
-        &format!("http://{addr}"),
-        &json!({"redirect_uris": [REDIRECT]}),
-    )
-    .await;
-    assert_eq!(resp.status(), 404);
+    // Proxy mode with neither registration nor a pre-registered client cannot
+    // serve clients: once a logged error and no proxy routes (no /register),
+    // now `build()` refuses it, so no server serves a /register route.
+    let err = mcp_auth_core::McpAuth::builder(config.build().expect("provider"))
+        .resource_url("http://127.0.0.1:9/mcp")
+        .build()
+        .expect_err("proxy mode without a strategy")
+        .to_string();
+    assert!(err.contains("proxy mode"), "{err}");
+    assert!(err.contains("registration endpoint"), "{err}");
     assert!(project.registrations().is_empty());
 }
