@@ -8,9 +8,8 @@ use crate::env::{EnvReader, EnvSource, check_secure_url, split_list};
 use crate::error::{ConfigError, VerifyError};
 use crate::jwt::{Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
 use crate::jwt_provider::{UNBOUND_RESOURCE_AUDIENCE, bind_resource_audience};
-use crate::provider::{
-    AuthProvider, BoxFuture, ClientSecret, Mode, ProviderMetadata, TokenVerifier,
-};
+use crate::provider::{AuthProvider, BoxFuture, Mode, ProviderMetadata, TokenVerifier};
+use crate::secret::ClientSecret;
 use crate::user::{AuthContext, Claims};
 
 /// A user-supplied verification function: token in, verified claims out.

@@ -346,10 +346,10 @@ impl DevIssuer {
             token
         });
         Ok(TokenResponse {
-            access_token,
+            access_token: crate::AccessToken::new(access_token),
             token_type: "Bearer".into(),
             expires_in: self.config.access_token_ttl.as_secs(),
-            refresh_token,
+            refresh_token: refresh_token.map(crate::RefreshTokenSecret::new),
             scope: Some(scopes.join(" ")),
         })
     }

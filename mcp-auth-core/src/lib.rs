@@ -38,6 +38,7 @@ pub mod provider;
 pub mod proxy;
 #[cfg(feature = "rmcp")]
 pub mod rmcp;
+pub mod secret;
 pub mod user;
 
 pub use api_keys::StaticApiKeys;
@@ -46,15 +47,15 @@ pub use error::{ConfigError, FetchError, TokenRejection, VerifyError};
 pub use fetch::FetchLimits;
 pub use http::{AuthLayer, McpCors, MissingAuthContext, ResourceUrl, ScopePolicy};
 pub use jwt::{
-    Algorithm, AlgorithmSet, Audience, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier,
-    KeySet, KeySource, TokenCacheConfig,
+    Algorithm, AlgorithmSet, Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySet,
+    KeySource, TokenCacheConfig,
 };
 pub use jwt_provider::JwtProvider;
 pub use mcp_auth::McpAuth;
 pub use provider::{
-    AuthProvider, BoxFuture, ClientSecret, FnVerifier, Mode, ProviderMetadata, TokenVerifier,
-    verifier_fn,
+    AuthProvider, BoxFuture, FnVerifier, Mode, ProviderMetadata, TokenVerifier, verifier_fn,
 };
+pub use secret::{ClientSecret, HmacSecret, RefreshTokenSecret};
 pub use user::{
     AccessToken, AuthContext, AuthContextBuilder, AuthUser, Claims, InsufficientScope,
     ScopeHierarchy,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::error::VerifyError;
+use crate::secret::ClientSecret;
 use crate::user::AuthContext;
 
 /// A boxed, sendable future (the object-safe form of the traits below).
@@ -83,28 +84,6 @@ pub struct ProviderMetadata {
     pub client_id: Option<String>,
     /// That client's secret, injected by the proxy into token requests.
     pub client_secret: Option<ClientSecret>,
-}
-
-/// An OAuth client secret. `Debug` never prints it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ClientSecret(String);
-
-impl ClientSecret {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<String>) -> Self {
-        ClientSecret(secret.into())
-    }
-
-    /// The secret itself, to send to the provider's token endpoint.
-    pub fn secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for ClientSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ClientSecret([redacted])")
-    }
 }
 
 impl ProviderMetadata {

@@ -11,4 +11,4 @@ pub use algorithm::{Algorithm, AlgorithmSet};
 pub use jwks::{JwksCache, JwksConfig};
 pub use keyset::KeySet;
 pub use token_cache::TokenCacheConfig;
-pub use verifier::{Audience, HmacSecret, JwtConfig, JwtVerifier, KeySource, MAX_LEEWAY};
+pub use verifier::{Audience, JwtConfig, JwtVerifier, KeySource, MAX_LEEWAY};

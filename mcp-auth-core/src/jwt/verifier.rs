@@ -14,6 +14,7 @@ use super::token_cache::{TokenCache, TokenCacheConfig};
 use crate::claims::{self, ClaimMapper};
 use crate::error::{ConfigError, TokenRejection, VerifyError};
 use crate::provider::TokenVerifier;
+use crate::secret::HmacSecret;
 use crate::user::{AuthContext, Claims};
 
 /// Which `aud` values a token may carry.
@@ -92,32 +93,6 @@ pub enum KeySource {
     JwksAndSecret(JwksCache, HmacSecret),
 }
 
-/// A shared HMAC secret. `Debug` never prints it.
-#[derive(Clone)]
-pub struct HmacSecret(Arc<[u8]>);
-
-impl HmacSecret {
-    /// The shortest secret a verifier accepts: 32 bytes, the output of SHA-256.
-    /// HS384 and HS512 need 48 and 64 bytes (RFC 7518 §3.2); a shorter secret is
-    /// refused when [`JwtVerifier::new`] builds the verifier.
-    pub const MIN_BYTES: usize = 32;
-
-    /// Wraps the secret bytes.
-    pub fn new(secret: impl AsRef<[u8]>) -> Self {
-        HmacSecret(Arc::from(secret.as_ref()))
-    }
-
-    /// The length of the secret in bytes.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether the secret is empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
 /// The shortest secret `alg` may be used with (its hash output, RFC 7518 §3.2),
 /// or `None` for a non-HMAC algorithm.
 fn hmac_min_secret_len(alg: Algorithm) -> Option<usize> {
@@ -126,12 +101,6 @@ fn hmac_min_secret_len(alg: Algorithm) -> Option<usize> {
         Algorithm::HS384 => Some(48),
         Algorithm::HS512 => Some(64),
         _ => None,
-    }
-}
-
-impl std::fmt::Debug for HmacSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("HmacSecret([redacted])")
     }
 }
 
@@ -144,9 +113,9 @@ struct HmacKeys {
 impl HmacKeys {
     fn new(secret: &HmacSecret) -> Self {
         HmacKeys {
-            hs256: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret.0),
-            hs384: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA384, &secret.0),
-            hs512: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA512, &secret.0),
+            hs256: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.secret()),
+            hs384: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA384, secret.secret()),
+            hs512: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA512, secret.secret()),
         }
     }
 
@@ -253,7 +222,7 @@ impl JwtVerifier {
             KeySource::Secret(s) => (None, Some(s)),
             KeySource::JwksAndSecret(j, s) => (Some(j), Some(s)),
         };
-        let secret_len = secret.as_ref().map(|s| s.0.len());
+        let secret_len = secret.as_ref().map(|s| s.len());
         if let Some(len) = secret_len
             && len < HmacSecret::MIN_BYTES
         {

@@ -18,7 +18,7 @@ pub(crate) struct StateKey {
 
 impl std::fmt::Debug for StateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StateKey([redacted])")
+        crate::secret::fmt_redacted(f, "StateKey")
     }
 }
 
