@@ -341,6 +341,34 @@ impl<'a> EnvReader<'a> {
         self.optional_url(name)
     }
 
+    /// At least one of `names` must be set (as with Supabase's project id or
+    /// project URL); the caller then reads them in its own order of preference.
+    /// When none is set, records one missing entry naming them all,
+    /// `FIRST (or SECOND)`, and returns `false`.
+    ///
+    /// ```
+    /// use mcp_auth_core::ConfigError;
+    /// use mcp_auth_core::env::{EnvReader, EnvSource};
+    /// let source = EnvSource::empty();
+    /// let mut env = EnvReader::with_source(&source);
+    /// assert!(!env.require_one_of(&["PROJECT_ID", "PROJECT_URL"]));
+    /// assert_eq!(env.finish(), Err(ConfigError::MissingVars(vec!["PROJECT_ID (or PROJECT_URL)".into()])));
+    /// ```
+    pub fn require_one_of(&mut self, names: &[&str]) -> bool {
+        if names.iter().any(|name| self.is_set(name)) {
+            return true;
+        }
+        if let Some((first, rest)) = names.split_first() {
+            let entry = if rest.is_empty() {
+                (*first).to_owned()
+            } else {
+                format!("{first} (or {})", rest.join(" or "))
+            };
+            self.missing.push(entry);
+        }
+        false
+    }
+
     /// Records a malformed value found by the caller.
     pub fn invalid(&mut self, name: &str, reason: impl Into<String>) {
         self.invalid.push(ConfigError::invalid(name, reason));

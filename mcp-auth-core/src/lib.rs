@@ -50,7 +50,7 @@ pub use jwt::{
     Algorithm, AlgorithmSet, Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySet,
     KeySource, TokenCacheConfig,
 };
-pub use jwt_provider::JwtProvider;
+pub use jwt_provider::{JwtProvider, JwtProviderBuilder, JwtRules};
 pub use mcp_auth::McpAuth;
 pub use provider::{
     AuthProvider, BoxFuture, FnVerifier, Mode, ProviderMetadata, TokenVerifier, verifier_fn,

@@ -86,6 +86,17 @@ pub struct ProviderMetadata {
     pub client_secret: Option<ClientSecret>,
 }
 
+/// The grant types a provider advertises unless configured otherwise.
+pub const DEFAULT_GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token"];
+
+/// [`DEFAULT_GRANT_TYPES`] as owned strings, for a settings field.
+pub fn default_grant_types() -> Vec<String> {
+    DEFAULT_GRANT_TYPES
+        .iter()
+        .map(|g| (*g).to_owned())
+        .collect()
+}
+
 impl ProviderMetadata {
     /// Metadata with only an issuer and a mode; fill in the rest by field.
     pub fn new(issuer: impl Into<String>, mode: Mode) -> Self {
@@ -96,7 +107,7 @@ impl ProviderMetadata {
             registration_endpoint: None,
             jwks_uri: None,
             scopes_supported: Vec::new(),
-            grant_types_supported: vec!["authorization_code".into(), "refresh_token".into()],
+            grant_types_supported: default_grant_types(),
             mode,
             extra_authorize_params: Vec::new(),
             client_id: None,

@@ -194,12 +194,23 @@ impl JwtVerifier {
     /// algorithm the key source can serve. Without an explicit allowlist, a secret
     /// of 32 to 63 bytes serves only the HMAC algorithms it is long enough for.
     pub fn new(config: JwtConfig, keys: KeySource) -> Result<Self, ConfigError> {
+        Self::build(config, keys, false)
+    }
+
+    /// [`JwtVerifier::new`], except that with `allow_empty_audience` an empty
+    /// audience list is taken as it is (accepting no token): the state of a
+    /// provider whose only audience is the resource URL before it is bound.
+    pub(crate) fn build(
+        config: JwtConfig,
+        keys: KeySource,
+        allow_empty_audience: bool,
+    ) -> Result<Self, ConfigError> {
         if config.issuer.is_empty() {
             return Err(ConfigError::invalid("issuer", "must not be empty"));
         }
         match &config.audience {
             Audience::OneOf(a) | Audience::OneOfOrAuthorizedParty(a)
-                if a.iter().all(String::is_empty) =>
+                if !allow_empty_audience && a.iter().all(String::is_empty) =>
             {
                 return Err(ConfigError::invalid(
                     "audience",
