@@ -442,6 +442,25 @@ pub fn domain_base_url(value: &str) -> Result<String, String> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn one_of_keeps_every_problem() {
+        let source = EnvSource::empty();
+        let mut env = EnvReader::with_source(&source);
+        assert!(!env.require_one_of(&["P", "Q"]));
+        env.invalid("X", "bad");
+        assert_eq!(
+            env.finish().err(),
+            Some(ConfigError::Several(vec![
+                ConfigError::MissingVars(vec!["P (or Q)".into()]),
+                ConfigError::invalid("X", "bad")
+            ]))
+        );
+        let source = EnvSource::from_vars([("Q", "set")]);
+        let mut env = EnvReader::with_source(&source);
+        assert!(env.require_one_of(&["P", "Q"]));
+        assert_eq!(env.finish(), Ok(()));
+    }
+
     /// A fresh directory of this test's own under the system temp directory.
     fn temp_dir(name: &str) -> PathBuf {
         let dir =
