@@ -148,6 +148,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn debug_prints_nothing_of_the_key() {
+        let secret = b"marker-state-key-0123456789abcdef";
+        let key = StateKey::from_secret(secret).expect("key");
+        for shown in [format!("{key:?}"), format!("{key:#?}")] {
+            assert_eq!(shown, "StateKey([redacted])");
+        }
+    }
+
+    #[test]
     fn configured_state_keys_are_base64_of_32_random_bytes() {
         let random: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(37) ^ 0x5a).collect();
         let standard = base64::engine::general_purpose::STANDARD.encode(&random);
