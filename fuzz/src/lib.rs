@@ -16,8 +16,8 @@ use mcp_auth_core::oauth::{
     ClientInfo, OAuthError, RefreshToken, TokenResponse,
 };
 use mcp_auth_core::{
-    Algorithm, Audience, AuthUser, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier,
-    KeySource, McpAuth, StaticApiKeys,
+    AccessToken, Algorithm, Audience, AuthUser, HmacSecret, JwksCache, JwksConfig, JwtConfig,
+    JwtVerifier, KeySource, McpAuth, RefreshTokenSecret, StaticApiKeys,
 };
 use mcp_auth_testkit::{TestKey, jwks};
 use tower::ServiceExt as _;
@@ -128,10 +128,10 @@ fn client() -> ClientInfo {
 
 fn tokens() -> TokenResponse {
     TokenResponse {
-        access_token: "at".into(),
+        access_token: AccessToken::new("at"),
         token_type: "Bearer".into(),
         expires_in: 60,
-        refresh_token: Some("rt-2".into()),
+        refresh_token: Some(RefreshTokenSecret::new("rt-2")),
         scope: None,
     }
 }

@@ -14,7 +14,11 @@
 //!   required `aud` and `exp`, `nbf`, leeway, optional `typ: at+jwt`).
 //! - [`TokenVerifier`] and [`AuthProvider`]: what a provider implements;
 //!   [`StaticApiKeys`] and [`verifier_fn`] for the simplest cases;
-//!   [`CustomProvider`] for any OAuth issuer.
+//!   [`CustomProvider`] for any OAuth issuer; [`JwtProvider::builder`] for a
+//!   preset of your own (what the vendor crates are built on).
+//! - [`secret`]: the one redacting type per secret ([`ClientSecret`],
+//!   [`HmacSecret`], [`AccessToken`], [`RefreshTokenSecret`]); `Debug` never
+//!   prints a secret or a token.
 //! - [`McpAuth`]: the axum [`AuthLayer`], the [`AuthContext`] extractor, and the
 //!   discovery routes.
 
