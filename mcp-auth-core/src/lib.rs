@@ -17,7 +17,8 @@
 //!   [`CustomProvider`] for any OAuth issuer; [`JwtProvider::builder`] for a
 //!   preset of your own (what the vendor crates are built on).
 //! - [`secret`]: the one redacting type per secret ([`ClientSecret`],
-//!   [`HmacSecret`], [`AccessToken`], [`RefreshTokenSecret`]); `Debug` never
+//!   [`HmacSecret`], [`AccessToken`], [`RefreshTokenSecret`],
+//!   [`AuthorizationCodeSecret`]); `Debug` never
 //!   prints a secret or a token.
 //! - [`McpAuth`]: the axum [`AuthLayer`], the [`AuthContext`] extractor, and the
 //!   discovery routes.
@@ -59,7 +60,7 @@ pub use mcp_auth::McpAuth;
 pub use provider::{
     AuthProvider, BoxFuture, FnVerifier, Mode, ProviderMetadata, TokenVerifier, verifier_fn,
 };
-pub use secret::{ClientSecret, HmacSecret, RefreshTokenSecret};
+pub use secret::{AuthorizationCodeSecret, ClientSecret, HmacSecret, RefreshTokenSecret};
 pub use user::{
     AccessToken, AuthContext, AuthContextBuilder, AuthUser, Claims, InsufficientScope,
     ScopeHierarchy,

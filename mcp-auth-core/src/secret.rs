@@ -129,3 +129,8 @@ secret_type! {
     /// The value of an OAuth refresh token. `Debug` never prints it.
     pub struct RefreshTokenSecret(String);
 }
+
+secret_type! {
+    /// The value of an OAuth authorization code. `Debug` never prints it.
+    pub struct AuthorizationCodeSecret(String);
+}

@@ -70,7 +70,7 @@ pub struct AuthorizationParams {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizationCode {
     /// The code itself.
-    pub code: String,
+    pub code: crate::AuthorizationCodeSecret,
     /// The client it was issued to.
     pub client_id: String,
     /// The redirect URI of the authorization request.
@@ -91,7 +91,7 @@ pub struct AuthorizationCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshToken {
     /// The token itself.
-    pub token: String,
+    pub token: crate::RefreshTokenSecret,
     /// The client it was issued to.
     pub client_id: String,
     /// Scopes it may grant.

@@ -4,10 +4,11 @@
 
 use mcp_auth_core::env::EnvSource;
 use mcp_auth_core::oauth::client_auth::{AuthMethod, ClientCredentials};
-use mcp_auth_core::oauth::{ClientInfo, TokenResponse};
+use mcp_auth_core::oauth::{AuthorizationCode, ClientInfo, RefreshToken, TokenResponse};
+
 use mcp_auth_core::{
-    AccessToken, AuthContext, AuthUser, ClientSecret, CustomConfig, CustomProvider, HmacSecret,
-    JwtProvider, Mode, ProviderMetadata, RefreshTokenSecret,
+    AccessToken, AuthContext, AuthUser, AuthorizationCodeSecret, ClientSecret, CustomConfig,
+    CustomProvider, HmacSecret, JwtProvider, Mode, ProviderMetadata, RefreshTokenSecret,
 };
 
 const CLIENT_SECRET: &str = "marker-client-secret-5f1c";
@@ -15,6 +16,7 @@ const HMAC_SECRET: &str = "marker-hmac-secret-0123456789abcdef0123456789";
 const ACCESS_TOKEN: &str = "marker-access-token-9a7e";
 const REFRESH_TOKEN: &str = "marker-refresh-token-44d2";
 const ENV_SECRET: &str = "marker-env-value-c0ff";
+const AUTHORIZATION_CODE: &str = "marker-authorization-code-e3";
 #[cfg(feature = "redis")]
 const REDIS_PASSWORD: &str = "marker-redis-password-77";
 
@@ -24,6 +26,7 @@ const MARKERS: &[&str] = &[
     ACCESS_TOKEN,
     REFRESH_TOKEN,
     ENV_SECRET,
+    AUTHORIZATION_CODE,
     #[cfg(feature = "redis")]
     REDIS_PASSWORD,
 ];
@@ -83,6 +86,27 @@ fn oauth_wire_types_hide_secrets_and_tokens() {
     let json = serde_json::to_value(&tokens).expect("json");
     assert_eq!(json["access_token"], ACCESS_TOKEN);
     assert_eq!(json["refresh_token"], REFRESH_TOKEN);
+
+    let code = AuthorizationCode {
+        code: AuthorizationCodeSecret::new(AUTHORIZATION_CODE),
+        client_id: "client-1".into(),
+        redirect_uri: "https://app.example.com/cb".into(),
+        code_challenge: "challenge".into(),
+        scopes: Vec::new(),
+        resource: None,
+        subject: "u".into(),
+        expires_at: 0,
+    };
+    assert_redacted("AuthorizationCode", &code);
+    let stored = RefreshToken {
+        token: RefreshTokenSecret::new(REFRESH_TOKEN),
+        client_id: "client-1".into(),
+        scopes: Vec::new(),
+        resource: None,
+        subject: "u".into(),
+        expires_at: None,
+    };
+    assert_redacted("RefreshToken", &stored);
 
     let credentials = ClientCredentials {
         client_id: "client-1".into(),
