@@ -16,8 +16,8 @@ use mcp_auth_core::oauth::{
     ClientInfo, OAuthError, RefreshToken, TokenResponse,
 };
 use mcp_auth_core::{
-    Algorithm, Audience, AuthUser, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier,
-    KeySource, McpAuth, StaticApiKeys,
+    AccessToken, Algorithm, Audience, AuthUser, AuthorizationCodeSecret, HmacSecret, JwksCache,
+    JwksConfig, JwtConfig, JwtVerifier, KeySource, McpAuth, RefreshTokenSecret, StaticApiKeys,
 };
 use mcp_auth_testkit::{TestKey, jwks};
 use tower::ServiceExt as _;
@@ -130,10 +130,10 @@ fn client() -> ClientInfo {
 
 fn tokens() -> TokenResponse {
     TokenResponse {
-        access_token: "at".into(),
+        access_token: AccessToken::new("at"),
         token_type: "Bearer".into(),
         expires_in: 60,
-        refresh_token: Some("rt-2".into()),
+        refresh_token: Some(RefreshTokenSecret::new("rt-2")),
         scope: None,
     }
 }
@@ -164,7 +164,7 @@ impl AuthorizationServer for StatelessServer {
         code: &str,
     ) -> Option<AuthorizationCode> {
         (code == "code-1").then(|| AuthorizationCode {
-            code: code.into(),
+            code: AuthorizationCodeSecret::new(code),
             client_id: client.client_id.clone(),
             redirect_uri: REDIRECT_URI.into(),
             // S256 of the verifier "a" repeated 43 times.
@@ -186,7 +186,7 @@ impl AuthorizationServer for StatelessServer {
 
     async fn load_refresh_token(&self, client: &ClientInfo, token: &str) -> Option<RefreshToken> {
         (token == "rt-1").then(|| RefreshToken {
-            token: token.into(),
+            token: RefreshTokenSecret::new(token),
             client_id: client.client_id.clone(),
             scopes: vec![],
             resource: None,

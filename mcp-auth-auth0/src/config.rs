@@ -1,8 +1,10 @@
 //! [`Auth0Config`]: the settings of the Auth0 preset, explicit or from the environment.
 
+use std::time::Duration;
+
 use mcp_auth_core::env::{EnvReader, EnvSource};
-use mcp_auth_core::provider::ClientSecret;
-use mcp_auth_core::{Audience, ConfigError, JwksConfig, JwtConfig};
+use mcp_auth_core::provider::default_grant_types;
+use mcp_auth_core::{ClientSecret, ConfigError, JwksConfig, JwtRules};
 
 use mcp_auth_core::env::domain_base_url as base_url;
 
@@ -66,13 +68,14 @@ pub struct Auth0Config {
     /// The secret of [`client_id`](Self::client_id), for confidential clients.
     /// Never printed by `Debug`.
     pub client_secret: Option<ClientSecret>,
-    /// JWT rules beyond issuer and audience: leeway, algorithm allowlist, strict
-    /// `typ: at+jwt` (Auth0's RFC 9068 token profile). Its `issuer` and `audience`
-    /// are overwritten from the fields above. Default: [`JwtConfig::new`]'s defaults
-    /// (every asymmetric algorithm the tenant's JWKS publishes, each key bound to its own).
-    pub jwt: JwtConfig,
+    /// JWT rules beyond issuer and audience (which come from the fields above):
+    /// leeway, algorithm allowlist, strict `typ: at+jwt` (Auth0's RFC 9068 token
+    /// profile), token cache. Default: [`JwtRules::default`] (every asymmetric
+    /// algorithm the tenant's JWKS publishes, each key bound to its own).
+    pub jwt: JwtRules,
     /// JWKS cache settings (TTL, refetch cool-down, timeouts, size cap).
     pub jwks: JwksConfig,
+    accept_any_audience: bool,
 }
 
 impl Default for Auth0Config {
@@ -88,11 +91,12 @@ impl Default for Auth0Config {
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect(),
-            grant_types_supported: vec!["authorization_code".into(), "refresh_token".into()],
+            grant_types_supported: default_grant_types(),
             client_id: None,
             client_secret: None,
-            jwt: JwtConfig::new(String::new(), Audience::OneOf(Vec::new())),
+            jwt: JwtRules::default(),
             jwks: JwksConfig::default(),
+            accept_any_audience: false,
         }
     }
 }
@@ -194,16 +198,38 @@ impl Auth0Config {
         self
     }
 
-    /// Sets a pre-registered client (and its secret, for a confidential client)
-    /// that the proxy uses.
-    pub fn with_client(
-        mut self,
-        client_id: impl Into<String>,
-        secret: Option<ClientSecret>,
-    ) -> Self {
+    /// Sets [`client_id`](Self::client_id): a client pre-registered in Auth0 that
+    /// the proxy uses.
+    pub fn with_client_id(mut self, client_id: impl Into<String>) -> Self {
         self.client_id = Some(client_id.into());
-        self.client_secret = secret;
         self
+    }
+
+    /// Sets [`client_secret`](Self::client_secret): the secret of a confidential
+    /// [`client_id`](Self::client_id).
+    pub fn with_client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.client_secret = Some(ClientSecret::new(secret));
+        self
+    }
+
+    /// Sets the JWT clock-skew leeway (default 60 s, at most 5 min).
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.jwt.leeway = leeway;
+        self
+    }
+
+    /// Switches the API-identifier check off: a token the tenant issued for any
+    /// of its APIs is accepted (the proxy still names the audience when it sends
+    /// users to Auth0). Only for development; a warning is logged when the
+    /// provider is built.
+    pub fn dangerously_accept_any_audience(mut self) -> Self {
+        self.accept_any_audience = true;
+        self
+    }
+
+    /// Whether [`dangerously_accept_any_audience`](Self::dangerously_accept_any_audience) was called.
+    pub fn accepts_any_audience(&self) -> bool {
+        self.accept_any_audience
     }
 
     /// The base URL every Auth0 URL is built from: [`base_url`](Self::base_url) if

@@ -1,11 +1,6 @@
 //! [`Auth0Provider`]: Auth0 as a [`mcp_auth_core::AuthProvider`].
 
-use std::sync::Arc;
-
-use mcp_auth_core::{
-    Audience, AuthContext, AuthProvider, ConfigError, JwksCache, JwtProvider, JwtVerifier,
-    KeySource, Mode, ProviderMetadata, TokenVerifier, VerifyError,
-};
+use mcp_auth_core::{ConfigError, JwtProvider, Mode};
 
 use crate::claims::map_auth0_user;
 use crate::config::Auth0Config;
@@ -51,55 +46,35 @@ impl Auth0Provider {
                 ),
             ));
         }
-        let issuer = format!("{base}/");
-        let jwks_url = format!("{base}/.well-known/jwks.json");
-
-        let mut jwt = config.jwt.clone();
-        jwt.issuer = issuer.clone();
-        jwt.audience = Audience::exactly(config.audience.clone());
-        let jwks = JwksCache::new(jwks_url.clone(), config.jwks)?;
+        let issuer = config.issuer()?;
         let roles_claim = config.effective_roles_claim();
-        let verifier = JwtVerifier::new(jwt, KeySource::Jwks(jwks))?.with_claim_mapper(Arc::new(
-            move |claims| map_auth0_user(claims, roles_claim.as_deref()),
-        ));
-
-        let mut metadata = ProviderMetadata::new(issuer, Mode::Proxy);
-        metadata.authorization_endpoint = Some(format!("{base}/authorize"));
-        metadata.token_endpoint = Some(format!("{base}/oauth/token"));
-        metadata.registration_endpoint = Some(format!("{base}/oidc/register"));
-        metadata.jwks_uri = Some(jwks_url);
-        metadata.scopes_supported = config.scopes_supported.clone();
-        metadata.grant_types_supported = config.grant_types_supported.clone();
-        metadata.extra_authorize_params = vec![("audience".into(), config.audience.clone())];
-        metadata.client_id = config.client_id.clone();
-        metadata.client_secret = config.client_secret.clone();
-
+        let builder = JwtProvider::builder(issuer.clone(), Mode::Proxy)
+            .jwks_url(config.jwks_url()?)
+            .rules(config.jwt.clone())
+            .jwks_config(config.jwks)
+            .authorization_endpoint(format!("{base}/authorize"))
+            .token_endpoint(format!("{base}/oauth/token"))
+            .registration_endpoint(Some(format!("{base}/oidc/register")))
+            .scopes(config.scopes_supported.clone())
+            .grant_types(config.grant_types_supported.clone())
+            .client(config.client_id.clone(), config.client_secret.clone())
+            // Without `audience` Auth0 issues opaque tokens.
+            .authorize_param("audience", config.audience.clone())
+            .claim_mapper(move |claims| map_auth0_user(claims, roles_claim.as_deref()));
+        let builder = if config.accepts_any_audience() {
+            tracing::warn!(
+                %issuer,
+                "Auth0 audience check DISABLED (dangerously_accept_any_audience): tokens the tenant issued for any other API will be accepted"
+            );
+            builder.dangerously_accept_any_audience()
+        } else {
+            builder.audiences([config.audience.clone()])
+        };
         Ok(Auth0Provider {
-            userinfo_url: format!("{base}/userinfo"),
-            inner: JwtProvider::new(metadata, verifier),
+            userinfo_url: config.userinfo_url()?,
+            inner: builder.build()?,
             config,
         })
-    }
-
-    /// [`Auth0Config::from_env`] then [`Auth0Provider::new`]; the same as [`auth0_provider`].
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::new(Auth0Config::from_env()?)
-    }
-
-    /// [`Auth0Config::from_source`] then [`Auth0Provider::new`]: the settings from
-    /// `source` instead of the process environment.
-    pub fn from_source(source: &mcp_auth_core::env::EnvSource) -> Result<Self, ConfigError> {
-        Self::new(Auth0Config::from_source(source)?)
-    }
-
-    /// The settings.
-    pub fn config(&self) -> &Auth0Config {
-        &self.config
-    }
-
-    /// The issuer tokens must carry, `https://{domain}/`.
-    pub fn issuer(&self) -> &str {
-        &self.inner.metadata().issuer
     }
 
     /// The tenant's OpenID userinfo endpoint, `https://{domain}/userinfo`, which
@@ -107,26 +82,9 @@ impl Auth0Provider {
     pub fn userinfo_url(&self) -> &str {
         &self.userinfo_url
     }
-
-    /// The JWT verifier (rules, key cache, claim mapping).
-    pub fn verifier(&self) -> &JwtVerifier {
-        self.inner.verifier()
-    }
-
-    /// The seed libraries' `verifyJwt: false`: token signatures are no longer
-    /// checked (issuer, audience and expiry still are). Logs a warning now and on
-    /// every request. Only with the cargo feature `dangerous-skip-verification`;
-    /// never in production.
-    #[cfg(feature = "dangerous-skip-verification")]
-    pub fn dangerously_skip_signature_verification(mut self) -> Self {
-        let verifier = self
-            .inner
-            .verifier()
-            .dangerously_skip_signature_verification();
-        self.inner = JwtProvider::new(self.inner.metadata().clone(), verifier);
-        self
-    }
 }
+
+mcp_auth_core::jwt_provider_newtype!(Auth0Provider, Auth0Config);
 
 /// The zero-config Auth0 provider: `MCP_USE_OAUTH_AUTH0_DOMAIN` and
 /// `MCP_USE_OAUTH_AUTH0_AUDIENCE` from the environment or `.env`.
@@ -141,21 +99,4 @@ impl Auth0Provider {
 /// The error names every variable that is missing or malformed.
 pub fn auth0_provider() -> Result<Auth0Provider, ConfigError> {
     Auth0Provider::from_env()
-}
-
-impl TokenVerifier for Auth0Provider {
-    async fn verify_token(&self, token: &str) -> Result<AuthContext, VerifyError> {
-        self.inner.verify_token(token).await
-    }
-}
-
-impl AuthProvider for Auth0Provider {
-    fn metadata(&self) -> &ProviderMetadata {
-        self.inner.metadata()
-    }
-
-    /// Auth0 tokens are bound to the API identifier, not to the resource URL: nothing to do.
-    fn bind_resource(&mut self, resource: &str) {
-        self.inner.bind_resource(resource);
-    }
 }

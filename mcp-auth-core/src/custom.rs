@@ -6,11 +6,10 @@ use std::sync::Arc;
 use crate::claims::{self, ClaimMapper};
 use crate::env::{EnvReader, EnvSource, check_secure_url, split_list};
 use crate::error::{ConfigError, VerifyError};
-use crate::jwt::{Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
-use crate::jwt_provider::{UNBOUND_RESOURCE_AUDIENCE, bind_resource_audience};
-use crate::provider::{
-    AuthProvider, BoxFuture, ClientSecret, Mode, ProviderMetadata, TokenVerifier,
-};
+use crate::jwt::{JwksConfig, JwtVerifier};
+use crate::jwt_provider::{JwtProvider, JwtRules};
+use crate::provider::{AuthProvider, BoxFuture, Mode, ProviderMetadata, TokenVerifier};
+use crate::secret::ClientSecret;
 use crate::user::{AuthContext, Claims};
 
 /// A user-supplied verification function: token in, verified claims out.
@@ -46,9 +45,9 @@ pub struct CustomConfig {
     pub client_id: Option<String>,
     /// The secret of [`client_id`](Self::client_id), for a confidential client.
     pub client_secret: Option<ClientSecret>,
-    /// JWT rules beyond issuer and audience: leeway, algorithms, strict `typ`.
-    /// `issuer` and `audience` here are overwritten from the fields above.
-    pub jwt: JwtConfig,
+    /// JWT rules beyond issuer and audience: leeway, algorithms, strict `typ`,
+    /// token cache.
+    pub jwt: JwtRules,
     /// JWKS cache settings.
     pub jwks: JwksConfig,
 }
@@ -58,7 +57,7 @@ impl CustomConfig {
     pub fn new(issuer: impl Into<String>) -> Self {
         let issuer = issuer.into();
         CustomConfig {
-            jwt: JwtConfig::new(issuer.clone(), Audience::OneOf(Vec::new())),
+            jwt: JwtRules::default(),
             issuer,
             audience: None,
             jwks_url: None,
@@ -66,7 +65,7 @@ impl CustomConfig {
             token_endpoint: None,
             registration_endpoint: None,
             scopes_supported: Vec::new(),
-            grant_types_supported: vec!["authorization_code".into(), "refresh_token".into()],
+            grant_types_supported: crate::provider::default_grant_types(),
             mode: Mode::Direct,
             client_id: None,
             client_secret: None,
@@ -145,11 +144,6 @@ impl CustomConfig {
     }
 }
 
-enum Verification {
-    Jwt(JwtVerifier),
-    Custom(VerifyFn),
-}
-
 /// A provider built from explicit settings, with optional closures for token
 /// verification and for the claims -> [`AuthUser`](crate::AuthUser) mapping.
 ///
@@ -166,9 +160,10 @@ enum Verification {
 /// # Ok::<(), mcp_auth_core::ConfigError>(())
 /// ```
 pub struct CustomProvider {
-    metadata: ProviderMetadata,
+    /// Metadata, and the JWT verification used unless `verify_fn` replaces it.
+    inner: JwtProvider,
     config: CustomConfig,
-    verification: Verification,
+    verify_fn: Option<VerifyFn>,
     mapper: ClaimMapper,
 }
 
@@ -216,22 +211,6 @@ impl CustomProvider {
                 ));
             }
         }
-        let jwks = match &config.jwks_url {
-            Some(url) => JwksCache::new(url.clone(), config.jwks)?,
-            None => JwksCache::from_issuer(config.issuer.clone(), config.jwks)?,
-        };
-        let mut jwt = config.jwt.clone();
-        jwt.issuer = config.issuer.clone();
-        jwt.audience = Audience::OneOf(config.audience.iter().cloned().collect());
-        let verifier = if config.audience.is_some() {
-            JwtVerifier::new(jwt, KeySource::Jwks(jwks))?
-        } else {
-            // Bound to the resource URL later; until then a placeholder that the
-            // audience rule rewrites in `bind_resource`.
-            let mut placeholder = jwt.clone();
-            placeholder.audience = Audience::exactly(UNBOUND_RESOURCE_AUDIENCE);
-            JwtVerifier::new(placeholder, KeySource::Jwks(jwks))?
-        };
         if config.mode == Mode::Proxy
             && (config.authorization_endpoint.is_none() || config.token_endpoint.is_none())
         {
@@ -240,19 +219,29 @@ impl CustomProvider {
                 "proxy mode needs the upstream authorization and token endpoints (MCP_USE_OAUTH_CUSTOM_AUTH_ENDPOINT, MCP_USE_OAUTH_CUSTOM_TOKEN_ENDPOINT)",
             ));
         }
-        let mut metadata = ProviderMetadata::new(config.issuer.clone(), config.mode);
-        metadata.authorization_endpoint = config.authorization_endpoint.clone();
-        metadata.token_endpoint = config.token_endpoint.clone();
-        metadata.registration_endpoint = config.registration_endpoint.clone();
-        metadata.jwks_uri = config.jwks_url.clone();
-        metadata.scopes_supported = config.scopes_supported.clone();
-        metadata.grant_types_supported = config.grant_types_supported.clone();
-        metadata.client_id = config.client_id.clone();
-        metadata.client_secret = config.client_secret.clone();
+        let mut builder = JwtProvider::builder(config.issuer.clone(), config.mode)
+            .audiences(config.audience.clone())
+            // No audience configured: bound to the resource URL (RFC 8707).
+            .accept_resource_audience(config.audience.is_none())
+            .rules(config.jwt.clone())
+            .jwks_config(config.jwks)
+            .registration_endpoint(config.registration_endpoint.clone())
+            .scopes(config.scopes_supported.clone())
+            .grant_types(config.grant_types_supported.clone())
+            .client(config.client_id.clone(), config.client_secret.clone());
+        if let Some(url) = &config.jwks_url {
+            builder = builder.jwks_url(url.clone());
+        }
+        if let Some(url) = &config.authorization_endpoint {
+            builder = builder.authorization_endpoint(url.clone());
+        }
+        if let Some(url) = &config.token_endpoint {
+            builder = builder.token_endpoint(url.clone());
+        }
         Ok(CustomProvider {
-            metadata,
+            inner: builder.build()?,
             config,
-            verification: Verification::Jwt(verifier),
+            verify_fn: None,
             mapper: Arc::new(claims::map_default_user),
         })
     }
@@ -275,7 +264,7 @@ impl CustomProvider {
         Fut: Future<Output = Result<Claims, VerifyError>> + Send + 'static,
     {
         let f = Arc::new(f);
-        self.verification = Verification::Custom(Arc::new(move |token| {
+        self.verify_fn = Some(Arc::new(move |token| {
             let f = Arc::clone(&f);
             Box::pin(async move { f(token).await })
         }));
@@ -288,9 +277,7 @@ impl CustomProvider {
         F: Fn(&Arc<Claims>) -> crate::AuthUser + Send + Sync + 'static,
     {
         self.mapper = Arc::new(f);
-        if let Verification::Jwt(v) = &self.verification {
-            self.verification = Verification::Jwt(v.with_claim_mapper(Arc::clone(&self.mapper)));
-        }
+        self.inner.set_claim_mapper(Arc::clone(&self.mapper));
         self
     }
 
@@ -299,9 +286,7 @@ impl CustomProvider {
     /// cargo feature `dangerous-skip-verification`; never in production.
     #[cfg(feature = "dangerous-skip-verification")]
     pub fn dangerously_skip_signature_verification(mut self) -> Self {
-        if let Verification::Jwt(v) = &self.verification {
-            self.verification = Verification::Jwt(v.dangerously_skip_signature_verification());
-        }
+        self.inner = self.inner.dangerously_skip_signature_verification();
         self
     }
 
@@ -312,8 +297,9 @@ impl CustomProvider {
         client_id: impl Into<String>,
         secret: Option<ClientSecret>,
     ) -> Self {
-        self.metadata.client_id = Some(client_id.into());
-        self.metadata.client_secret = secret;
+        let metadata = self.inner.metadata_mut();
+        metadata.client_id = Some(client_id.into());
+        metadata.client_secret = secret;
         self
     }
 
@@ -323,7 +309,8 @@ impl CustomProvider {
         name: impl Into<String>,
         value: impl Into<String>,
     ) -> Self {
-        self.metadata
+        self.inner
+            .metadata_mut()
             .extra_authorize_params
             .push((name.into(), value.into()));
         self
@@ -331,9 +318,9 @@ impl CustomProvider {
 
     /// The JWT verifier, unless a custom verification function replaced it.
     pub fn jwt_verifier(&self) -> Option<&JwtVerifier> {
-        match &self.verification {
-            Verification::Jwt(v) => Some(v),
-            Verification::Custom(_) => None,
+        match &self.verify_fn {
+            None => Some(self.inner.verifier()),
+            Some(_) => None,
         }
     }
 
@@ -345,9 +332,9 @@ impl CustomProvider {
 
 impl TokenVerifier for CustomProvider {
     async fn verify_token(&self, token: &str) -> Result<AuthContext, VerifyError> {
-        match &self.verification {
-            Verification::Jwt(v) => v.verify_context(token).await,
-            Verification::Custom(f) => {
+        match &self.verify_fn {
+            None => self.inner.verify_token(token).await,
+            Some(f) => {
                 let claims = Arc::new(f(token.to_owned()).await?);
                 Ok(claims::build_context(token, claims, &self.mapper))
             }
@@ -357,14 +344,11 @@ impl TokenVerifier for CustomProvider {
 
 impl AuthProvider for CustomProvider {
     fn metadata(&self) -> &ProviderMetadata {
-        &self.metadata
+        self.inner.metadata()
     }
 
+    /// Without a configured audience, tokens for `resource` are accepted from here on.
     fn bind_resource(&mut self, resource: &str) {
-        if self.config.audience.is_none()
-            && let Verification::Jwt(v) = &self.verification
-        {
-            self.verification = Verification::Jwt(bind_resource_audience(v, resource));
-        }
+        self.inner.bind_resource(resource);
     }
 }

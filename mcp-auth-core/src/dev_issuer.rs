@@ -335,7 +335,7 @@ impl DevIssuer {
             store.refresh.insert(
                 token.clone(),
                 RefreshToken {
-                    token: token.clone(),
+                    token: crate::RefreshTokenSecret::new(token.clone()),
                     client_id: client_id.to_owned(),
                     scopes: scopes.clone(),
                     resource: Some(audience.to_owned()),
@@ -346,10 +346,10 @@ impl DevIssuer {
             token
         });
         Ok(TokenResponse {
-            access_token,
+            access_token: crate::AccessToken::new(access_token),
             token_type: "Bearer".into(),
             expires_in: self.config.access_token_ttl.as_secs(),
-            refresh_token,
+            refresh_token: refresh_token.map(crate::RefreshTokenSecret::new),
             scope: Some(scopes.join(" ")),
         })
     }
@@ -374,7 +374,7 @@ impl DevIssuer {
         store.codes.insert(
             code.clone(),
             AuthorizationCode {
-                code: code.clone(),
+                code: crate::AuthorizationCodeSecret::new(code.clone()),
                 client_id: client_id.to_owned(),
                 redirect_uri: params.redirect_uri,
                 code_challenge: params.code_challenge,
@@ -752,7 +752,7 @@ impl AuthorizationServer for DevIssuer {
         code: AuthorizationCode,
     ) -> Result<TokenResponse, OAuthError> {
         // Removal is the single-use guarantee: a concurrent second exchange finds nothing.
-        if self.store().codes.remove(&code.code).is_none() {
+        if self.store().codes.remove(code.code.secret()).is_none() {
             return Err(OAuthError::invalid_grant("authorization code already used"));
         }
         let audience = self.audience_for(code.resource.as_deref());
@@ -775,7 +775,7 @@ impl AuthorizationServer for DevIssuer {
         token: RefreshToken,
         scopes: Vec<String>,
     ) -> Result<TokenResponse, OAuthError> {
-        if self.store().refresh.remove(&token.token).is_none() {
+        if self.store().refresh.remove(token.token.secret()).is_none() {
             return Err(OAuthError::invalid_grant("refresh token already used"));
         }
         let audience = self.audience_for(token.resource.as_deref());

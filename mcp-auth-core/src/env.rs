@@ -341,6 +341,34 @@ impl<'a> EnvReader<'a> {
         self.optional_url(name)
     }
 
+    /// At least one of `names` must be set (as with Supabase's project id or
+    /// project URL); the caller then reads them in its own order of preference.
+    /// When none is set, records one missing entry naming them all,
+    /// `FIRST (or SECOND)`, and returns `false`.
+    ///
+    /// ```
+    /// use mcp_auth_core::ConfigError;
+    /// use mcp_auth_core::env::{EnvReader, EnvSource};
+    /// let source = EnvSource::empty();
+    /// let mut env = EnvReader::with_source(&source);
+    /// assert!(!env.require_one_of(&["PROJECT_ID", "PROJECT_URL"]));
+    /// assert_eq!(env.finish(), Err(ConfigError::MissingVars(vec!["PROJECT_ID (or PROJECT_URL)".into()])));
+    /// ```
+    pub fn require_one_of(&mut self, names: &[&str]) -> bool {
+        if names.iter().any(|name| self.is_set(name)) {
+            return true;
+        }
+        if let Some((first, rest)) = names.split_first() {
+            let entry = if rest.is_empty() {
+                (*first).to_owned()
+            } else {
+                format!("{first} (or {})", rest.join(" or "))
+            };
+            self.missing.push(entry);
+        }
+        false
+    }
+
     /// Records a malformed value found by the caller.
     pub fn invalid(&mut self, name: &str, reason: impl Into<String>) {
         self.invalid.push(ConfigError::invalid(name, reason));
@@ -413,6 +441,25 @@ pub fn domain_base_url(value: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_of_keeps_every_problem() {
+        let source = EnvSource::empty();
+        let mut env = EnvReader::with_source(&source);
+        assert!(!env.require_one_of(&["P", "Q"]));
+        env.invalid("X", "bad");
+        assert_eq!(
+            env.finish().err(),
+            Some(ConfigError::Several(vec![
+                ConfigError::MissingVars(vec!["P (or Q)".into()]),
+                ConfigError::invalid("X", "bad")
+            ]))
+        );
+        let source = EnvSource::from_vars([("Q", "set")]);
+        let mut env = EnvReader::with_source(&source);
+        assert!(env.require_one_of(&["P", "Q"]));
+        assert_eq!(env.finish(), Ok(()));
+    }
 
     /// A fresh directory of this test's own under the system temp directory.
     fn temp_dir(name: &str) -> PathBuf {

@@ -14,7 +14,12 @@
 //!   required `aud` and `exp`, `nbf`, leeway, optional `typ: at+jwt`).
 //! - [`TokenVerifier`] and [`AuthProvider`]: what a provider implements;
 //!   [`StaticApiKeys`] and [`verifier_fn`] for the simplest cases;
-//!   [`CustomProvider`] for any OAuth issuer.
+//!   [`CustomProvider`] for any OAuth issuer; [`JwtProvider::builder`] for a
+//!   preset of your own (what the vendor crates are built on).
+//! - [`secret`]: the one redacting type per secret ([`ClientSecret`],
+//!   [`HmacSecret`], [`AccessToken`], [`RefreshTokenSecret`],
+//!   [`AuthorizationCodeSecret`]); `Debug` never
+//!   prints a secret or a token.
 //! - [`McpAuth`]: the axum [`AuthLayer`], the [`AuthContext`] extractor, and the
 //!   discovery routes.
 
@@ -38,6 +43,7 @@ pub mod provider;
 pub mod proxy;
 #[cfg(feature = "rmcp")]
 pub mod rmcp;
+pub mod secret;
 pub mod user;
 
 pub use api_keys::StaticApiKeys;
@@ -46,15 +52,15 @@ pub use error::{ConfigError, FetchError, TokenRejection, VerifyError};
 pub use fetch::FetchLimits;
 pub use http::{AuthLayer, McpCors, MissingAuthContext, ResourceUrl, ScopePolicy};
 pub use jwt::{
-    Algorithm, AlgorithmSet, Audience, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier,
-    KeySet, KeySource, TokenCacheConfig,
+    Algorithm, AlgorithmSet, Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySet,
+    KeySource, TokenCacheConfig,
 };
-pub use jwt_provider::JwtProvider;
+pub use jwt_provider::{JwtProvider, JwtProviderBuilder, JwtRules};
 pub use mcp_auth::{McpAuth, McpAuthBuilder};
 pub use provider::{
-    AuthProvider, BoxFuture, ClientSecret, FnVerifier, Mode, ProviderMetadata, TokenVerifier,
-    verifier_fn,
+    AuthProvider, BoxFuture, FnVerifier, Mode, ProviderMetadata, TokenVerifier, verifier_fn,
 };
+pub use secret::{AuthorizationCodeSecret, ClientSecret, HmacSecret, RefreshTokenSecret};
 pub use user::{
     AccessToken, AuthContext, AuthContextBuilder, AuthUser, Claims, InsufficientScope,
     ScopeHierarchy,

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::error::VerifyError;
+use crate::secret::ClientSecret;
 use crate::user::AuthContext;
 
 /// A boxed, sendable future (the object-safe form of the traits below).
@@ -85,26 +86,15 @@ pub struct ProviderMetadata {
     pub client_secret: Option<ClientSecret>,
 }
 
-/// An OAuth client secret. `Debug` never prints it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ClientSecret(String);
+/// The grant types a provider advertises unless configured otherwise.
+pub const DEFAULT_GRANT_TYPES: &[&str] = &["authorization_code", "refresh_token"];
 
-impl ClientSecret {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<String>) -> Self {
-        ClientSecret(secret.into())
-    }
-
-    /// The secret itself, to send to the provider's token endpoint.
-    pub fn secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for ClientSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ClientSecret([redacted])")
-    }
+/// [`DEFAULT_GRANT_TYPES`] as owned strings, for a settings field.
+pub fn default_grant_types() -> Vec<String> {
+    DEFAULT_GRANT_TYPES
+        .iter()
+        .map(|g| (*g).to_owned())
+        .collect()
 }
 
 impl ProviderMetadata {
@@ -117,7 +107,7 @@ impl ProviderMetadata {
             registration_endpoint: None,
             jwks_uri: None,
             scopes_supported: Vec::new(),
-            grant_types_supported: vec!["authorization_code".into(), "refresh_token".into()],
+            grant_types_supported: default_grant_types(),
             mode,
             extra_authorize_params: Vec::new(),
             client_id: None,

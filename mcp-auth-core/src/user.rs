@@ -108,27 +108,10 @@ impl AuthUser {
     }
 }
 
-/// A bearer token as presented by the client. `Debug` and `Display` never print it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct AccessToken(Arc<str>);
-
-impl AccessToken {
-    /// Wraps a token string.
-    pub fn new(token: impl Into<Arc<str>>) -> Self {
-        AccessToken(token.into())
-    }
-
-    /// The token itself, e.g. to call another API *as the user* where the token's
-    /// audience allows it. Never forward it to a service it was not issued for.
-    pub fn secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AccessToken([redacted; {} bytes])", self.0.len())
-    }
+crate::secret_type! {
+    /// A bearer token as presented by the client. `Debug` never prints it (and
+    /// there is no `Display`).
+    pub struct AccessToken(String);
 }
 
 /// Everything known about the authenticated request: the user, the token, its
@@ -224,7 +207,7 @@ impl AuthContext {
     ///     .build();
     /// assert!(ctx.has_scope("write"));
     /// ```
-    pub fn builder(user: AuthUser, token: impl Into<Arc<str>>) -> AuthContextBuilder {
+    pub fn builder(user: AuthUser, token: impl Into<String>) -> AuthContextBuilder {
         AuthContextBuilder {
             user,
             token: AccessToken::new(token),

@@ -5,10 +5,8 @@
 use std::time::Duration;
 
 use mcp_auth_core::env::{EnvReader, EnvSource};
-use mcp_auth_core::provider::ClientSecret;
-use mcp_auth_core::{Audience, ConfigError, JwksConfig, JwtConfig, Mode};
-
-use crate::provider::KeycloakProvider;
+use mcp_auth_core::provider::DEFAULT_GRANT_TYPES;
+use mcp_auth_core::{ClientSecret, ConfigError, JwksConfig, JwtRules, Mode};
 
 /// `MCP_USE_OAUTH_KEYCLOAK_SERVER_URL`: the Keycloak base URL, e.g.
 /// `https://keycloak.example.com` (with `/auth` for Keycloak 16 and older).
@@ -38,9 +36,9 @@ pub const KEYCLOAK_ENV_VARS: &[&str] = &[
 ///
 /// ```
 /// use mcp_auth_keycloak::KeycloakConfig;
-/// let config = KeycloakConfig::new("https://sso.example.com", "acme").client_id("mcp-server");
+/// let config = KeycloakConfig::new("https://sso.example.com", "acme").with_client_id("mcp-server");
 /// assert_eq!(config.issuer()?, "https://sso.example.com/realms/acme");
-/// assert_eq!(config.jwks_uri()?, "https://sso.example.com/realms/acme/protocol/openid-connect/certs");
+/// assert_eq!(config.jwks_url()?, "https://sso.example.com/realms/acme/protocol/openid-connect/certs");
 /// # Ok::<(), mcp_auth_core::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,9 +75,9 @@ pub struct KeycloakConfig {
     /// Grant types advertised to clients. Default: authorization_code,
     /// refresh_token, client_credentials.
     pub grant_types_supported: Vec<String>,
-    /// JWT rules beyond issuer and audience (leeway, algorithms, strict `typ`, size
-    /// limit). Its `issuer` and `audience` are overwritten from the fields above.
-    pub jwt: JwtConfig,
+    /// JWT rules beyond issuer and audience, which come from the fields above
+    /// (leeway, algorithms, strict `typ`, token cache).
+    pub jwt: JwtRules,
     /// JWKS cache settings (TTL, cool-downs, timeouts, size cap).
     pub jwks: JwksConfig,
     accept_any_audience: bool,
@@ -99,10 +97,12 @@ impl Default for KeycloakConfig {
             scopes_supported: ["openid", "profile", "email", "roles", "offline_access"]
                 .map(str::to_owned)
                 .to_vec(),
-            grant_types_supported: ["authorization_code", "refresh_token", "client_credentials"]
-                .map(str::to_owned)
-                .to_vec(),
-            jwt: JwtConfig::new(String::new(), Audience::OneOf(Vec::new())),
+            grant_types_supported: DEFAULT_GRANT_TYPES
+                .iter()
+                .chain(&["client_credentials"])
+                .map(|g| (*g).to_owned())
+                .collect(),
+            jwt: JwtRules::default(),
             jwks: JwksConfig::default(),
             accept_any_audience: false,
         }
@@ -120,13 +120,13 @@ impl KeycloakConfig {
     }
 
     /// Sets the client whose audience and roles matter (see [`client_id`](Self::client_id)).
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+    pub fn with_client_id(mut self, client_id: impl Into<String>) -> Self {
         self.client_id = Some(client_id.into());
         self
     }
 
     /// Sets the secret of a confidential [`client_id`](Self::client_id).
-    pub fn client_secret(mut self, secret: impl Into<String>) -> Self {
+    pub fn with_client_secret(mut self, secret: impl Into<String>) -> Self {
         self.client_secret = Some(ClientSecret::new(secret));
         self
     }
@@ -214,7 +214,7 @@ impl KeycloakConfig {
     }
 
     /// Sets the JWT clock-skew leeway (default 60 s, at most 5 min).
-    pub fn leeway(mut self, leeway: Duration) -> Self {
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
         self.jwt.leeway = leeway;
         self
     }
@@ -234,17 +234,13 @@ impl KeycloakConfig {
         Ok(format!("{server}/realms/{}", self.realm))
     }
 
-    /// The JWKS URL: [`jwks_url`](Self::jwks_url), else `{issuer}/protocol/openid-connect/certs`.
-    pub fn jwks_uri(&self) -> Result<String, ConfigError> {
+    /// The JWKS URL: the [`jwks_url`](Self::jwks_url) field, else
+    /// `{issuer}/protocol/openid-connect/certs`.
+    pub fn jwks_url(&self) -> Result<String, ConfigError> {
         match &self.jwks_url {
             Some(url) => Ok(url.clone()),
             None => Ok(format!("{}/protocol/openid-connect/certs", self.issuer()?)),
         }
-    }
-
-    /// Builds the provider; see [`KeycloakProvider::new`].
-    pub fn build(self) -> Result<KeycloakProvider, ConfigError> {
-        KeycloakProvider::new(self)
     }
 }
 
@@ -288,8 +284,8 @@ mod tests {
     #[test]
     fn secret_is_redacted() {
         let c = KeycloakConfig::new("https://kc", "r")
-            .client_id("c")
-            .client_secret("very-secret-value");
+            .with_client_id("c")
+            .with_client_secret("very-secret-value");
         let shown = format!("{c:?}");
         assert!(!shown.contains("very-secret-value"), "{shown}");
     }

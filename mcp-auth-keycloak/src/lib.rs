@@ -3,15 +3,15 @@
 //!
 //! ```
 //! use mcp_auth_core::{AuthContext, McpAuth};
-//! use mcp_auth_keycloak::{KeycloakClaims, KeycloakConfig};
+//! use mcp_auth_keycloak::{KeycloakClaims, KeycloakConfig, KeycloakProvider};
 //! use tower::ServiceExt as _;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // Zero-config: `mcp_auth_keycloak::keycloak_provider()?` reads MCP_USE_OAUTH_KEYCLOAK_*.
-//! let provider = KeycloakConfig::new("https://sso.example.com", "acme")
-//!     .client_id("mcp-server")
-//!     .build()?;
+//! let provider = KeycloakProvider::new(
+//!     KeycloakConfig::new("https://sso.example.com", "acme").with_client_id("mcp-server"),
+//! )?;
 //! let auth = McpAuth::builder(provider).resource_url("https://mcp.example.com/mcp").build()?;
 //! let app: axum::Router = axum::Router::new()
 //!     .route("/mcp", axum::routing::post(|who: AuthContext| async move {

@@ -4,9 +4,8 @@
 use std::time::Duration;
 
 use mcp_auth_core::env::{EnvReader, EnvSource};
-use mcp_auth_core::{Algorithm, Audience, ConfigError, JwksConfig, JwtConfig, Mode};
-
-use crate::provider::SupabaseProvider;
+use mcp_auth_core::provider::default_grant_types;
+use mcp_auth_core::{Algorithm, ClientSecret, ConfigError, JwksConfig, JwtRules, Mode};
 
 /// `MCP_USE_OAUTH_SUPABASE_PROJECT_ID`: the project reference (the `abcd…` of
 /// `https://abcd….supabase.co`).
@@ -28,26 +27,10 @@ pub const SUPABASE_ENV_VARS: &[&str] = &[
 /// The audience Supabase Auth puts in the access tokens of signed-in users.
 pub const SUPABASE_DEFAULT_AUDIENCE: &str = "authenticated";
 
-/// The legacy HS256 JWT secret of a Supabase project. `Debug` never prints it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SupabaseJwtSecret(String);
-
-impl SupabaseJwtSecret {
-    /// Wraps the secret (the string shown under *JWT Keys → Legacy JWT secret*).
-    pub fn new(secret: impl Into<String>) -> Self {
-        SupabaseJwtSecret(secret.into())
-    }
-
-    /// The secret itself.
-    pub fn secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for SupabaseJwtSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SupabaseJwtSecret([redacted])")
-    }
+mcp_auth_core::secret_type! {
+    /// The legacy HS256 JWT secret of a Supabase project (the string shown under
+    /// *JWT Keys → Legacy JWT secret*). `Debug` never prints it.
+    pub struct SupabaseJwtSecret(String);
 }
 
 /// Settings of the Supabase preset.
@@ -61,7 +44,7 @@ impl std::fmt::Debug for SupabaseJwtSecret {
 /// use mcp_auth_supabase::SupabaseConfig;
 /// let config = SupabaseConfig::for_project("abcdefghijklmnopqrst");
 /// assert_eq!(config.issuer()?, "https://abcdefghijklmnopqrst.supabase.co/auth/v1");
-/// assert_eq!(config.jwks_uri()?, "https://abcdefghijklmnopqrst.supabase.co/auth/v1/.well-known/jwks.json");
+/// assert_eq!(config.jwks_url()?, "https://abcdefghijklmnopqrst.supabase.co/auth/v1/.well-known/jwks.json");
 /// # Ok::<(), mcp_auth_core::ConfigError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,11 +80,17 @@ pub struct SupabaseConfig {
     pub scopes_supported: Vec<String>,
     /// Grant types advertised to clients. Default: authorization_code, refresh_token.
     pub grant_types_supported: Vec<String>,
-    /// JWT rules beyond issuer and audience (leeway, strict `typ`, size limit,
-    /// algorithms). Its `issuer` and `audience` are overwritten from the fields
-    /// above. `algorithms: None` (the default) means ES256 and RS256, plus HS256
-    /// when a [`jwt_secret`](Self::jwt_secret) is set.
-    pub jwt: JwtConfig,
+    /// A client pre-registered in the project's OAuth server that the proxy uses
+    /// for clients that do not register themselves. Default `None`.
+    pub client_id: Option<String>,
+    /// The secret of [`client_id`](Self::client_id), for a confidential client.
+    /// Never printed by `Debug`.
+    pub client_secret: Option<ClientSecret>,
+    /// JWT rules beyond issuer and audience, which come from the fields above
+    /// (leeway, strict `typ`, algorithms, token cache). `algorithms: None` (the
+    /// default) means ES256 and RS256, plus HS256 when a
+    /// [`jwt_secret`](Self::jwt_secret) is set.
+    pub jwt: JwtRules,
     /// JWKS cache settings (TTL, cool-downs, timeouts, size cap).
     pub jwks: JwksConfig,
     accept_any_audience: bool,
@@ -122,8 +111,10 @@ impl Default for SupabaseConfig {
             scopes_supported: ["openid", "email", "profile", "phone"]
                 .map(str::to_owned)
                 .to_vec(),
-            grant_types_supported: vec!["authorization_code".into(), "refresh_token".into()],
-            jwt: JwtConfig::new(String::new(), Audience::OneOf(Vec::new())),
+            grant_types_supported: default_grant_types(),
+            client_id: None,
+            client_secret: None,
+            jwt: JwtRules::default(),
             jwks: JwksConfig::default(),
             accept_any_audience: false,
         }
@@ -182,16 +173,19 @@ impl SupabaseConfig {
     /// process environment.
     pub fn with_source(mut self, source: &EnvSource) -> Result<Self, ConfigError> {
         let mut env = EnvReader::with_source(source);
-        let mut location_missing = false;
-        if self.project_id.is_none() && self.url.is_none() {
+        if self.project_id.is_none()
+            && self.url.is_none()
+            && env.require_one_of(&[SUPABASE_PROJECT_ID_VAR, SUPABASE_URL_VAR])
+        {
+            // The URL wins over the project id.
             self.url = env.optional_url(SUPABASE_URL_VAR);
-            if self.url.is_none() && !env.is_set(SUPABASE_URL_VAR) {
-                match env.optional(SUPABASE_PROJECT_ID_VAR) {
-                    Some(id) => match check_project_id(&id) {
-                        Ok(()) => self.project_id = Some(id),
-                        Err(reason) => env.invalid(SUPABASE_PROJECT_ID_VAR, reason),
-                    },
-                    None => location_missing = true,
+            if self.url.is_none()
+                && !env.is_set(SUPABASE_URL_VAR)
+                && let Some(id) = env.optional(SUPABASE_PROJECT_ID_VAR)
+            {
+                match check_project_id(&id) {
+                    Ok(()) => self.project_id = Some(id),
+                    Err(reason) => env.invalid(SUPABASE_PROJECT_ID_VAR, reason),
                 }
             }
         }
@@ -200,9 +194,7 @@ impl SupabaseConfig {
                 .optional(SUPABASE_JWT_SECRET_VAR)
                 .map(SupabaseJwtSecret::new);
         }
-        let missing =
-            location_missing.then(|| format!("{SUPABASE_PROJECT_ID_VAR} (or {SUPABASE_URL_VAR})"));
-        merge(missing, env.finish())?;
+        env.finish()?;
         Ok(self)
     }
 
@@ -249,15 +241,16 @@ impl SupabaseConfig {
         Ok(format!("{}/auth/v1", self.project_url()?))
     }
 
-    /// The JWKS URL: [`jwks_url`](Self::jwks_url), else `{issuer}/.well-known/jwks.json`.
-    pub fn jwks_uri(&self) -> Result<String, ConfigError> {
+    /// The JWKS URL: the [`jwks_url`](Self::jwks_url) field, else
+    /// `{issuer}/.well-known/jwks.json`.
+    pub fn jwks_url(&self) -> Result<String, ConfigError> {
         match &self.jwks_url {
             Some(url) => Ok(url.clone()),
             None => Ok(format!("{}/.well-known/jwks.json", self.issuer()?)),
         }
     }
 
-    /// The algorithms accepted: [`JwtConfig::algorithms`] if set, else ES256 and
+    /// The algorithms accepted: [`JwtRules::algorithms`] if set, else ES256 and
     /// RS256, plus HS256 when a JWT secret is configured.
     pub fn algorithms(&self) -> Vec<Algorithm> {
         match &self.jwt.algorithms {
@@ -273,14 +266,23 @@ impl SupabaseConfig {
     }
 
     /// Sets the JWT clock-skew leeway (default 60 s, at most 5 min).
-    pub fn leeway(mut self, leeway: Duration) -> Self {
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
         self.jwt.leeway = leeway;
         self
     }
 
-    /// Builds the provider; see [`SupabaseProvider::new`].
-    pub fn build(self) -> Result<SupabaseProvider, ConfigError> {
-        SupabaseProvider::new(self)
+    /// Sets [`client_id`](Self::client_id): a client pre-registered in the
+    /// project's OAuth server that the proxy uses.
+    pub fn with_client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = Some(client_id.into());
+        self
+    }
+
+    /// Sets [`client_secret`](Self::client_secret): the secret of a confidential
+    /// [`client_id`](Self::client_id).
+    pub fn with_client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.client_secret = Some(ClientSecret::new(secret));
+        self
     }
 }
 
@@ -305,34 +307,6 @@ fn check_http_url(name: &str, value: &str) -> Result<(), ConfigError> {
     mcp_auth_core::env::check_secure_url(value)
         .map(drop)
         .map_err(|reason| ConfigError::invalid(name, reason))
-}
-
-/// One error naming the missing project together with whatever else `rest` reports.
-fn merge(missing: Option<String>, rest: Result<(), ConfigError>) -> Result<(), ConfigError> {
-    let Some(missing) = missing else {
-        return rest;
-    };
-    match rest {
-        Ok(()) => Err(ConfigError::MissingVars(vec![missing])),
-        Err(ConfigError::MissingVars(mut vars)) => {
-            vars.insert(0, missing);
-            Err(ConfigError::MissingVars(vars))
-        }
-        Err(ConfigError::Several(mut errors)) => {
-            match errors.iter_mut().find_map(|e| match e {
-                ConfigError::MissingVars(vars) => Some(vars),
-                _ => None,
-            }) {
-                Some(vars) => vars.insert(0, missing),
-                None => errors.insert(0, ConfigError::MissingVars(vec![missing])),
-            }
-            Err(ConfigError::Several(errors))
-        }
-        Err(other) => Err(ConfigError::Several(vec![
-            ConfigError::MissingVars(vec![missing]),
-            other,
-        ])),
-    }
 }
 
 #[cfg(test)]
@@ -365,19 +339,5 @@ mod tests {
         let shown = format!("{c:?}");
         assert!(!shown.contains("super-secret-value"), "{shown}");
         assert!(shown.contains("redacted"), "{shown}");
-    }
-
-    #[test]
-    fn merge_keeps_every_problem() {
-        let rest = Err(ConfigError::invalid("X", "bad"));
-        let err = merge(Some("P".into()), rest).err();
-        assert_eq!(
-            err,
-            Some(ConfigError::Several(vec![
-                ConfigError::MissingVars(vec!["P".into()]),
-                ConfigError::invalid("X", "bad")
-            ]))
-        );
-        assert_eq!(merge(None, Ok(())), Ok(()));
     }
 }

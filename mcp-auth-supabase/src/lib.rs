@@ -3,13 +3,13 @@
 //!
 //! ```
 //! use mcp_auth_core::{AuthContext, McpAuth};
-//! use mcp_auth_supabase::{SupabaseClaims, SupabaseConfig};
+//! use mcp_auth_supabase::{SupabaseClaims, SupabaseConfig, SupabaseProvider};
 //! use tower::ServiceExt as _;
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! // Zero-config: `mcp_auth_supabase::supabase_provider()?` reads MCP_USE_OAUTH_SUPABASE_*.
-//! let provider = SupabaseConfig::for_project("abcdefghijklmnopqrst").build()?;
+//! let provider = SupabaseProvider::new(SupabaseConfig::for_project("abcdefghijklmnopqrst"))?;
 //! let auth = McpAuth::builder(provider).resource_url("https://mcp.example.com/mcp").build()?;
 //! let app: axum::Router = axum::Router::new()
 //!     .route("/mcp", axum::routing::post(|who: AuthContext| async move {

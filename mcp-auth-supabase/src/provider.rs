@@ -1,11 +1,6 @@
 //! [`SupabaseProvider`]: a [`JwtProvider`] for a Supabase project.
 
-use std::sync::Arc;
-
-use mcp_auth_core::{
-    Audience, AuthContext, AuthProvider, ConfigError, HmacSecret, JwksCache, JwtProvider,
-    JwtVerifier, KeySource, ProviderMetadata, TokenVerifier, VerifyError,
-};
+use mcp_auth_core::{ConfigError, HmacSecret, JwtProvider};
 
 use crate::claims::map_supabase_user;
 use crate::config::{SUPABASE_JWT_SECRET_VAR, SupabaseConfig};
@@ -33,8 +28,8 @@ fn name_the_secret_variable(error: ConfigError) -> ConfigError {
 ///
 /// ```
 /// use mcp_auth_core::{AuthProvider, Mode};
-/// use mcp_auth_supabase::SupabaseConfig;
-/// let provider = SupabaseConfig::for_project("abcdefghijklmnopqrst").build()?;
+/// use mcp_auth_supabase::{SupabaseConfig, SupabaseProvider};
+/// let provider = SupabaseProvider::new(SupabaseConfig::for_project("abcdefghijklmnopqrst"))?;
 /// let meta = provider.metadata();
 /// assert_eq!(meta.issuer, "https://abcdefghijklmnopqrst.supabase.co/auth/v1");
 /// assert_eq!(meta.mode, Mode::Proxy);
@@ -58,72 +53,43 @@ impl SupabaseProvider {
     /// HS256 without a secret).
     pub fn new(config: SupabaseConfig) -> Result<Self, ConfigError> {
         let issuer = config.issuer()?;
-        let jwks_uri = config.jwks_uri()?;
-        let jwks = JwksCache::new(jwks_uri.clone(), config.jwks)?;
-        let keys = match &config.jwt_secret {
-            Some(secret) => {
-                KeySource::JwksAndSecret(jwks, HmacSecret::new(secret.secret().as_bytes()))
-            }
-            None => KeySource::Jwks(jwks),
-        };
-        let audience = if config.accepts_any_audience() {
+        let mut rules = config.jwt.clone();
+        rules.algorithms = Some(config.algorithms());
+        let mut builder = JwtProvider::builder(issuer.clone(), config.mode)
+            .jwks_url(config.jwks_url()?)
+            .rules(rules)
+            .jwks_config(config.jwks)
+            .authorization_endpoint(format!("{issuer}/oauth/authorize"))
+            .token_endpoint(format!("{issuer}/oauth/token"))
+            .registration_endpoint(
+                config
+                    .dynamic_client_registration
+                    .then(|| format!("{issuer}/oauth/clients/register")),
+            )
+            .scopes(config.scopes_supported.clone())
+            .grant_types(config.grant_types_supported.clone())
+            .client(config.client_id.clone(), config.client_secret.clone())
+            .claim_mapper(map_supabase_user);
+        if let Some(secret) = &config.jwt_secret {
+            builder = builder.hmac_secret(HmacSecret::new(secret.secret()));
+        }
+        let builder = if config.accepts_any_audience() {
             tracing::warn!(
                 %issuer,
                 "Supabase audience check DISABLED (dangerously_accept_any_audience): tokens minted for any audience of this project are accepted"
             );
-            Audience::DangerouslyAcceptAny
+            builder.dangerously_accept_any_audience()
         } else {
-            Audience::OneOf(config.audiences.clone())
+            builder.audiences(config.audiences.clone())
         };
-        let mut rules = config.jwt.clone();
-        rules.issuer = issuer.clone();
-        rules.audience = audience;
-        rules.algorithms = Some(config.algorithms());
-        let verifier = JwtVerifier::new(rules, keys)
-            .map_err(name_the_secret_variable)?
-            .with_claim_mapper(Arc::new(map_supabase_user));
-
-        let mut metadata = ProviderMetadata::new(issuer.clone(), config.mode);
-        metadata.authorization_endpoint = Some(format!("{issuer}/oauth/authorize"));
-        metadata.token_endpoint = Some(format!("{issuer}/oauth/token"));
-        metadata.registration_endpoint = config
-            .dynamic_client_registration
-            .then(|| format!("{issuer}/oauth/clients/register"));
-        metadata.jwks_uri = Some(jwks_uri);
-        metadata.scopes_supported = config.scopes_supported.clone();
-        metadata.grant_types_supported = config.grant_types_supported.clone();
         Ok(SupabaseProvider {
-            inner: JwtProvider::new(metadata, verifier),
+            inner: builder.build().map_err(name_the_secret_variable)?,
             config,
         })
     }
-
-    /// [`SupabaseConfig::from_env`] then [`SupabaseProvider::new`].
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::new(SupabaseConfig::from_env()?)
-    }
-
-    /// [`SupabaseConfig::from_source`] then [`SupabaseProvider::new`]: the settings from
-    /// `source` instead of the process environment.
-    pub fn from_source(source: &mcp_auth_core::env::EnvSource) -> Result<Self, ConfigError> {
-        Self::new(SupabaseConfig::from_source(source)?)
-    }
-
-    /// The settings the provider was built from.
-    pub fn config(&self) -> &SupabaseConfig {
-        &self.config
-    }
-
-    /// The JWT verifier (its rules, allowed algorithms and key cache).
-    pub fn verifier(&self) -> &JwtVerifier {
-        self.inner.verifier()
-    }
-
-    /// The underlying core provider.
-    pub fn into_jwt_provider(self) -> JwtProvider {
-        self.inner
-    }
 }
+
+mcp_auth_core::jwt_provider_newtype!(SupabaseProvider, SupabaseConfig);
 
 /// The zero-config Supabase provider: [`SupabaseConfig::from_env`] (reading
 /// `MCP_USE_OAUTH_SUPABASE_*` from the environment and `.env`) then build.
@@ -135,20 +101,4 @@ impl SupabaseProvider {
 /// ```
 pub fn supabase_provider() -> Result<SupabaseProvider, ConfigError> {
     SupabaseProvider::from_env()
-}
-
-impl TokenVerifier for SupabaseProvider {
-    async fn verify_token(&self, token: &str) -> Result<AuthContext, VerifyError> {
-        self.inner.verify_token(token).await
-    }
-}
-
-impl AuthProvider for SupabaseProvider {
-    fn metadata(&self) -> &ProviderMetadata {
-        self.inner.metadata()
-    }
-
-    fn bind_resource(&mut self, resource: &str) {
-        self.inner.bind_resource(resource);
-    }
 }

@@ -1,8 +1,11 @@
 //! [`WorkosConfig`]: the settings of the WorkOS AuthKit preset, explicit or from
 //! the environment.
 
+use std::time::Duration;
+
 use mcp_auth_core::env::{EnvReader, EnvSource};
-use mcp_auth_core::{Audience, ConfigError, JwksConfig, JwtConfig};
+use mcp_auth_core::provider::default_grant_types;
+use mcp_auth_core::{ClientSecret, ConfigError, JwksConfig, JwtRules};
 
 use mcp_auth_core::env::domain_base_url as base_url;
 
@@ -26,26 +29,10 @@ pub const WORKOS_DEFAULT_SCOPES: &[&str] = &["openid", "profile", "email", "offl
 /// The WorkOS API.
 pub const WORKOS_API_BASE_URL: &str = "https://api.workos.com";
 
-/// A WorkOS API key. `Debug` never prints it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct WorkosApiKey(String);
-
-impl WorkosApiKey {
-    /// Wraps a key (`sk_…`).
-    pub fn new(key: impl Into<String>) -> Self {
-        WorkosApiKey(key.into())
-    }
-
-    /// The key itself, to send as `Authorization: Bearer …` to the WorkOS API.
-    pub fn secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for WorkosApiKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WorkosApiKey([redacted])")
-    }
+mcp_auth_core::secret_type! {
+    /// A WorkOS API key (`sk_…`), to send as `Authorization: Bearer …` to the
+    /// WorkOS API. `Debug` never prints it.
+    pub struct WorkosApiKey(String);
 }
 
 /// Settings of the WorkOS AuthKit preset.
@@ -82,6 +69,9 @@ pub struct WorkosConfig {
     /// default): MCP clients use dynamic client registration with AuthKit.
     /// Environment: [`WORKOS_CLIENT_ID_VAR`].
     pub client_id: Option<String>,
+    /// The secret of [`client_id`](Self::client_id), for a confidential client.
+    /// Never printed by `Debug`. Default `None`.
+    pub client_secret: Option<ClientSecret>,
     /// A WorkOS API key for your own calls to the WorkOS API (e.g. to read a user's
     /// profile); never used to verify tokens. Environment: [`WORKOS_API_KEY_VAR`].
     pub api_key: Option<WorkosApiKey>,
@@ -90,20 +80,16 @@ pub struct WorkosConfig {
     pub api_base_url: String,
     /// More `aud` values to accept, besides the resource URL and the client id.
     pub extra_audiences: Vec<String>,
-    /// Turns the audience check off: every token AuthKit issues, for any
-    /// application of your WorkOS environment, is accepted here. Only for
-    /// development; see [`WorkosConfig::dangerously_accept_any_audience`]. Building
-    /// the provider with it logs a warning. Default `false`.
-    pub dangerously_accept_any_audience: bool,
     /// Scopes advertised to clients. Default: [`WORKOS_DEFAULT_SCOPES`].
     pub scopes_supported: Vec<String>,
     /// Grant types advertised to clients. Default: `authorization_code`, `refresh_token`.
     pub grant_types_supported: Vec<String>,
-    /// JWT rules beyond issuer and audience: leeway, algorithm allowlist, strict
-    /// `typ`. Its `issuer` and `audience` are overwritten from the fields above.
-    pub jwt: JwtConfig,
+    /// JWT rules beyond issuer and audience (which come from the fields above):
+    /// leeway, algorithm allowlist, strict `typ`, token cache.
+    pub jwt: JwtRules,
     /// JWKS cache settings (TTL, refetch cool-down, timeouts, size cap).
     pub jwks: JwksConfig,
+    accept_any_audience: bool,
 }
 
 impl Default for WorkosConfig {
@@ -114,17 +100,18 @@ impl Default for WorkosConfig {
             subdomain: String::new(),
             authkit_url: None,
             client_id: None,
+            client_secret: None,
             api_key: None,
             api_base_url: WORKOS_API_BASE_URL.to_owned(),
             extra_audiences: Vec::new(),
-            dangerously_accept_any_audience: false,
             scopes_supported: WORKOS_DEFAULT_SCOPES
                 .iter()
                 .map(|s| (*s).to_owned())
                 .collect(),
-            grant_types_supported: vec!["authorization_code".into(), "refresh_token".into()],
-            jwt: JwtConfig::new(String::new(), Audience::OneOf(Vec::new())),
+            grant_types_supported: default_grant_types(),
+            jwt: JwtRules::default(),
             jwks: JwksConfig::default(),
+            accept_any_audience: false,
         }
     }
 }
@@ -208,6 +195,19 @@ impl WorkosConfig {
         self
     }
 
+    /// Sets [`client_secret`](Self::client_secret): the secret of a confidential
+    /// [`client_id`](Self::client_id).
+    pub fn with_client_secret(mut self, secret: impl Into<String>) -> Self {
+        self.client_secret = Some(ClientSecret::new(secret));
+        self
+    }
+
+    /// Sets the JWT clock-skew leeway (default 60 s, at most 5 min).
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.jwt.leeway = leeway;
+        self
+    }
+
     /// Sets [`api_key`](Self::api_key).
     pub fn with_api_key(mut self, key: impl Into<String>) -> Self {
         self.api_key = Some(WorkosApiKey::new(key));
@@ -232,8 +232,13 @@ impl WorkosConfig {
     /// will be accepted, so one service's tokens can be replayed here. Only for
     /// development. Building the provider logs a warning.
     pub fn dangerously_accept_any_audience(mut self) -> Self {
-        self.dangerously_accept_any_audience = true;
+        self.accept_any_audience = true;
         self
+    }
+
+    /// Whether [`dangerously_accept_any_audience`](Self::dangerously_accept_any_audience) was called.
+    pub fn accepts_any_audience(&self) -> bool {
+        self.accept_any_audience
     }
 
     /// The AuthKit URL: [`authkit_url`](Self::authkit_url) if set, else derived from

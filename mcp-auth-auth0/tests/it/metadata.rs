@@ -4,7 +4,7 @@ use crate::common;
 
 use common::{AUDIENCE, FakeAuth0, challenge, serve};
 use mcp_auth_auth0::{AUTH0_DEFAULT_SCOPES, Auth0Config, Auth0Provider};
-use mcp_auth_core::provider::ClientSecret;
+use mcp_auth_core::ClientSecret;
 use mcp_auth_core::{AuthProvider, Mode};
 use mcp_auth_testkit::{discovered_endpoints, endpoints};
 use serde_json::{Value, json};
@@ -146,7 +146,8 @@ fn real_tenant_urls() {
 #[test]
 fn pre_registered_client_is_passed_on_and_its_secret_never_printed() {
     let config = Auth0Config::new("tenant.auth0.com", "my-api")
-        .with_client("abc123", Some(ClientSecret::new("s3cr3t-value")));
+        .with_client_id("abc123")
+        .with_client_secret("s3cr3t-value");
     let printed = format!("{config:?}");
     assert!(!printed.contains("s3cr3t-value"), "{printed}");
     assert!(printed.contains("abc123"), "{printed}");

@@ -6,7 +6,6 @@ use crate::common;
 
 use common::{AUDIENCE, FakeAuth0, serve};
 use mcp_auth_auth0::Auth0Provider;
-use mcp_auth_core::provider::ClientSecret;
 use mcp_auth_testkit::{Browser, ProxyClient, no_redirects};
 use serde_json::{Value, json};
 
@@ -194,7 +193,8 @@ async fn a_pre_registered_client_makes_the_broker_and_its_secret_stays_here() {
     let tenant = FakeAuth0::start().await;
     let config = tenant
         .config()
-        .with_client("preRegistered123", Some(ClientSecret::new("the-secret")));
+        .with_client_id("preRegistered123")
+        .with_client_secret("the-secret");
     let server = serve(Auth0Provider::new(config).expect("provider")).await;
     let client = ProxyClient::register(&server.base, REDIRECT).await;
     let back = client.log_in(&mut Browser::default(), &[]).await;

@@ -12,5 +12,5 @@ pub use jwks::{JwksCache, JwksConfig};
 pub use keyset::KeySet;
 pub use token_cache::TokenCacheConfig;
 pub use verifier::{
-    Audience, HmacSecret, JwtConfig, JwtVerifier, KeySource, MAX_LEEWAY, MAX_TOKEN_BYTES_CEILING,
+    Audience, JwtConfig, JwtVerifier, KeySource, MAX_LEEWAY, MAX_TOKEN_BYTES_CEILING,
 };

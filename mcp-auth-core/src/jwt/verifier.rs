@@ -14,6 +14,7 @@ use super::token_cache::{TokenCache, TokenCacheConfig};
 use crate::claims::{self, ClaimMapper};
 use crate::error::{ConfigError, TokenRejection, VerifyError};
 use crate::provider::TokenVerifier;
+use crate::secret::HmacSecret;
 use crate::user::{AuthContext, Claims};
 
 /// Which `aud` values a token may carry.
@@ -96,32 +97,6 @@ pub enum KeySource {
     JwksAndSecret(JwksCache, HmacSecret),
 }
 
-/// A shared HMAC secret. `Debug` never prints it.
-#[derive(Clone)]
-pub struct HmacSecret(Arc<[u8]>);
-
-impl HmacSecret {
-    /// The shortest secret a verifier accepts: 32 bytes, the output of SHA-256.
-    /// HS384 and HS512 need 48 and 64 bytes (RFC 7518 §3.2); a shorter secret is
-    /// refused when [`JwtVerifier::new`] builds the verifier.
-    pub const MIN_BYTES: usize = 32;
-
-    /// Wraps the secret bytes.
-    pub fn new(secret: impl AsRef<[u8]>) -> Self {
-        HmacSecret(Arc::from(secret.as_ref()))
-    }
-
-    /// The length of the secret in bytes.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether the secret is empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
 /// The shortest secret `alg` may be used with (its hash output, RFC 7518 §3.2),
 /// or `None` for a non-HMAC algorithm.
 fn hmac_min_secret_len(alg: Algorithm) -> Option<usize> {
@@ -130,12 +105,6 @@ fn hmac_min_secret_len(alg: Algorithm) -> Option<usize> {
         Algorithm::HS384 => Some(48),
         Algorithm::HS512 => Some(64),
         _ => None,
-    }
-}
-
-impl std::fmt::Debug for HmacSecret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("HmacSecret([redacted])")
     }
 }
 
@@ -148,9 +117,9 @@ struct HmacKeys {
 impl HmacKeys {
     fn new(secret: &HmacSecret) -> Self {
         HmacKeys {
-            hs256: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, &secret.0),
-            hs384: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA384, &secret.0),
-            hs512: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA512, &secret.0),
+            hs256: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA256, secret.secret()),
+            hs384: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA384, secret.secret()),
+            hs512: aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA512, secret.secret()),
         }
     }
 
@@ -229,12 +198,23 @@ impl JwtVerifier {
     /// algorithm the key source can serve. Without an explicit allowlist, a secret
     /// of 32 to 63 bytes serves only the HMAC algorithms it is long enough for.
     pub fn new(config: JwtConfig, keys: KeySource) -> Result<Self, ConfigError> {
+        Self::build(config, keys, false)
+    }
+
+    /// [`JwtVerifier::new`], except that with `allow_empty_audience` an empty
+    /// audience list is taken as it is (accepting no token): the state of a
+    /// provider whose only audience is the resource URL before it is bound.
+    pub(crate) fn build(
+        config: JwtConfig,
+        keys: KeySource,
+        allow_empty_audience: bool,
+    ) -> Result<Self, ConfigError> {
         if config.issuer.is_empty() {
             return Err(ConfigError::invalid("issuer", "must not be empty"));
         }
         match &config.audience {
             Audience::OneOf(a) | Audience::OneOfOrAuthorizedParty(a)
-                if a.iter().all(String::is_empty) =>
+                if !allow_empty_audience && a.iter().all(String::is_empty) =>
             {
                 return Err(ConfigError::invalid(
                     "audience",
@@ -257,7 +237,7 @@ impl JwtVerifier {
             KeySource::Secret(s) => (None, Some(s)),
             KeySource::JwksAndSecret(j, s) => (Some(j), Some(s)),
         };
-        let secret_len = secret.as_ref().map(|s| s.0.len());
+        let secret_len = secret.as_ref().map(|s| s.len());
         if let Some(len) = secret_len
             && len < HmacSecret::MIN_BYTES
         {

@@ -27,7 +27,7 @@ pub struct ClientCredentials {
     /// The client id.
     pub client_id: String,
     /// The secret presented, if any.
-    pub secret: Option<String>,
+    pub secret: Option<crate::ClientSecret>,
     /// Where they came from.
     pub method: AuthMethod,
 }
@@ -36,7 +36,7 @@ impl std::fmt::Debug for ClientCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientCredentials")
             .field("client_id", &self.client_id)
-            .field("secret", &self.secret.as_ref().map(|_| "[redacted]"))
+            .field("secret", &self.secret)
             .field("method", &self.method)
             .finish()
     }
@@ -64,7 +64,7 @@ pub fn client_credentials(
             .ok_or_else(|| OAuthError::invalid_client("client authentication is required"))?;
         return Ok(ClientCredentials {
             client_id: client_id.to_owned(),
-            secret: form_secret.map(str::to_owned),
+            secret: form_secret.map(crate::ClientSecret::new),
             method: if form_secret.is_some() {
                 AuthMethod::Post
             } else {
@@ -85,7 +85,7 @@ pub fn client_credentials(
     }
     Ok(ClientCredentials {
         client_id: id,
-        secret,
+        secret: secret.map(crate::ClientSecret::new),
         method: AuthMethod::Basic,
     })
 }
@@ -132,7 +132,10 @@ mod tests {
     fn basic_post_and_public_clients_are_read() {
         let c = client_credentials(&with_basic("a%3Ab", "s"), &Params::of(&[])).expect("basic");
         assert_eq!(
-            (c.client_id.as_str(), c.secret.as_deref()),
+            (
+                c.client_id.as_str(),
+                c.secret.as_ref().map(crate::ClientSecret::secret)
+            ),
             ("a:b", Some("s"))
         );
         assert_eq!(c.method, AuthMethod::Basic);

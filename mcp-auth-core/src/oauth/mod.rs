@@ -30,7 +30,7 @@ pub struct ClientInfo {
     pub client_id: String,
     /// The secret of a confidential client; `None` for public clients (PKCE only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<String>,
+    pub client_secret: Option<crate::ClientSecret>,
     /// Redirect URIs, matched exactly.
     pub redirect_uris: Vec<String>,
     /// Grant types the client may use.
@@ -70,7 +70,7 @@ pub struct AuthorizationParams {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizationCode {
     /// The code itself.
-    pub code: String,
+    pub code: crate::AuthorizationCodeSecret,
     /// The client it was issued to.
     pub client_id: String,
     /// The redirect URI of the authorization request.
@@ -91,7 +91,7 @@ pub struct AuthorizationCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshToken {
     /// The token itself.
-    pub token: String,
+    pub token: crate::RefreshTokenSecret,
     /// The client it was issued to.
     pub client_id: String,
     /// Scopes it may grant.
@@ -121,14 +121,14 @@ pub struct AccessTokenInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenResponse {
     /// The access token.
-    pub access_token: String,
+    pub access_token: crate::AccessToken,
     /// Always `Bearer`.
     pub token_type: String,
     /// Lifetime in seconds.
     pub expires_in: u64,
     /// A new refresh token (rotated on every refresh).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
+    pub refresh_token: Option<crate::RefreshTokenSecret>,
     /// Granted scopes, space-separated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,

@@ -308,8 +308,8 @@ async fn authenticate<A: AuthorizationServer>(
         (Some(_), None) => Err(OAuthError::invalid_client("client secret required")),
         (Some(expected), Some(given)) => {
             if aws_lc_rs::constant_time::verify_slices_are_equal(
-                expected.as_bytes(),
-                given.as_bytes(),
+                expected.secret().as_bytes(),
+                given.secret().as_bytes(),
             )
             .is_ok()
             {
@@ -500,7 +500,7 @@ async fn register<A: AuthorizationServer>(
     }
     let client = ClientInfo {
         client_id: random_token(16),
-        client_secret: (method != "none").then(|| random_token(32)),
+        client_secret: (method != "none").then(|| crate::ClientSecret::new(random_token(32))),
         redirect_uris,
         grant_types,
         token_endpoint_auth_method: method,

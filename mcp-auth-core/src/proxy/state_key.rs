@@ -18,7 +18,7 @@ pub(crate) struct StateKey {
 
 impl std::fmt::Debug for StateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StateKey([redacted])")
+        crate::secret::fmt_redacted(f, "StateKey")
     }
 }
 
@@ -146,6 +146,15 @@ pub(crate) fn hashed_id(secret: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_prints_nothing_of_the_key() {
+        let secret = b"marker-state-key-0123456789abcdef";
+        let key = StateKey::from_secret(secret).expect("key");
+        for shown in [format!("{key:?}"), format!("{key:#?}")] {
+            assert_eq!(shown, "StateKey([redacted])");
+        }
+    }
 
     #[test]
     fn configured_state_keys_are_base64_of_32_random_bytes() {

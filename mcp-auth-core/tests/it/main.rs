@@ -7,6 +7,7 @@ mod common;
 mod cors;
 mod custom_env;
 mod dangerous_skip;
+mod debug_redaction;
 mod dev_issuer_consent;
 mod dev_issuer_flow;
 mod http_layer;

@@ -6,7 +6,7 @@ use crate::common;
 use axum::routing::post;
 use common::{CLIENT, REALM, access_token_claims, serve, start_keycloak};
 use mcp_auth_core::{AuthContext, AuthProvider, Mode};
-use mcp_auth_keycloak::{KeycloakClaims, KeycloakConfig};
+use mcp_auth_keycloak::{KeycloakClaims, KeycloakConfig, KeycloakProvider};
 use mcp_auth_testkit::{Algorithm, TestKey, jwks};
 use mcp_auth_testkit::{call_mcp, endpoints};
 use serde_json::json;
@@ -21,8 +21,7 @@ async fn whoami(who: AuthContext) -> String {
 
 #[test]
 fn provider_metadata_names_the_realms_endpoints() {
-    let p = KeycloakConfig::new("https://sso.example.com/", REALM)
-        .build()
+    let p = KeycloakProvider::new(KeycloakConfig::new("https://sso.example.com/", REALM))
         .expect("provider");
     let m = p.metadata();
     let issuer = "https://sso.example.com/realms/acme";
@@ -46,8 +45,7 @@ fn provider_metadata_names_the_realms_endpoints() {
     let mut no_dcr = KeycloakConfig::new("https://sso.example.com", REALM);
     no_dcr.dynamic_client_registration = false;
     assert_eq!(
-        no_dcr
-            .build()
+        KeycloakProvider::new(no_dcr)
             .expect("provider")
             .metadata()
             .registration_endpoint,
@@ -59,7 +57,7 @@ fn provider_metadata_names_the_realms_endpoints() {
 async fn proxy_mode_names_this_server_as_the_authorization_server() {
     let server = start_keycloak(jwks(&[])).await;
     let app = serve(
-        KeycloakConfig::new(server.base(), REALM).client_id(CLIENT),
+        KeycloakConfig::new(server.base(), REALM).with_client_id(CLIENT),
         post(whoami),
     )
     .await;
@@ -129,7 +127,7 @@ async fn the_protected_route_takes_tokens_of_the_configured_client_only() {
     let key = TestKey::rsa("Xk2vQ7nR", Algorithm::RS256);
     let server = start_keycloak(jwks(&[key.jwk()])).await;
     let addr = serve(
-        KeycloakConfig::new(server.base(), REALM).client_id(CLIENT),
+        KeycloakConfig::new(server.base(), REALM).with_client_id(CLIENT),
         post(whoami),
     )
     .await

@@ -122,7 +122,7 @@ fn explicit_values_win_over_the_environment() {
     env.set(CLIENT_ID, "env-client");
     env.set(CLIENT_SECRET, "env-secret");
     let c = KeycloakConfig::new("https://explicit.example.com", "explicit-realm")
-        .client_id("explicit-client")
+        .with_client_id("explicit-client")
         .with_source(&env.source())
         .expect("nothing missing");
     assert_eq!(

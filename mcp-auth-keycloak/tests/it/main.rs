@@ -2,6 +2,7 @@
 //! its own. Shared helpers are in `common` and in `mcp-auth-testkit`.
 
 mod common;
+mod debug_redaction;
 mod discovery;
 mod env;
 mod proxy;

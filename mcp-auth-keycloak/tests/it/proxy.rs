@@ -27,8 +27,8 @@ async fn the_code_flow_goes_through_the_realm_with_the_clients_secret() {
     kc.set_access_token(key.sign(&access_token_claims(&kc.issuer(), CLIENT)));
     let base = serve(
         KeycloakConfig::new(kc.base(), REALM)
-            .client_id(CLIENT)
-            .client_secret(CLIENT_SECRET),
+            .with_client_id(CLIENT)
+            .with_client_secret(CLIENT_SECRET),
         user_id(),
     )
     .await
@@ -69,8 +69,8 @@ async fn a_wrong_client_secret_fails_the_login_as_a_server_error() {
     let kc = start_keycloak(jwks(&[])).await;
     let base = serve(
         KeycloakConfig::new(kc.base(), REALM)
-            .client_id(CLIENT)
-            .client_secret("not-the-secret"),
+            .with_client_id(CLIENT)
+            .with_client_secret("not-the-secret"),
         user_id(),
     )
     .await

@@ -29,7 +29,7 @@ impl Realm {
     fn provider(&self, client: Option<&str>) -> KeycloakProvider {
         let mut config = KeycloakConfig::new(self.server.base(), REALM);
         config.client_id = client.map(str::to_owned);
-        config.build().expect("provider")
+        KeycloakProvider::new(config).expect("provider")
     }
 
     fn token_for(&self, azp: &str) -> String {
@@ -129,10 +129,10 @@ async fn without_a_client_the_resource_url_is_the_audience() {
 async fn dangerously_accept_any_audience_switches_the_check_off() {
     let realm = Realm::start().await;
     let config = KeycloakConfig::new(realm.server.base(), REALM)
-        .client_id(CLIENT)
+        .with_client_id(CLIENT)
         .dangerously_accept_any_audience();
     assert!(config.accepts_any_audience());
-    let p = config.build().expect("provider");
+    let p = KeycloakProvider::new(config).expect("provider");
     p.verify_token(&realm.token_for("other-client"))
         .await
         .expect("any client");
@@ -206,9 +206,7 @@ async fn realm_roles_and_the_configured_clients_roles_are_mapped() {
 async fn es256_realm_keys_work_too() {
     let key = TestKey::ec_p256("ec-1");
     let server = start_keycloak(jwks(&[key.jwk()])).await;
-    let p = KeycloakConfig::new(server.base(), REALM)
-        .client_id(CLIENT)
-        .build()
+    let p = KeycloakProvider::new(KeycloakConfig::new(server.base(), REALM).with_client_id(CLIENT))
         .expect("provider");
     p.verify_token(&key.sign(&access_token_claims(&server.issuer(), CLIENT)))
         .await

@@ -6,7 +6,7 @@ use crate::common;
 use axum::routing::post;
 use common::{SECRET, legacy_token, serve, start_project, user_claims};
 use mcp_auth_core::{AuthContext, AuthProvider, Mode};
-use mcp_auth_supabase::{SupabaseClaims, SupabaseConfig, SupabaseJwtSecret};
+use mcp_auth_supabase::{SupabaseClaims, SupabaseConfig, SupabaseJwtSecret, SupabaseProvider};
 use mcp_auth_testkit::{call_mcp, endpoints};
 use serde_json::json;
 
@@ -16,8 +16,7 @@ async fn whoami(who: AuthContext) -> String {
 
 #[test]
 fn provider_metadata_names_supabases_oauth_server() {
-    let p = SupabaseConfig::for_project("abcdefghijklmnopqrst")
-        .build()
+    let p = SupabaseProvider::new(SupabaseConfig::for_project("abcdefghijklmnopqrst"))
         .expect("provider");
     let m = p.metadata();
     let issuer = "https://abcdefghijklmnopqrst.supabase.co/auth/v1";
@@ -40,8 +39,7 @@ fn provider_metadata_names_supabases_oauth_server() {
     let mut no_dcr = SupabaseConfig::for_project("abcdefghijklmnopqrst");
     no_dcr.dynamic_client_registration = false;
     assert_eq!(
-        no_dcr
-            .build()
+        SupabaseProvider::new(no_dcr)
             .expect("provider")
             .metadata()
             .registration_endpoint,

@@ -7,7 +7,7 @@ use crate::common;
 use axum::routing::{MethodRouter, post};
 use common::{serve, start_project, user_claims};
 use mcp_auth_core::AuthContext;
-use mcp_auth_supabase::SupabaseConfig;
+use mcp_auth_supabase::{SupabaseConfig, SupabaseProvider};
 use mcp_auth_testkit::{Browser, ProxyClient, TestKey, call_mcp, jwks, post_register};
 use serde_json::{Value, json};
 
@@ -77,7 +77,7 @@ async fn without_dynamic_registration_there_is_no_register_route() {
     // Proxy mode with neither registration nor a pre-registered client cannot
     // serve clients: once a logged error and no proxy routes (no /register),
     // now `build()` refuses it, so no server serves a /register route.
-    let err = mcp_auth_core::McpAuth::builder(config.build().expect("provider"))
+    let err = mcp_auth_core::McpAuth::builder(SupabaseProvider::new(config).expect("provider"))
         .resource_url("http://127.0.0.1:9/mcp")
         .build()
         .expect_err("proxy mode without a strategy")

@@ -17,7 +17,7 @@ const KID: &str = "b1d6c4f2-5a8e-4c1d-9e3f-2a7b6c5d4e3f";
 fn provider(project: &FakeAuthServer, secret: Option<&str>) -> SupabaseProvider {
     let mut config = SupabaseConfig::for_url(project.base());
     config.jwt_secret = secret.map(SupabaseJwtSecret::new);
-    config.build().expect("provider")
+    SupabaseProvider::new(config).expect("provider")
 }
 
 async fn verify(p: &SupabaseProvider, token: &str) -> Result<AuthContext, VerifyError> {
@@ -243,7 +243,7 @@ async fn the_audience_is_configurable() {
     let mut config = SupabaseConfig::for_url(project.base());
     config.jwt_secret = Some(SupabaseJwtSecret::new(SECRET));
     config.audiences = vec!["https://mcp.example.com/mcp".into()];
-    let p = config.build().expect("provider");
+    let p = SupabaseProvider::new(config).expect("provider");
     let mut claims = user_claims(&project.issuer());
     assert!(matches!(
         rejection(verify(&p, &legacy_token(SECRET, &claims)).await),
@@ -259,7 +259,7 @@ async fn the_audience_is_configurable() {
 async fn an_empty_audience_list_is_a_configuration_error() {
     let mut config = SupabaseConfig::for_project("abcdefghijklmnopqrst");
     config.audiences.clear();
-    let err = config.build().expect_err("no audience");
+    let err = SupabaseProvider::new(config).expect_err("no audience");
     assert!(
         matches!(err, ConfigError::Invalid { ref name, .. } if name == "audience"),
         "{err:?}"
@@ -272,7 +272,7 @@ async fn dangerously_accept_any_audience_switches_the_check_off() {
     let mut config = SupabaseConfig::for_url(project.base()).dangerously_accept_any_audience();
     config.jwt_secret = Some(SupabaseJwtSecret::new(SECRET));
     assert!(config.accepts_any_audience());
-    let p = config.build().expect("provider");
+    let p = SupabaseProvider::new(config).expect("provider");
     let mut claims = user_claims(&project.issuer());
     claims["aud"] = json!("some-other-service");
     verify(&p, &legacy_token(SECRET, &claims))

@@ -39,7 +39,8 @@ use crate::error::ConfigError;
 use crate::oauth::client_metadata_document::is_client_id_url;
 use crate::oauth::routes::MAX_BODY_BYTES;
 use crate::oauth::{ClientInfo, OAuthError};
-use crate::provider::{ClientSecret, ProviderMetadata};
+use crate::provider::ProviderMetadata;
+use crate::secret::ClientSecret;
 
 /// Everything the broker routes share.
 pub(super) struct Broker {

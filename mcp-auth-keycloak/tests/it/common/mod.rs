@@ -5,7 +5,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 use axum::routing::MethodRouter;
-use mcp_auth_keycloak::KeycloakConfig;
+use mcp_auth_keycloak::{KeycloakConfig, KeycloakProvider};
 use mcp_auth_testkit::{Codes, FakeAuthServer, Layout, McpServer, RefreshTokens, now};
 use serde_json::{Value, json};
 
@@ -74,7 +74,7 @@ pub async fn start_keycloak(certs: Value) -> FakeAuthServer {
 /// Serves `/mcp` (answered by `mcp`) protected by the preset built from `config`,
 /// with the discovery routes.
 pub async fn serve(config: KeycloakConfig, mcp: MethodRouter) -> McpServer {
-    McpServer::protected(config.build().expect("provider"), mcp).await
+    McpServer::protected(KeycloakProvider::new(config).expect("provider"), mcp).await
 }
 
 /// The claims of an access token the realm issued to `azp` for alice, as Keycloak

@@ -5,7 +5,7 @@
 #![allow(dead_code)] // each test file uses its own subset
 
 use axum::routing::MethodRouter;
-use mcp_auth_supabase::SupabaseConfig;
+use mcp_auth_supabase::{SupabaseConfig, SupabaseProvider};
 use mcp_auth_testkit::{Codes, FakeAuthServer, Layout, McpServer, RefreshTokens, now, sign_hmac};
 use serde_json::{Value, json};
 
@@ -50,7 +50,7 @@ pub async fn start_project(jwks: Value) -> FakeAuthServer {
 /// Serves `/mcp` (answered by `mcp`) protected by the preset built from `config`,
 /// with the discovery routes.
 pub async fn serve(config: SupabaseConfig, mcp: MethodRouter) -> McpServer {
-    McpServer::protected(config.build().expect("provider"), mcp).await
+    McpServer::protected(SupabaseProvider::new(config).expect("provider"), mcp).await
 }
 
 /// The claims of a Supabase access token for a user who signed in with GitHub,

@@ -1,0 +1,35 @@
+//! No secret appears in the `Debug` output (`{:?}` or `{:#?}`) of this preset's
+//! config or provider, nor of the environment it was read from. Removing any
+//! redaction makes this fail.
+
+use mcp_auth_core::env::EnvSource;
+use mcp_auth_keycloak::{KeycloakConfig, KeycloakProvider};
+
+const CLIENT_SECRET: &str = "marker-client-secret-5f1c";
+
+/// Neither `{:?}` nor `{:#?}` of `value` shows a marker.
+fn assert_redacted(what: &str, value: &impl std::fmt::Debug, markers: &[&str]) {
+    for shown in [format!("{value:?}"), format!("{value:#?}")] {
+        for marker in markers {
+            assert!(
+                !shown.contains(marker),
+                "{what} prints the secret {marker:?}: {shown}"
+            );
+        }
+    }
+}
+
+#[test]
+fn config_provider_and_env_never_print_secrets() {
+    let markers = &[CLIENT_SECRET];
+    let config = KeycloakConfig::new("https://sso.example.com", "acme")
+        .with_client_id("mcp-server")
+        .with_client_secret(CLIENT_SECRET);
+    assert_redacted("config", &config, markers);
+    let provider = KeycloakProvider::new(config).expect("provider");
+    assert_redacted("provider", &provider, markers);
+    assert_redacted("config of the provider", provider.config(), markers);
+    assert_redacted("verifier", provider.verifier(), markers);
+    let source = EnvSource::from_vars([("MCP_USE_OAUTH_SECRET", CLIENT_SECRET)]);
+    assert_redacted("EnvSource", &source, markers);
+}
