@@ -1,9 +1,15 @@
 //! `mcp-auth`: OAuth 2.1 bearer-token protection for MCP servers built on
 //! [rmcp](https://docs.rs/rmcp) and [axum](https://docs.rs/axum).
 //!
-//! This facade re-exports [`mcp_auth_core`] (verification, the axum layer, the
-//! discovery routes, [`CustomProvider`]); identity-provider presets arrive behind
-//! their own features. Features:
+//! The root is what a server author names: [`McpAuth`] and its builder, the
+//! providers ([`JwtProvider`], [`CustomProvider`], [`StaticApiKeys`]), the caller
+//! ([`AuthContext`], [`AuthUser`]), the errors, and the four presets' one-call
+//! constructors (`auth0_provider()`, `workos_provider()`, `supabase_provider()`,
+//! `keycloak_provider()`). The building blocks have one module each: [`jwt`]
+//! (verification), [`oauth`] (authorization-server pieces), [`proxy`] (the proxy
+//! stores), [`env`] (variables and `.env`) and [`claims`] (claim mapping). Each
+//! identity-provider preset is a module behind its feature: `auth0`, `workos`,
+//! `supabase`, `keycloak` (for example `mcp_auth::auth0::Auth0Config`). Features:
 //! - `rmcp`: [`McpAuth::streamable_http_config`] (rmcp's server configuration
 //!   for the resource URL), [`rmcp::auth_context`] and the [`rmcp::Auth`]
 //!   extractor, to read the caller inside a tool.
@@ -35,7 +41,58 @@
 //! # Ok(()) }
 //! ```
 
-pub use mcp_auth_core::*;
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "dev-issuer")]
+pub use mcp_auth_core::dev_issuer;
+#[cfg(feature = "rmcp")]
+pub use mcp_auth_core::rmcp;
+pub use mcp_auth_core::{
+    // the caller
+    AccessToken,
+    AuthContext,
+    AuthContextBuilder,
+    // serving
+    AuthLayer,
+    // providers
+    AuthProvider,
+    AuthService,
+    AuthUser,
+    BoxFuture,
+    Claims,
+    // errors and secrets
+    ClientSecret,
+    ConfigError,
+    CustomConfig,
+    CustomProvider,
+    DEFAULT_GRANT_TYPES,
+    FetchError,
+    FnVerifier,
+    InsufficientScope,
+    JwtProvider,
+    JwtProviderBuilder,
+    McpAuth,
+    McpAuthBuilder,
+    McpCors,
+    MissingAuthContext,
+    Mode,
+    ProviderMetadata,
+    ResourceUrl,
+    ScopeHierarchy,
+    ScopePolicy,
+    StaticApiKeys,
+    TokenRejection,
+    TokenVerifier,
+    VerifyError,
+    // building blocks, one module each
+    claims,
+    default_grant_types,
+    env,
+    jwt,
+    oauth,
+    proxy,
+    verifier_fn,
+};
 
 /// The root README's Rust blocks, compiled as doctests (they need the `rmcp`
 /// and `keycloak` features, as `cargo test --workspace --all-features` has).
@@ -43,11 +100,38 @@ pub use mcp_auth_core::*;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+/// Auth0 (feature `auth0`): its config, provider, claims and variables.
 #[cfg(feature = "auth0")]
-pub use mcp_auth_auth0::*;
-#[cfg(feature = "keycloak")]
-pub use mcp_auth_keycloak::*;
-#[cfg(feature = "supabase")]
-pub use mcp_auth_supabase::*;
+pub mod auth0 {
+    pub use mcp_auth_auth0::*;
+}
+/// Auth0 from its environment variables (and `.env`): the card's one call.
+#[cfg(feature = "auth0")]
+pub use mcp_auth_auth0::auth0_provider;
+
+/// WorkOS (feature `workos`): its config, provider, claims and variables.
 #[cfg(feature = "workos")]
-pub use mcp_auth_workos::*;
+pub mod workos {
+    pub use mcp_auth_workos::*;
+}
+/// WorkOS from its environment variables (and `.env`): the card's one call.
+#[cfg(feature = "workos")]
+pub use mcp_auth_workos::workos_provider;
+
+/// Supabase (feature `supabase`): its config, provider, claims and variables.
+#[cfg(feature = "supabase")]
+pub mod supabase {
+    pub use mcp_auth_supabase::*;
+}
+/// Supabase from its environment variables (and `.env`): the card's one call.
+#[cfg(feature = "supabase")]
+pub use mcp_auth_supabase::supabase_provider;
+
+/// Keycloak (feature `keycloak`): its config, provider, claims and variables.
+#[cfg(feature = "keycloak")]
+pub mod keycloak {
+    pub use mcp_auth_keycloak::*;
+}
+/// Keycloak from its environment variables (and `.env`): the card's one call.
+#[cfg(feature = "keycloak")]
+pub use mcp_auth_keycloak::keycloak_provider;

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use axum::Router;
 use axum::routing::get;
 use mcp_auth::env::{EnvReader, EnvSource, load_dotenv};
-use mcp_auth::proxy::redis_store::REDIS_URL_VAR;
+use mcp_auth::proxy::REDIS_URL_VAR;
 use mcp_auth::proxy::{RedisStore, RedisStoreConfig};
 use mcp_auth::{ConfigError, McpAuth, McpAuthBuilder, McpCors};
 use rmcp::ServerHandler;

@@ -4,10 +4,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mcp_auth_core::oauth::client_metadata_document::{
-    MAX_CLIENT_ID_URL_BYTES, MAX_DISPLAYED_NAME_CHARS, MAX_DOCUMENT_BYTES, check_client_id_url,
-    parse_document,
-};
+use mcp_auth_core::__private::{check_client_id_url, parse_document};
+use mcp_auth_core::oauth::{MAX_CLIENT_ID_URL_BYTES, MAX_DISPLAYED_NAME_CHARS, MAX_DOCUMENT_BYTES};
 
 /// A URL that passes both checks, so that parsing reaches past `client_id`.
 const KNOWN_URL: &str = "https://client.example.com/oauth/metadata.json";

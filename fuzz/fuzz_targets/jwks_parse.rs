@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mcp_auth_core::KeySet;
+use mcp_auth_core::jwt::KeySet;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(serde_json::Value::Object(doc)) = serde_json::from_slice(data) else {

@@ -10,14 +10,14 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::routing::any;
-use mcp_auth_core::oauth::routes::{ServerSettings, routes};
 use mcp_auth_core::oauth::{
     AccessTokenInfo, AuthorizationCode, AuthorizationParams, AuthorizationServer, AuthorizeOutcome,
-    ClientInfo, OAuthError, RefreshToken, TokenResponse,
+    ClientInfo, OAuthError, RefreshToken, ServerSettings, TokenResponse, routes,
 };
 use mcp_auth_core::{
-    AccessToken, Algorithm, Audience, AuthUser, AuthorizationCodeSecret, HmacSecret, JwksCache,
-    JwksConfig, JwtConfig, JwtVerifier, KeySource, McpAuth, RefreshTokenSecret, StaticApiKeys,
+    AccessToken, AuthUser, McpAuth, StaticApiKeys, jwt::Algorithm, jwt::Audience, jwt::HmacSecret,
+    jwt::JwksCache, jwt::JwksConfig, jwt::JwtConfig, jwt::JwtVerifier, jwt::KeySource,
+    oauth::AuthorizationCodeSecret, oauth::RefreshTokenSecret,
 };
 use mcp_auth_testkit::{TestKey, jwks};
 use tower::ServiceExt as _;

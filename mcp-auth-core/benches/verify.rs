@@ -16,8 +16,8 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{DecodingKey, Validation};
 use mcp_auth_core::{
-    Algorithm, Audience, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource,
-    TokenCacheConfig,
+    jwt::Algorithm, jwt::Audience, jwt::HmacSecret, jwt::JwksCache, jwt::JwksConfig,
+    jwt::JwtConfig, jwt::JwtVerifier, jwt::KeySource, jwt::TokenCacheConfig,
 };
 use mcp_auth_testkit::{FakeIdp, TestKey, claims, jwks, sign_hmac};
 use serde_json::{Map, Value};

@@ -12,7 +12,7 @@ pub type ClaimMapper = Arc<dyn Fn(&Arc<Claims>) -> AuthUser + Send + Sync>;
 
 /// Scopes granted by a token: `scope` as a space-separated string or an array,
 /// plus `scp` (string or array). Duplicates are dropped, order is kept.
-pub fn scopes(claims: &Claims) -> Vec<String> {
+pub(crate) fn scopes(claims: &Claims) -> Vec<String> {
     let mut out = Vec::new();
     for name in ["scope", "scp"] {
         for s in string_list(claims.get(name)) {
@@ -49,7 +49,7 @@ pub fn first_string(claims: &Claims, names: &[&str]) -> Option<String> {
 }
 
 /// The OAuth client a token was issued to: `client_id`, else `azp`.
-pub fn client_id(claims: &Claims) -> Option<String> {
+pub(crate) fn client_id(claims: &Claims) -> Option<String> {
     first_string(claims, &["client_id", "azp"])
 }
 
@@ -73,7 +73,7 @@ pub fn map_default_user(claims: &Arc<Claims>) -> AuthUser {
 
 /// The [`AuthContext`] for verified `claims`: the user from `mapper`, scopes from
 /// `scope`/`scp`, client from `client_id`/`azp`, expiry from `exp`.
-pub fn build_context(token: &str, claims: Arc<Claims>, mapper: &ClaimMapper) -> AuthContext {
+pub(crate) fn build_context(token: &str, claims: Arc<Claims>, mapper: &ClaimMapper) -> AuthContext {
     let user = mapper(&claims);
     AuthContext::builder(user, token)
         .scopes(scopes(&claims))

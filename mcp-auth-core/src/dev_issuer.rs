@@ -40,7 +40,8 @@ use crate::oauth::client_metadata_document::{
     redirect_host,
 };
 use crate::oauth::params::unreadable;
-use crate::oauth::routes::{ServerSettings, framing_blocked, random_token, redirect_with};
+use crate::oauth::random::random_token;
+use crate::oauth::routes::{ServerSettings, framing_blocked, redirect_with};
 use crate::oauth::{
     AccessTokenInfo, AuthorizationCode, AuthorizationParams, AuthorizationServer, AuthorizeOutcome,
     ClientInfo, OAuthError, RefreshToken, TokenResponse,
@@ -335,7 +336,7 @@ impl DevIssuer {
             store.refresh.insert(
                 token.clone(),
                 RefreshToken {
-                    token: crate::RefreshTokenSecret::new(token.clone()),
+                    token: crate::oauth::RefreshTokenSecret::new(token.clone()),
                     client_id: client_id.to_owned(),
                     scopes: scopes.clone(),
                     resource: Some(audience.to_owned()),
@@ -349,7 +350,7 @@ impl DevIssuer {
             access_token: crate::AccessToken::new(access_token),
             token_type: "Bearer".into(),
             expires_in: self.config.access_token_ttl.as_secs(),
-            refresh_token: refresh_token.map(crate::RefreshTokenSecret::new),
+            refresh_token: refresh_token.map(crate::oauth::RefreshTokenSecret::new),
             scope: Some(scopes.join(" ")),
         })
     }
@@ -374,7 +375,7 @@ impl DevIssuer {
         store.codes.insert(
             code.clone(),
             AuthorizationCode {
-                code: crate::AuthorizationCodeSecret::new(code.clone()),
+                code: crate::oauth::AuthorizationCodeSecret::new(code.clone()),
                 client_id: client_id.to_owned(),
                 redirect_uri: params.redirect_uri,
                 code_challenge: params.code_challenge,

@@ -210,7 +210,7 @@ fn read_dotenv(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
 
 /// Whether `url`'s host is a loopback host: `localhost` (or a name under
 /// `.localhost`), an address in `127.0.0.0/8`, or `::1`.
-pub fn is_loopback(url: &url::Url) -> bool {
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => {
             let d = d.trim_end_matches('.').to_ascii_lowercase();

@@ -194,7 +194,7 @@ impl JwtProviderBuilder {
         self
     }
 
-    /// Grant types advertised to clients. Default: [`DEFAULT_GRANT_TYPES`](crate::provider::DEFAULT_GRANT_TYPES).
+    /// Grant types advertised to clients. Default: [`DEFAULT_GRANT_TYPES`](crate::DEFAULT_GRANT_TYPES).
     pub fn grant_types<I, S>(mut self, grant_types: I) -> Self
     where
         I: IntoIterator<Item = S>,
@@ -414,7 +414,7 @@ macro_rules! jwt_provider_newtype {
             /// The JWT verifier (its rules, allowed algorithms, key cache and claim
             /// mapping). Its audience rule gains the resource URL once it is bound,
             /// when the provider accepts it.
-            pub fn verifier(&self) -> &$crate::JwtVerifier {
+            pub fn verifier(&self) -> &$crate::jwt::JwtVerifier {
                 self.inner.verifier()
             }
 

@@ -24,43 +24,43 @@
 //!   discovery routes.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-pub mod api_keys;
+mod api_keys;
 pub mod claims;
-pub mod custom;
+mod custom;
 #[cfg(feature = "dev-issuer")]
 pub mod dev_issuer;
 pub mod env;
-pub mod error;
+mod error;
 pub(crate) mod fetch;
-pub mod http;
+mod http;
 pub mod jwt;
-pub mod jwt_provider;
-pub mod mcp_auth;
+mod jwt_provider;
+mod mcp_auth;
 pub mod oauth;
-pub mod oidc;
-pub mod provider;
+mod oidc;
+mod provider;
 pub mod proxy;
 #[cfg(feature = "rmcp")]
 pub mod rmcp;
-pub mod secret;
-pub mod user;
+mod secret;
+mod user;
+
+#[doc(hidden)]
+pub mod __private;
 
 pub use api_keys::StaticApiKeys;
 pub use custom::{CustomConfig, CustomProvider};
 pub use error::{ConfigError, FetchError, TokenRejection, VerifyError};
-pub use fetch::FetchLimits;
-pub use http::{AuthLayer, McpCors, MissingAuthContext, ResourceUrl, ScopePolicy};
-pub use jwt::{
-    Algorithm, AlgorithmSet, Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySet,
-    KeySource, TokenCacheConfig,
-};
-pub use jwt_provider::{JwtProvider, JwtProviderBuilder, JwtRules};
+pub use http::{AuthLayer, AuthService, McpCors, MissingAuthContext, ResourceUrl, ScopePolicy};
+pub use jwt_provider::{JwtProvider, JwtProviderBuilder};
 pub use mcp_auth::{McpAuth, McpAuthBuilder};
 pub use provider::{
-    AuthProvider, BoxFuture, FnVerifier, Mode, ProviderMetadata, TokenVerifier, verifier_fn,
+    AuthProvider, BoxFuture, DEFAULT_GRANT_TYPES, FnVerifier, Mode, ProviderMetadata,
+    TokenVerifier, default_grant_types, verifier_fn,
 };
-pub use secret::{AuthorizationCodeSecret, ClientSecret, HmacSecret, RefreshTokenSecret};
+pub use secret::ClientSecret;
 pub use user::{
     AccessToken, AuthContext, AuthContextBuilder, AuthUser, Claims, InsufficientScope,
     ScopeHierarchy,

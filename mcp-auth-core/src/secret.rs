@@ -15,14 +15,13 @@
 //! ```
 
 /// Writes the redacted form every secret type prints: `Name([redacted])`.
-#[doc(hidden)]
 pub fn fmt_redacted(f: &mut std::fmt::Formatter<'_>, name: &str) -> std::fmt::Result {
     write!(f, "{name}([redacted])")
 }
 
 /// Defines a secret type over a `String` (`struct Name(String);`, serialized as
 /// the bare string) or over bytes (`struct Name([u8]);`, cheap to clone). Used by
-/// core and the vendor crates; see the [module docs](crate::secret).
+/// core and the vendor crates; see the `secret` module docs.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! secret_type {
@@ -45,12 +44,12 @@ macro_rules! secret_type {
 
         impl ::std::fmt::Debug for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                $crate::secret::fmt_redacted(f, stringify!($name))
+                $crate::__private::fmt_redacted(f, stringify!($name))
             }
         }
 
-        impl $crate::secret::__serde::Serialize for $name {
-            fn serialize<S: $crate::secret::__serde::Serializer>(
+        impl $crate::__private::serde::Serialize for $name {
+            fn serialize<S: $crate::__private::serde::Serializer>(
                 &self,
                 serializer: S,
             ) -> ::std::result::Result<S::Ok, S::Error> {
@@ -58,11 +57,11 @@ macro_rules! secret_type {
             }
         }
 
-        impl<'de> $crate::secret::__serde::Deserialize<'de> for $name {
-            fn deserialize<D: $crate::secret::__serde::Deserializer<'de>>(
+        impl<'de> $crate::__private::serde::Deserialize<'de> for $name {
+            fn deserialize<D: $crate::__private::serde::Deserializer<'de>>(
                 deserializer: D,
             ) -> ::std::result::Result<Self, D::Error> {
-                <::std::string::String as $crate::secret::__serde::Deserialize>::deserialize(
+                <::std::string::String as $crate::__private::serde::Deserialize>::deserialize(
                     deserializer,
                 )
                 .map($name)
@@ -98,14 +97,11 @@ macro_rules! secret_type {
 
         impl ::std::fmt::Debug for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                $crate::secret::fmt_redacted(f, stringify!($name))
+                $crate::__private::fmt_redacted(f, stringify!($name))
             }
         }
     };
 }
-
-#[doc(hidden)]
-pub use serde as __serde;
 
 secret_type! {
     /// An OAuth client secret: of a client pre-registered at the provider, or one

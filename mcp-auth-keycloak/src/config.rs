@@ -4,9 +4,9 @@
 
 use std::time::Duration;
 
+use mcp_auth_core::DEFAULT_GRANT_TYPES;
 use mcp_auth_core::env::{EnvReader, EnvSource};
-use mcp_auth_core::provider::DEFAULT_GRANT_TYPES;
-use mcp_auth_core::{ClientSecret, ConfigError, JwksConfig, JwtRules, Mode};
+use mcp_auth_core::{ClientSecret, ConfigError, Mode, jwt::JwksConfig, jwt::JwtRules};
 
 /// `MCP_USE_OAUTH_KEYCLOAK_SERVER_URL`: the Keycloak base URL, e.g.
 /// `https://keycloak.example.com` (with `/auth` for Keycloak 16 and older).

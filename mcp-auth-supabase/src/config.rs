@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
+use mcp_auth_core::default_grant_types;
 use mcp_auth_core::env::{EnvReader, EnvSource};
-use mcp_auth_core::provider::default_grant_types;
-use mcp_auth_core::{Algorithm, ClientSecret, ConfigError, JwksConfig, JwtRules, Mode};
+use mcp_auth_core::{
+    ClientSecret, ConfigError, Mode, jwt::Algorithm, jwt::JwksConfig, jwt::JwtRules,
+};
 
 /// `MCP_USE_OAUTH_SUPABASE_PROJECT_ID`: the project reference (the `abcd…` of
 /// `https://abcd….supabase.co`).

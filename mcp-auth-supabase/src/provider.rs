@@ -1,6 +1,6 @@
 //! [`SupabaseProvider`]: a [`JwtProvider`] for a Supabase project.
 
-use mcp_auth_core::{ConfigError, HmacSecret, JwtProvider};
+use mcp_auth_core::{ConfigError, JwtProvider, jwt::HmacSecret};
 
 use crate::claims::map_supabase_user;
 use crate::config::{SUPABASE_JWT_SECRET_VAR, SupabaseConfig};

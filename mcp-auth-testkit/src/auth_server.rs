@@ -191,8 +191,9 @@ fn object(fields: Value) -> Map<String, Value> {
     }
 }
 
-/// The RFC 7636 S256 challenge of `verifier`.
-fn s256(verifier: &str) -> String {
+/// The RFC 7636 S256 challenge of `verifier`, computed apart from core's PKCE so
+/// tests check core against an independent implementation.
+pub fn s256_challenge(verifier: &str) -> String {
     b64(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()).as_ref())
 }
 
@@ -357,7 +358,9 @@ impl Settings {
         if grant.redirect_uri.is_some() && grant.redirect_uri.as_ref() != redirect_uri {
             return false;
         }
-        grant.challenge.is_none_or(|c| s256(verifier) == c)
+        grant
+            .challenge
+            .is_none_or(|c| s256_challenge(verifier) == c)
     }
 
     fn redeem_refresh_token(&mut self, token: &str) -> bool {

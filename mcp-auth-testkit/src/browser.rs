@@ -202,7 +202,7 @@ impl ProxyClient {
 
     /// Our `/authorize` URL for this client with `extra` parameters.
     pub fn authorize_url(&self, extra: &[(&str, &str)]) -> String {
-        let challenge = mcp_auth_core::oauth::pkce::s256_challenge(&self.verifier);
+        let challenge = crate::s256_challenge(&self.verifier);
         let mut url = url::Url::parse(&format!("{}/authorize", self.base)).expect("url");
         url.query_pairs_mut()
             .append_pair("response_type", "code")

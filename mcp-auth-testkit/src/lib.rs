@@ -18,7 +18,9 @@ mod serve;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use auth_server::{Behavior, Codes, FakeAuthServer, FakeIdp, Layout, RefreshTokens};
+pub use auth_server::{
+    Behavior, Codes, FakeAuthServer, FakeIdp, Layout, RefreshTokens, s256_challenge,
+};
 pub use browser::{
     Browser, ProxyClient, binding_cookie, hidden_input, location, query_of, set_cookies,
 };

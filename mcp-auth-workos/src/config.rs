@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use mcp_auth_core::default_grant_types;
 use mcp_auth_core::env::{EnvReader, EnvSource};
-use mcp_auth_core::provider::default_grant_types;
-use mcp_auth_core::{ClientSecret, ConfigError, JwksConfig, JwtRules};
+use mcp_auth_core::{ClientSecret, ConfigError, jwt::JwksConfig, jwt::JwtRules};
 
 use mcp_auth_core::env::domain_base_url as base_url;
 

@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
 
 use mcp_auth::rmcp::Auth;
-use mcp_auth::{KeycloakClaims, McpAuth, keycloak_provider};
+use mcp_auth::{McpAuth, keycloak::KeycloakClaims, keycloak_provider};
 use rmcp::model::CallToolResult;
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, tool, tool_router};

@@ -20,7 +20,7 @@
 use std::process::ExitCode;
 
 use mcp_auth::rmcp::Auth;
-use mcp_auth::{McpAuth, SupabaseClaims, supabase_provider};
+use mcp_auth::{McpAuth, supabase::SupabaseClaims, supabase_provider};
 use rmcp::model::CallToolResult;
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, tool, tool_router};

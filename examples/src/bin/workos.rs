@@ -24,7 +24,7 @@ use std::sync::{Arc, OnceLock};
 
 use mcp_auth::env::EnvReader;
 use mcp_auth::rmcp::Auth;
-use mcp_auth::{McpAuth, WorkosApiKey, WorkosClaims as _, workos_provider};
+use mcp_auth::{McpAuth, workos::WorkosApiKey, workos::WorkosClaims as _, workos_provider};
 use mcp_auth_examples::tool_error;
 use rmcp::model::CallToolResult;
 use rmcp::{ErrorData, tool, tool_router};

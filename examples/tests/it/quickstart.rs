@@ -204,7 +204,7 @@ async fn an_oauth_client_logs_in_through_the_dev_issuer() {
         .expect("json");
     let id = client["client_id"].as_str().expect("id");
     let verifier = "quickstart-test-verifier-0123456789-abcdefghijklmnop";
-    let challenge = mcp_auth::oauth::pkce::s256_challenge(verifier);
+    let challenge = mcp_auth_testkit::s256_challenge(verifier);
     let mut authorize = url::Url::parse(&format!("{base}/authorize")).expect("url");
     authorize
         .query_pairs_mut()

@@ -139,7 +139,7 @@ fn real_tenant_urls() {
     assert_eq!(jwt.issuer, "https://your-tenant.eu.auth0.com/");
     assert_eq!(
         jwt.audience,
-        mcp_auth_core::Audience::exactly("https://api.example.com")
+        mcp_auth_core::jwt::Audience::exactly("https://api.example.com")
     );
 }
 

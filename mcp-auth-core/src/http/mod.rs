@@ -4,16 +4,16 @@
 
 pub(crate) mod bearer;
 pub(crate) mod challenge;
-pub mod cors;
+pub(crate) mod cors;
 pub(crate) mod discovery;
-pub mod extract;
-pub mod layer;
-pub mod resource;
-pub mod scope_policy;
+pub(crate) mod extract;
+pub(crate) mod layer;
+pub(crate) mod resource;
+pub(crate) mod scope_policy;
 pub(crate) mod tools_list;
 
 pub use cors::McpCors;
 pub use extract::MissingAuthContext;
-pub use layer::{AuthLayer, AuthService, DEFAULT_MAX_BODY_BYTES, DEFAULT_PUBLIC_PATHS};
+pub use layer::{AuthLayer, AuthService};
 pub use resource::ResourceUrl;
 pub use scope_policy::ScopePolicy;

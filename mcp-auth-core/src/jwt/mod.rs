@@ -1,12 +1,15 @@
 //! JWT access-token verification: [`JwtVerifier`], its [`JwtConfig`], and the
 //! [`JwksCache`] it takes keys from.
 
-pub mod algorithm;
-pub mod jwks;
-pub mod keyset;
-pub mod token_cache;
-pub mod verifier;
+pub(crate) mod algorithm;
+pub(crate) mod jwks;
+pub(crate) mod keyset;
+pub(crate) mod token_cache;
+pub(crate) mod verifier;
 
+pub use crate::fetch::FetchLimits;
+pub use crate::jwt_provider::JwtRules;
+pub use crate::secret::HmacSecret;
 pub use algorithm::{Algorithm, AlgorithmSet};
 pub use jwks::{JwksCache, JwksConfig};
 pub use keyset::KeySet;

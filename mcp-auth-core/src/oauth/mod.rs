@@ -4,16 +4,23 @@
 //! rules no implementation may get wrong: PKCE with S256, exact redirect URIs,
 //! single-use short-lived codes, RFC 6749 §5.2 errors and `Cache-Control: no-store`.
 
-pub mod authorization_request;
-pub mod browser_csrf;
-pub mod client_auth;
-pub mod client_metadata_document;
-pub mod params;
-pub mod pkce;
-pub mod random;
-pub mod registration;
-pub mod response;
-pub mod routes;
+pub(crate) mod authorization_request;
+pub(crate) mod browser_csrf;
+pub(crate) mod client_auth;
+pub(crate) mod client_metadata_document;
+pub(crate) mod params;
+pub(crate) mod pkce;
+pub(crate) mod random;
+pub(crate) mod registration;
+pub(crate) mod response;
+pub(crate) mod routes;
+
+pub use crate::secret::{AuthorizationCodeSecret, RefreshTokenSecret};
+pub use client_metadata_document::{
+    ClientMetadataConfig, ClientMetadataDocument, ClientMetadataError, ClientMetadataResolver,
+    MAX_CLIENT_ID_URL_BYTES, MAX_DISPLAYED_NAME_CHARS, MAX_DOCUMENT_BYTES,
+};
+pub use routes::{ServerSettings, routes};
 
 use std::future::Future;
 
@@ -70,7 +77,7 @@ pub struct AuthorizationParams {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthorizationCode {
     /// The code itself.
-    pub code: crate::AuthorizationCodeSecret,
+    pub code: crate::oauth::AuthorizationCodeSecret,
     /// The client it was issued to.
     pub client_id: String,
     /// The redirect URI of the authorization request.
@@ -91,7 +98,7 @@ pub struct AuthorizationCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshToken {
     /// The token itself.
-    pub token: crate::RefreshTokenSecret,
+    pub token: crate::oauth::RefreshTokenSecret,
     /// The client it was issued to.
     pub client_id: String,
     /// Scopes it may grant.
@@ -128,7 +135,7 @@ pub struct TokenResponse {
     pub expires_in: u64,
     /// A new refresh token (rotated on every refresh).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<crate::RefreshTokenSecret>,
+    pub refresh_token: Option<crate::oauth::RefreshTokenSecret>,
     /// Granted scopes, space-separated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,

@@ -446,9 +446,7 @@ async fn token_inner<A: AuthorizationServer>(
     }
 }
 
-pub use super::registration::is_acceptable_redirect_uri;
-
-pub use super::random::random_token;
+use super::random::random_token;
 
 async fn register<A: AuthorizationServer>(
     State(s): State<Arc<Shared<A>>>,

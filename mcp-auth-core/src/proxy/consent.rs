@@ -16,7 +16,8 @@ use super::state_key::same;
 use super::{Core, FLOW_TTL, ProxyError, RecordKind};
 use crate::oauth::client_metadata_document::all_loopback;
 use crate::oauth::params::Params;
-use crate::oauth::routes::{framing_blocked, random_token};
+use crate::oauth::random::random_token;
+use crate::oauth::routes::framing_blocked;
 use crate::oauth::{ClientInfo, OAuthError};
 
 /// A request waiting for the user's answer.

@@ -21,7 +21,7 @@ use super::ProxyError;
 use super::clock::now;
 use super::state_key::{StateKey, hashed_id, same};
 use crate::oauth::client_metadata_document::is_client_id_url;
-use crate::oauth::routes::random_token;
+use crate::oauth::random::random_token;
 
 /// How long a consent is remembered.
 const CONSENT_MAX_AGE: u64 = 30 * 86_400;

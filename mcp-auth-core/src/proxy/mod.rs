@@ -40,10 +40,10 @@ mod consent_page;
 mod cookies;
 mod pass_through;
 #[cfg(feature = "redis")]
-pub mod redis_store;
+pub(crate) mod redis_store;
 mod relay;
 mod state_key;
-pub mod store;
+pub(crate) mod store;
 mod upstream;
 
 use std::sync::Arc;
@@ -57,7 +57,9 @@ use serde::de::DeserializeOwned;
 use tower_http::cors::{Any, CorsLayer};
 
 #[cfg(feature = "redis")]
-pub use redis_store::{RedisStore, RedisStoreConfig, RedisStoreError, RedisUrl};
+pub use redis_store::{
+    REDIS_KEY_PREFIX_VAR, REDIS_URL_VAR, RedisStore, RedisStoreConfig, RedisStoreError, RedisUrl,
+};
 pub use store::{Budget, MemoryStore, ProxyStore, RecordKind, StoreError};
 
 use crate::error::ConfigError;

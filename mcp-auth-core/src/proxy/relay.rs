@@ -54,9 +54,10 @@ use crate::oauth::authorization_request::{AuthorizationRequest, echoed_state, re
 use crate::oauth::client_auth::client_credentials;
 use crate::oauth::client_metadata_document::{ClientMetadataDocument, is_client_id_url};
 use crate::oauth::params::{Params, unreadable};
+use crate::oauth::random::random_token;
 use crate::oauth::registration::{self, RegistrationRequest};
 use crate::oauth::response::{authorization_response, error_response};
-use crate::oauth::routes::{MAX_BODY_BYTES, random_token};
+use crate::oauth::routes::MAX_BODY_BYTES;
 use crate::oauth::{OAuthError, no_store};
 use crate::provider::ProviderMetadata;
 

@@ -5,11 +5,9 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use mcp_auth_core::oauth::client_metadata_document::{
-    MAX_DISPLAYED_NAME_CHARS, MAX_DOCUMENT_BYTES, check_client_id_url, is_allowed_address,
-    parse_document,
-};
-use mcp_auth_core::oauth::routes::is_acceptable_redirect_uri;
+use mcp_auth_core::__private::is_acceptable_redirect_uri;
+use mcp_auth_core::__private::{check_client_id_url, is_allowed_address, parse_document};
+use mcp_auth_core::oauth::{MAX_DISPLAYED_NAME_CHARS, MAX_DOCUMENT_BYTES};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 

@@ -7,7 +7,7 @@
 use axum::Router;
 use axum::routing::any;
 use mcp_auth_core::{
-    AuthContext, CustomConfig, CustomProvider, JwksConfig, McpAuth, McpCors, ScopePolicy,
+    AuthContext, CustomConfig, CustomProvider, McpAuth, McpCors, ScopePolicy, jwt::JwksConfig,
 };
 use mcp_auth_testkit::{FakeIdp, McpServer, TestKey, claims, jwks};
 use reqwest::Method;

@@ -52,7 +52,7 @@ fn every_variable_is_read() {
     let v = p.jwt_verifier().expect("JWT verification");
     assert_eq!(
         v.config().audience,
-        mcp_auth_core::Audience::exactly("my-api")
+        mcp_auth_core::jwt::Audience::exactly("my-api")
     );
 }
 

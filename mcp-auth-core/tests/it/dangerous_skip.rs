@@ -4,7 +4,8 @@
 #![cfg(feature = "dangerous-skip-verification")]
 
 use mcp_auth_core::{
-    Algorithm, Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource,
+    jwt::Algorithm, jwt::Audience, jwt::JwksCache, jwt::JwksConfig, jwt::JwtConfig,
+    jwt::JwtVerifier, jwt::KeySource,
 };
 use mcp_auth_testkit::{TestKey, claims, now, unreachable_url};
 use serde_json::json;

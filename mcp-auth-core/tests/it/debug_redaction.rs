@@ -2,13 +2,14 @@
 //! public type of core that holds one is built with marker values, and neither
 //! form may contain a marker. Removing any redaction makes this fail.
 
+use mcp_auth_core::__private::{AuthMethod, ClientCredentials};
 use mcp_auth_core::env::EnvSource;
-use mcp_auth_core::oauth::client_auth::{AuthMethod, ClientCredentials};
 use mcp_auth_core::oauth::{AuthorizationCode, ClientInfo, RefreshToken, TokenResponse};
 
 use mcp_auth_core::{
-    AccessToken, AuthContext, AuthUser, AuthorizationCodeSecret, ClientSecret, CustomConfig,
-    CustomProvider, HmacSecret, JwtProvider, Mode, ProviderMetadata, RefreshTokenSecret,
+    AccessToken, AuthContext, AuthUser, ClientSecret, CustomConfig, CustomProvider, JwtProvider,
+    Mode, ProviderMetadata, jwt::HmacSecret, oauth::AuthorizationCodeSecret,
+    oauth::RefreshTokenSecret,
 };
 
 const CLIENT_SECRET: &str = "marker-client-secret-5f1c";

@@ -7,8 +7,8 @@
 use axum::Router;
 use axum::routing::post;
 use mcp_auth_core::dev_issuer::{DevIssuer, DevIssuerConfig};
-use mcp_auth_core::oauth::pkce::s256_challenge;
 use mcp_auth_core::{AuthContext, McpAuth};
+use mcp_auth_testkit::s256_challenge;
 use mcp_auth_testkit::{
     Browser, DocumentServer, hidden_input, location, no_redirects, query_of, serve_with,
 };

@@ -7,8 +7,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::{any, get};
 use mcp_auth_core::{
-    Algorithm, AuthContext, CustomConfig, CustomProvider, InsufficientScope, JwksConfig, McpAuth,
-    McpAuthBuilder, ScopeHierarchy,
+    AuthContext, CustomConfig, CustomProvider, InsufficientScope, McpAuth, McpAuthBuilder,
+    ScopeHierarchy, jwt::Algorithm, jwt::JwksConfig,
 };
 use mcp_auth_testkit::{FakeIdp, McpServer, TestKey, claims, jwks, now, unreachable_url};
 use reqwest::StatusCode;

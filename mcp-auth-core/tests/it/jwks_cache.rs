@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mcp_auth_core::{
-    Algorithm, Audience, FetchError, FetchLimits, JwksCache, JwksConfig, JwtConfig, JwtVerifier,
-    KeySource, TokenRejection, VerifyError,
+    FetchError, TokenRejection, VerifyError, jwt::Algorithm, jwt::Audience, jwt::FetchLimits,
+    jwt::JwksCache, jwt::JwksConfig, jwt::JwtConfig, jwt::JwtVerifier, jwt::KeySource,
 };
 use mcp_auth_testkit::{Behavior, FakeIdp, TestKey, claims, jwks, unreachable_url};
 

@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use mcp_auth_core::{
-    Algorithm, Audience, HmacSecret, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource,
-    TokenRejection, VerifyError,
+    TokenRejection, VerifyError, jwt::Algorithm, jwt::Audience, jwt::HmacSecret, jwt::JwksCache,
+    jwt::JwksConfig, jwt::JwtConfig, jwt::JwtVerifier, jwt::KeySource,
 };
 use mcp_auth_testkit::{FakeIdp, TestKey, assemble, claims, jwks, now, sign_hmac};
 use serde_json::{Value, json};

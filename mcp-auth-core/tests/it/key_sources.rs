@@ -9,8 +9,9 @@ use axum::http::{StatusCode, header::LOCATION};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use mcp_auth_core::{
-    Algorithm, Audience, ConfigError, CustomConfig, CustomProvider, FetchError, HmacSecret,
-    JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource, McpAuth, TokenRejection, VerifyError,
+    ConfigError, CustomConfig, CustomProvider, FetchError, McpAuth, TokenRejection, VerifyError,
+    jwt::Algorithm, jwt::Audience, jwt::HmacSecret, jwt::JwksCache, jwt::JwksConfig,
+    jwt::JwtConfig, jwt::JwtVerifier, jwt::KeySource,
 };
 use mcp_auth_testkit::{FakeIdp, TestKey, claims, jwks, serve_with, sign_hmac};
 use serde_json::json;

@@ -9,12 +9,12 @@ use axum::routing::any;
 use base64::Engine as _;
 use mcp_auth_core::env::EnvSource;
 use mcp_auth_core::jwt::MAX_TOKEN_BYTES_CEILING;
-use mcp_auth_core::oauth::pkce::s256_challenge;
 use mcp_auth_core::{
-    Algorithm, AuthContext, AuthUser, CustomConfig, CustomProvider, JwtConfig, JwtVerifier,
-    KeySource, McpAuth, McpAuthBuilder, Mode, StaticApiKeys, TokenRejection, VerifyError,
-    verifier_fn,
+    AuthContext, AuthUser, CustomConfig, CustomProvider, McpAuth, McpAuthBuilder, Mode,
+    StaticApiKeys, TokenRejection, VerifyError, jwt::Algorithm, jwt::JwtConfig, jwt::JwtVerifier,
+    jwt::KeySource, verifier_fn,
 };
+use mcp_auth_testkit::s256_challenge;
 use mcp_auth_testkit::{FakeIdp, TestKey, claims, jwks};
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -200,9 +200,9 @@ async fn a_standalone_jwt_verifier_refuses_tokens_over_its_ceiling_before_parsin
     let verifier = JwtVerifier::new(
         JwtConfig::new(
             "https://auth.example.com",
-            mcp_auth_core::Audience::exactly("x"),
+            mcp_auth_core::jwt::Audience::exactly("x"),
         ),
-        KeySource::Secret(mcp_auth_core::HmacSecret::new([5u8; 32])),
+        KeySource::Secret(mcp_auth_core::jwt::HmacSecret::new([5u8; 32])),
     )
     .expect("verifier");
     let token = "a".repeat(MAX_TOKEN_BYTES_CEILING + 1);

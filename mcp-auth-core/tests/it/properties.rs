@@ -10,13 +10,13 @@ use axum::Router;
 use axum::body::Body;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use mcp_auth_core::oauth::routes::{ServerSettings, routes};
 use mcp_auth_core::oauth::{
     AccessTokenInfo, AuthorizationCode, AuthorizationParams, AuthorizationServer, AuthorizeOutcome,
-    ClientInfo, OAuthError, RefreshToken, TokenResponse,
+    ClientInfo, OAuthError, RefreshToken, ServerSettings, TokenResponse, routes,
 };
 use mcp_auth_core::{
-    Algorithm, Audience, HmacSecret, JwtConfig, JwtVerifier, KeySet, KeySource, VerifyError,
+    VerifyError, jwt::Algorithm, jwt::Audience, jwt::HmacSecret, jwt::JwtConfig, jwt::JwtVerifier,
+    jwt::KeySet, jwt::KeySource,
 };
 use mcp_auth_testkit::{TestKey, now, sign_hmac};
 use proptest::prelude::*;

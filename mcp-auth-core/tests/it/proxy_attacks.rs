@@ -7,7 +7,7 @@
 use crate::common;
 
 use common::Setup;
-use mcp_auth_core::oauth::pkce::s256_challenge;
+use mcp_auth_testkit::s256_challenge;
 use mcp_auth_testkit::{Browser, FakeIdp, RefreshTokens, location, query_of};
 use serde_json::{Value, json};
 
@@ -625,7 +625,7 @@ async fn broker_on(
 #[tokio::test]
 async fn a_shared_store_and_state_key_carry_refresh_tokens_to_the_next_server() {
     use mcp_auth_testkit::{ProxyClient, TestKey, jwks};
-    let key = TestKey::rsa("k", mcp_auth_core::Algorithm::RS256);
+    let key = TestKey::rsa("k", mcp_auth_core::jwt::Algorithm::RS256);
     let upstream = FakeIdp::start(jwks(&[key.jwk()])).await;
     upstream.add_confidential_client("pre-registered", "s3cret");
     upstream.set_access_token("upstream-access".into());

@@ -9,7 +9,7 @@ use crate::common;
 use std::time::Duration;
 
 use common::Setup;
-use mcp_auth_core::oauth::pkce::s256_challenge;
+use mcp_auth_testkit::s256_challenge;
 use mcp_auth_testkit::{
     binding_cookie, hidden_input, location, query_of, set_cookies, unreachable_url,
 };

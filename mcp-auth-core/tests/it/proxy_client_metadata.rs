@@ -315,7 +315,7 @@ async fn the_relay_does_not_take_a_url_registration_for_a_registered_client() {
     // SHA-256, base64url without padding: what an S256 challenge is.
     let record_id = format!(
         "cimd.{}",
-        mcp_auth_core::oauth::pkce::s256_challenge(&client.client_id)
+        mcp_auth_testkit::s256_challenge(&client.client_id)
     );
     let impostor = ProxyClient::by_url(&s.base, &record_id, REDIRECT);
     let resp = Browser::default().get(&impostor.authorize_url(&[])).await;
@@ -348,7 +348,7 @@ async fn a_known_url_client_does_not_wait_for_registrations_of_others() {
 
     // The same stripe as the known client, whichever the relay picks from
     // the URL's hash: the same hash characters at both ends.
-    let hash = |url: &str| mcp_auth_core::oauth::pkce::s256_challenge(url).into_bytes();
+    let hash = |url: &str| mcp_auth_testkit::s256_challenge(url).into_bytes();
     let target = hash(&known.client_id);
     let same_stripe = (0..)
         .map(|i| docs.url(&format!("/grind-{i}.json")))

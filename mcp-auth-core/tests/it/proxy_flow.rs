@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::Setup;
-use mcp_auth_core::oauth::pkce::s256_challenge;
+use mcp_auth_testkit::s256_challenge;
 use mcp_auth_testkit::{Codes, RefreshTokens, binding_cookie, unreachable_url};
 use serde_json::{Value, json};
 

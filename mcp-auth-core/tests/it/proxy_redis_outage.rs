@@ -13,7 +13,7 @@ use axum::Router;
 use axum::routing::any;
 use mcp_auth_core::proxy::{RedisStore, RedisStoreConfig};
 use mcp_auth_core::{
-    Algorithm, AuthContext, ClientSecret, CustomConfig, CustomProvider, McpAuth, Mode,
+    AuthContext, ClientSecret, CustomConfig, CustomProvider, McpAuth, Mode, jwt::Algorithm,
 };
 use mcp_auth_testkit::{
     FakeIdp, McpServer, ProxyClient, RedisServer, TestKey, claims, jwks, no_redirects,

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use mcp_auth_core::proxy::redis_store::RedisStoreError;
+use mcp_auth_core::proxy::RedisStoreError;
 use mcp_auth_core::proxy::{
     Budget, ProxyStore, RecordKind, RedisStore, RedisStoreConfig, StoreError,
 };

@@ -4,7 +4,7 @@
 
 use axum::Router;
 use mcp_auth_core::rmcp::{Auth, auth_context};
-use mcp_auth_core::{Algorithm, CustomConfig, CustomProvider, McpAuth};
+use mcp_auth_core::{CustomConfig, CustomProvider, McpAuth, jwt::Algorithm};
 use mcp_auth_testkit::{FakeIdp, TestKey, claims, jwks};
 use rmcp::RoleServer;
 use rmcp::service::RequestContext;

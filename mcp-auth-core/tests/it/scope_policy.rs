@@ -10,8 +10,8 @@ use axum::body::Bytes;
 use axum::routing::post;
 use mcp_auth_core::rmcp::Auth;
 use mcp_auth_core::{
-    Algorithm, CustomConfig, CustomProvider, McpAuth, McpAuthBuilder, Mode, ScopeHierarchy,
-    ScopePolicy,
+    CustomConfig, CustomProvider, McpAuth, McpAuthBuilder, Mode, ScopeHierarchy, ScopePolicy,
+    jwt::Algorithm,
 };
 use mcp_auth_testkit::{FakeIdp, McpServer, TestKey, claims, jwks};
 use reqwest::StatusCode;

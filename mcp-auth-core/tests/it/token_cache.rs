@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use mcp_auth_core::{
-    Algorithm, Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource,
-    TokenCacheConfig, TokenRejection, VerifyError,
+    TokenRejection, VerifyError, jwt::Algorithm, jwt::Audience, jwt::JwksCache, jwt::JwksConfig,
+    jwt::JwtConfig, jwt::JwtVerifier, jwt::KeySource, jwt::TokenCacheConfig,
 };
 use mcp_auth_testkit::{FakeIdp, TestKey, claims, jwks, now};
 use serde_json::json;

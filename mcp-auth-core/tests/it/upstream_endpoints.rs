@@ -13,9 +13,9 @@ use axum::http::{StatusCode, header::LOCATION};
 use axum::response::IntoResponse;
 use axum::routing::post;
 use mcp_auth_core::{
-    Algorithm, Audience, AuthContext, AuthProvider, AuthUser, CustomConfig, CustomProvider,
-    JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource, McpAuth, Mode, ProviderMetadata,
-    TokenVerifier, VerifyError,
+    AuthContext, AuthProvider, AuthUser, CustomConfig, CustomProvider, McpAuth, Mode,
+    ProviderMetadata, TokenVerifier, VerifyError, jwt::Algorithm, jwt::Audience, jwt::JwksCache,
+    jwt::JwksConfig, jwt::JwtConfig, jwt::JwtVerifier, jwt::KeySource,
 };
 use mcp_auth_testkit::{FakeIdp, McpServer, TestKey, claims, jwks, serve_with};
 use serde_json::{Value, json};

@@ -51,7 +51,7 @@ fn every_variable_is_read() {
     );
     assert_eq!(
         p.verifier().config().audience,
-        mcp_auth_core::Audience::OneOfOrAuthorizedParty(vec!["mcp-server".into()])
+        mcp_auth_core::jwt::Audience::OneOfOrAuthorizedParty(vec!["mcp-server".into()])
     );
 }
 

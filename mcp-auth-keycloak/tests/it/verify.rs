@@ -6,7 +6,7 @@ use crate::common;
 
 use common::{CLIENT, REALM, access_token_claims, start_keycloak};
 use mcp_auth_core::{
-    Algorithm, AuthContext, AuthProvider, TokenRejection, TokenVerifier, VerifyError,
+    AuthContext, AuthProvider, TokenRejection, TokenVerifier, VerifyError, jwt::Algorithm,
 };
 use mcp_auth_keycloak::{KeycloakClaims, KeycloakConfig, KeycloakProvider};
 use mcp_auth_testkit::{FakeAuthServer, TestKey, jwks};

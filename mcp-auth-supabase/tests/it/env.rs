@@ -42,7 +42,7 @@ fn project_id_and_secret_are_read() {
     assert!(
         p.verifier()
             .allowed_algorithms()
-            .contains(mcp_auth_core::Algorithm::HS256)
+            .contains(mcp_auth_core::jwt::Algorithm::HS256)
     );
 }
 
@@ -54,9 +54,9 @@ fn the_secret_is_optional_and_without_it_hs256_is_not_allowed() {
     assert_eq!(c.jwt_secret, None);
     let p = SupabaseProvider::new(c).expect("provider");
     let algs = p.verifier().allowed_algorithms();
-    assert!(!algs.contains(mcp_auth_core::Algorithm::HS256));
-    assert!(algs.contains(mcp_auth_core::Algorithm::ES256));
-    assert!(algs.contains(mcp_auth_core::Algorithm::RS256));
+    assert!(!algs.contains(mcp_auth_core::jwt::Algorithm::HS256));
+    assert!(algs.contains(mcp_auth_core::jwt::Algorithm::ES256));
+    assert!(algs.contains(mcp_auth_core::jwt::Algorithm::RS256));
 }
 
 #[test]

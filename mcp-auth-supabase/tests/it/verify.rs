@@ -6,7 +6,7 @@ use crate::common;
 
 use common::{SECRET, legacy_token, start_project, user_claims};
 use mcp_auth_core::{
-    Algorithm, AuthContext, ConfigError, TokenRejection, TokenVerifier, VerifyError,
+    AuthContext, ConfigError, TokenRejection, TokenVerifier, VerifyError, jwt::Algorithm,
 };
 use mcp_auth_supabase::{SupabaseClaims, SupabaseConfig, SupabaseJwtSecret, SupabaseProvider};
 use mcp_auth_testkit::{FakeAuthServer, TestKey, assemble, jwks, sign_hmac};

@@ -35,7 +35,7 @@ use axum::Router;
 use axum::routing::get;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use mcp_auth_core::TokenCacheConfig;
+use mcp_auth_core::jwt::TokenCacheConfig;
 use serde_json::json;
 
 /// Why the run could not be carried out (as opposed to a check that failed).

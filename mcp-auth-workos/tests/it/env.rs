@@ -33,7 +33,7 @@ fn every_variable_is_read() {
     assert_eq!(m.client_id.as_deref(), Some("client_01KB5EXAMPLE"));
     assert_eq!(
         provider.verifier().config().audience,
-        mcp_auth_core::Audience::exactly("client_01KB5EXAMPLE")
+        mcp_auth_core::jwt::Audience::exactly("client_01KB5EXAMPLE")
     );
 }
 

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use common::{FakeAuthKit, serve};
-use mcp_auth_core::{Audience, TokenVerifier};
+use mcp_auth_core::{TokenVerifier, jwt::Audience};
 use mcp_auth_testkit::{Algorithm, TestKey, now};
 use mcp_auth_workos::WorkosProvider;
 use serde_json::json;

@@ -17,8 +17,8 @@ use super::Broker;
 use super::authorize::Flow;
 use crate::oauth::OAuthError;
 use crate::oauth::params::Params;
+use crate::oauth::random::random_token;
 use crate::oauth::response::{authorization_response, error_response};
-use crate::oauth::routes::random_token;
 use crate::proxy::state_key::hashed_id;
 use crate::proxy::{ProxyError, RecordKind, Returning, UpstreamAnswer};
 

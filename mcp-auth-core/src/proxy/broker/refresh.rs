@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 
 use super::Broker;
 use crate::oauth::params::Params;
-use crate::oauth::routes::random_token;
+use crate::oauth::random::random_token;
 use crate::oauth::{ClientInfo, OAuthError};
 use crate::proxy::state_key::{hashed_id, same};
 use crate::proxy::upstream::Reply;

@@ -13,8 +13,8 @@ use serde_json::json;
 
 use super::Broker;
 use crate::oauth::params::unreadable;
+use crate::oauth::random::random_token;
 use crate::oauth::registration::{self, RegistrationRequest};
-use crate::oauth::routes::random_token;
 use crate::oauth::{ClientInfo, OAuthError, no_store};
 use crate::proxy::clock::now;
 use crate::proxy::{ProxyError, RecordKind, UNUSED_CLIENT_TTL};

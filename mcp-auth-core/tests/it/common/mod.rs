@@ -2,7 +2,9 @@
 //! and the requests they send it.
 
 use axum::routing::any;
-use mcp_auth_core::{Algorithm, AuthContext, ClientSecret, CustomConfig, CustomProvider, Mode};
+use mcp_auth_core::{
+    AuthContext, ClientSecret, CustomConfig, CustomProvider, Mode, jwt::Algorithm,
+};
 use mcp_auth_testkit::{FakeIdp, McpServer, TestKey, claims, jwks, no_redirects};
 
 /// Our server in proxy mode, its upstream, and a client that shows each redirect.
