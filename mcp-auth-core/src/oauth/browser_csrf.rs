@@ -53,6 +53,8 @@ impl BrowserCsrf {
     }
 
     /// Whether this browser's cookie holds `expected` (compared in constant time).
+    /// Only the dev issuer's consent form checks it.
+    #[cfg(any(test, feature = "dev-issuer"))]
     pub fn matches(&self, headers: &HeaderMap, expected: &str) -> bool {
         self.sent(headers).any(|v| {
             aws_lc_rs::constant_time::verify_slices_are_equal(v.as_bytes(), expected.as_bytes())

@@ -20,7 +20,7 @@ use super::client_auth::client_credentials;
 use super::client_metadata_document::is_client_id_url;
 use super::params::Params;
 use super::registration::{self, RegistrationRequest};
-use super::response::{authorization_response_url, error_response};
+use super::response::error_response;
 use super::{
     AuthorizationParams, AuthorizationServer, AuthorizeOutcome, ClientInfo, OAuthError, no_store,
     pkce,
@@ -203,9 +203,11 @@ async fn authorize_route<A: AuthorizationServer>(
 }
 
 /// The client's redirect URI with OAuth response parameters (and RFC 9207 `iss`).
-/// An unparsable URI is returned unchanged.
+/// An unparsable URI is returned unchanged. Only the dev issuer answers
+/// authorization requests itself.
+#[cfg(any(test, feature = "dev-issuer"))]
 pub fn redirect_with(redirect_uri: &str, params: &[(&str, &str)], issuer: &str) -> String {
-    authorization_response_url(redirect_uri, params, None, issuer)
+    super::response::authorization_response_url(redirect_uri, params, None, issuer)
         .unwrap_or_else(|| redirect_uri.to_owned())
 }
 
