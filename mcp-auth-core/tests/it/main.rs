@@ -23,6 +23,7 @@ mod proxy_broker;
 mod proxy_client_metadata;
 mod proxy_flow;
 mod proxy_redis_outage;
+mod public_surface;
 mod redis_store;
 mod rmcp_e2e;
 mod scope_policy;

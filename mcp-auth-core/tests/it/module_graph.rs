@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 type Module = Vec<String>;
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("read src") {
         let path = entry.expect("entry").path();
         if path.is_dir() {
@@ -21,7 +21,7 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-fn module_of(src: &Path, file: &Path) -> Module {
+pub(crate) fn module_of(src: &Path, file: &Path) -> Module {
     let rel = file
         .strip_prefix(src)
         .expect("under src")
@@ -37,7 +37,7 @@ fn module_of(src: &Path, file: &Path) -> Module {
 }
 
 /// The code without comments and without the unit-test module.
-fn code(text: &str) -> String {
+pub(crate) fn code(text: &str) -> String {
     let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text);
     text.lines()
         .map(|l| l.split("//").next().unwrap_or(""))
@@ -50,7 +50,8 @@ fn is_ident(c: char) -> bool {
 }
 
 /// Every path that starts at `crate::` or `super::` (groups `{a, b::c}` expanded
-/// to their first segments).
+/// to their first segments). A macro's `$crate::` path is not an import of the
+/// module that defines the macro: it resolves where the macro expands.
 fn paths(code: &str) -> Vec<(String, Vec<String>)> {
     let mut found = Vec::new();
     for root in ["crate::", "super::"] {
@@ -59,7 +60,7 @@ fn paths(code: &str) -> Vec<(String, Vec<String>)> {
             let before_ok = rest[..at]
                 .chars()
                 .last()
-                .is_none_or(|c| !is_ident(c) && c != ':');
+                .is_none_or(|c| !is_ident(c) && c != ':' && c != '$');
             let mut tail = &rest[at + root.len()..];
             rest = tail;
             if !before_ok {
