@@ -7,7 +7,7 @@
 //! constructors (`auth0_provider()`, `workos_provider()`, `supabase_provider()`,
 //! `keycloak_provider()`). The building blocks have one module each: [`jwt`]
 //! (verification), [`oauth`] (authorization-server pieces), [`proxy`] (the proxy
-//! stores), [`env`] (variables and `.env`) and [`claims`] (claim mapping). Each
+//! stores), [`env`](mod@env) (variables and `.env`) and [`claims`] (claim mapping). Each
 //! identity-provider preset is a module behind its feature: `auth0`, `workos`,
 //! `supabase`, `keycloak` (for example `mcp_auth::auth0::Auth0Config`). Features:
 //! - `rmcp`: [`McpAuth::streamable_http_config`] (rmcp's server configuration

@@ -9,17 +9,17 @@
 #![cfg_attr(feature = "rmcp", doc = include_str!("../docs/protected_server.md"))]
 //!
 //! The pieces, each usable alone:
-//! - [`JwtVerifier`] with [`JwtConfig`] and [`JwksCache`]: the verification rules
+//! - [`jwt::JwtVerifier`] with [`jwt::JwtConfig`] and [`jwt::JwksCache`]: the verification rules
 //!   (algorithm allowlist with keys bound to one algorithm each, exact `iss`,
 //!   required `aud` and `exp`, `nbf`, leeway, optional `typ: at+jwt`).
 //! - [`TokenVerifier`] and [`AuthProvider`]: what a provider implements;
 //!   [`StaticApiKeys`] and [`verifier_fn`] for the simplest cases;
 //!   [`CustomProvider`] for any OAuth issuer; [`JwtProvider::builder`] for a
 //!   preset of your own (what the vendor crates are built on).
-//! - [`secret`]: the one redacting type per secret ([`ClientSecret`],
-//!   [`HmacSecret`], [`AccessToken`], [`RefreshTokenSecret`],
-//!   [`AuthorizationCodeSecret`]); `Debug` never
-//!   prints a secret or a token.
+//! - One redacting type per secret ([`ClientSecret`], [`jwt::HmacSecret`],
+//!   [`AccessToken`], [`oauth::RefreshTokenSecret`],
+//!   [`oauth::AuthorizationCodeSecret`]); `Debug` never prints a secret or a
+//!   token.
 //! - [`McpAuth`]: the axum [`AuthLayer`], the [`AuthContext`] extractor, and the
 //!   discovery routes.
 

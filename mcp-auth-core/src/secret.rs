@@ -117,7 +117,7 @@ secret_type! {
 impl HmacSecret {
     /// The shortest secret a verifier accepts: 32 bytes, the output of SHA-256.
     /// HS384 and HS512 need 48 and 64 bytes (RFC 7518 §3.2); a shorter secret is
-    /// refused when [`JwtVerifier::new`](crate::JwtVerifier::new) builds the verifier.
+    /// refused when [`JwtVerifier::new`](crate::jwt::JwtVerifier::new) builds the verifier.
     pub const MIN_BYTES: usize = 32;
 }
 

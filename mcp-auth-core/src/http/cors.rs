@@ -54,8 +54,9 @@ enum Origins {
 }
 
 /// The CORS policy of an MCP endpoint: methods `GET`, `POST`, `DELETE`;
-/// request headers [`MCP_REQUEST_HEADERS`]; exposed headers
-/// [`MCP_EXPOSED_HEADERS`]; never credentials (cookies, HTTP authentication):
+/// request headers `authorization`, `content-type`, `accept`,
+/// `mcp-protocol-version`, `mcp-session-id`, `last-event-id`; exposed headers
+/// `www-authenticate`, `mcp-session-id`, `mcp-protocol-version`; never credentials (cookies, HTTP authentication):
 /// the token travels in the `Authorization` header that the page's script
 /// sets, so a page can only use a token it already holds.
 ///

@@ -89,7 +89,7 @@ impl ResourceUrl {
 
     /// This resource under the loopback name of `host` (a `Host` header value:
     /// name and optional port), when this resource is on a loopback host and
-    /// `host` is one of [`LOOPBACK_ALIASES`] with the same port. `None`
+    /// `host` is one of `localhost`, `127.0.0.1`, `[::1]` with the same port. `None`
     /// otherwise: a non-loopback resource never follows the `Host` header.
     ///
     /// ```
@@ -107,7 +107,7 @@ impl ResourceUrl {
         ResourceUrl::parse(&aliased).ok()
     }
 
-    /// This resource under each of [`LOOPBACK_ALIASES`] (itself included), or
+    /// This resource under each of `localhost`, `127.0.0.1`, `[::1]` (itself included), or
     /// nothing when it is not on a loopback host.
     pub fn loopback_aliases(&self) -> Vec<ResourceUrl> {
         let Ok(url) = url::Url::parse(&self.resource) else {

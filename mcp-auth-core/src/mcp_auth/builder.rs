@@ -224,7 +224,7 @@ impl McpAuthBuilder {
 
     /// Largest request body the scope policy reads, in bytes; a larger one gets
     /// 413 before the MCP service sees it. Default
-    /// [`crate::http::DEFAULT_MAX_BODY_BYTES`] (4 MiB).
+    /// 4 MiB.
     /// Without a scope policy no body is read.
     pub fn max_body_bytes(mut self, max: usize) -> Self {
         self.max_body_bytes = max;

@@ -733,7 +733,7 @@ impl ClientMetadataResolver {
         &self.config
     }
 
-    /// The validated document of `client_id` (see [`is_client_id_url`]): from
+    /// The validated document of `client_id` (an https URL with a path): from
     /// the cache, else fetched once however many requests wait for it.
     pub async fn resolve(
         &self,

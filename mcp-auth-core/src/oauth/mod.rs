@@ -68,7 +68,7 @@ pub struct AuthorizationParams {
     /// RFC 8707 resource indicator, if the client sent one.
     pub resource: Option<String>,
     /// The CSRF token of the browser that sent the request (a cookie the
-    /// routes set; see [`browser_csrf`]): a consent page must repeat it in its
+    /// routes set): a consent page must repeat it in its
     /// form, and the form's handler must check it against the browser's cookie.
     pub csrf_token: String,
 }

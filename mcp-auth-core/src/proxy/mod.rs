@@ -16,7 +16,7 @@
 //!   handles of ours for the upstream's tokens.
 //!
 //! A `client_id` that is an https URL names a client by its metadata document
-//! (CIMD, [`crate::oauth::client_metadata_document`]): the broker serves it
+//! (CIMD, [`crate::oauth::ClientMetadataResolver`]): the broker serves it
 //! with per-client consent keyed by the URL and stores no registration; the
 //! relay registers one upstream client per URL and reuses it.
 //!
@@ -26,7 +26,7 @@
 //! register again: no client ever receives an authorization response carrying
 //! another issuer's `iss` under our metadata.
 //!
-//! Shared by both: the store with per-kind budgets ([`store`]), the upstream
+//! Shared by both: the store with per-kind budgets ([`ProxyStore`]), the upstream
 //! HTTP client (`upstream`), the browser binding and consent cookies
 //! (`cookies`) under a key drawn per process or configured for all replicas
 //! (`state_key`, `MCP_AUTH_STATE_KEY`); request parsing,
