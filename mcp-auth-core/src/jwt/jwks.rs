@@ -108,7 +108,7 @@ impl JwksCache {
     /// A cache over the JWKS at `url`. Nothing is fetched until a key is needed.
     ///
     /// ```
-    /// use mcp_auth_core::{JwksCache, JwksConfig};
+    /// use mcp_auth_core::jwt::{JwksCache, JwksConfig};
     /// let jwks = JwksCache::new("https://idp.example.com/.well-known/jwks.json", JwksConfig::default())?;
     /// # Ok::<(), mcp_auth_core::ConfigError>(())
     /// ```

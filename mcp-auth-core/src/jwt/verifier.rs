@@ -148,7 +148,7 @@ struct Inner {
 /// Cheap to clone (shared state behind an `Arc`).
 ///
 /// ```no_run
-/// use mcp_auth_core::{Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
+/// use mcp_auth_core::jwt::{Audience, JwksCache, JwksConfig, JwtConfig, JwtVerifier, KeySource};
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// let jwks = JwksCache::new("https://idp.example.com/.well-known/jwks.json", JwksConfig::default())?;
 /// let config = JwtConfig::new("https://idp.example.com/", Audience::exactly("https://mcp.example.com/mcp"));

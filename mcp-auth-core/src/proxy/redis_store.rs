@@ -130,7 +130,7 @@ impl std::fmt::Display for RedisUrl {
 ///
 /// ```
 /// use std::time::Duration;
-/// use mcp_auth_core::proxy::redis_store::RedisStoreConfig;
+/// use mcp_auth_core::proxy::RedisStoreConfig;
 /// let config = RedisStoreConfig::new("redis://:hunter2@127.0.0.1:6379/0")?
 ///     .key_prefix("my-server:")
 ///     .response_timeout(Duration::from_millis(500));
