@@ -13,6 +13,7 @@ mod documents;
 mod env;
 mod keys;
 mod metadata;
+mod redaction;
 mod redis_server;
 mod serve;
 
@@ -29,6 +30,7 @@ pub use env::{DotenvFile, Vars};
 pub use jsonwebtoken::Algorithm;
 pub use keys::{TestKey, assemble, jwks, sign_hmac};
 pub use metadata::{discovered_endpoints, endpoints};
+pub use redaction::assert_debug_redacted;
 pub use redis_server::{RedisServer, TEST_REDIS_URL_VAR};
 use serde_json::{Value, json};
 pub use serve::{

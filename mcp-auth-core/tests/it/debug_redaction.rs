@@ -5,6 +5,7 @@
 use mcp_auth_core::__private::{AuthMethod, ClientCredentials};
 use mcp_auth_core::env::EnvSource;
 use mcp_auth_core::oauth::{AuthorizationCode, ClientInfo, RefreshToken, TokenResponse};
+use mcp_auth_testkit::assert_debug_redacted;
 
 use mcp_auth_core::{
     AccessToken, AuthContext, AuthUser, ClientSecret, CustomConfig, CustomProvider, JwtProvider,
@@ -34,14 +35,7 @@ const MARKERS: &[&str] = &[
 
 /// Neither `{:?}` nor `{:#?}` of `value` shows a marker.
 fn assert_redacted(what: &str, value: &impl std::fmt::Debug) {
-    for shown in [format!("{value:?}"), format!("{value:#?}")] {
-        for marker in MARKERS {
-            assert!(
-                !shown.contains(marker),
-                "{what} prints the secret {marker:?}: {shown}"
-            );
-        }
-    }
+    assert_debug_redacted(what, value, MARKERS);
 }
 
 #[test]

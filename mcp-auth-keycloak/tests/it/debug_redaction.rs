@@ -4,20 +4,9 @@
 
 use mcp_auth_core::env::EnvSource;
 use mcp_auth_keycloak::{KeycloakConfig, KeycloakProvider};
+use mcp_auth_testkit::assert_debug_redacted;
 
 const CLIENT_SECRET: &str = "marker-client-secret-5f1c";
-
-/// Neither `{:?}` nor `{:#?}` of `value` shows a marker.
-fn assert_redacted(what: &str, value: &impl std::fmt::Debug, markers: &[&str]) {
-    for shown in [format!("{value:?}"), format!("{value:#?}")] {
-        for marker in markers {
-            assert!(
-                !shown.contains(marker),
-                "{what} prints the secret {marker:?}: {shown}"
-            );
-        }
-    }
-}
 
 #[test]
 fn config_provider_and_env_never_print_secrets() {
@@ -25,11 +14,11 @@ fn config_provider_and_env_never_print_secrets() {
     let config = KeycloakConfig::new("https://sso.example.com", "acme")
         .with_client_id("mcp-server")
         .with_client_secret(CLIENT_SECRET);
-    assert_redacted("config", &config, markers);
+    assert_debug_redacted("config", &config, markers);
     let provider = KeycloakProvider::new(config).expect("provider");
-    assert_redacted("provider", &provider, markers);
-    assert_redacted("config of the provider", provider.config(), markers);
-    assert_redacted("verifier", provider.verifier(), markers);
+    assert_debug_redacted("provider", &provider, markers);
+    assert_debug_redacted("config of the provider", provider.config(), markers);
+    assert_debug_redacted("verifier", provider.verifier(), markers);
     let source = EnvSource::from_vars([("MCP_USE_OAUTH_SECRET", CLIENT_SECRET)]);
-    assert_redacted("EnvSource", &source, markers);
+    assert_debug_redacted("EnvSource", &source, markers);
 }

@@ -4,21 +4,10 @@
 
 use mcp_auth_core::env::EnvSource;
 use mcp_auth_supabase::{SupabaseConfig, SupabaseJwtSecret, SupabaseProvider};
+use mcp_auth_testkit::assert_debug_redacted;
 
 const CLIENT_SECRET: &str = "marker-client-secret-5f1c";
 const JWT_SECRET: &str = "marker-jwt-secret-0123456789abcdef0123456789";
-
-/// Neither `{:?}` nor `{:#?}` of `value` shows a marker.
-fn assert_redacted(what: &str, value: &impl std::fmt::Debug, markers: &[&str]) {
-    for shown in [format!("{value:?}"), format!("{value:#?}")] {
-        for marker in markers {
-            assert!(
-                !shown.contains(marker),
-                "{what} prints the secret {marker:?}: {shown}"
-            );
-        }
-    }
-}
 
 #[test]
 fn config_provider_and_env_never_print_secrets() {
@@ -30,14 +19,14 @@ fn config_provider_and_env_never_print_secrets() {
         config.jwt_secret = Some(SupabaseJwtSecret::new(JWT_SECRET));
         config
     };
-    assert_redacted("config", &config, markers);
+    assert_debug_redacted("config", &config, markers);
     let provider = SupabaseProvider::new(config).expect("provider");
-    assert_redacted("provider", &provider, markers);
-    assert_redacted("config of the provider", provider.config(), markers);
-    assert_redacted("verifier", provider.verifier(), markers);
+    assert_debug_redacted("provider", &provider, markers);
+    assert_debug_redacted("config of the provider", provider.config(), markers);
+    assert_debug_redacted("verifier", provider.verifier(), markers);
     let source = EnvSource::from_vars([
         ("MCP_USE_OAUTH_SECRET", CLIENT_SECRET),
         ("MCP_USE_OAUTH_SUPABASE_JWT_SECRET", JWT_SECRET),
     ]);
-    assert_redacted("EnvSource", &source, markers);
+    assert_debug_redacted("EnvSource", &source, markers);
 }
