@@ -47,52 +47,26 @@
 pub use mcp_auth_core::dev_issuer;
 #[cfg(feature = "rmcp")]
 pub use mcp_auth_core::rmcp;
+// Serving: the protection, its layer and routes.
 pub use mcp_auth_core::{
-    // the caller
-    AccessToken,
-    AuthContext,
-    AuthContextBuilder,
-    // serving
-    AuthLayer,
-    // providers
-    AuthProvider,
-    AuthService,
-    AuthUser,
-    BoxFuture,
-    Claims,
-    // errors and secrets
-    ClientSecret,
-    ConfigError,
-    CustomConfig,
-    CustomProvider,
-    DEFAULT_GRANT_TYPES,
-    FetchError,
-    FnVerifier,
-    InsufficientScope,
-    JwtProvider,
-    JwtProviderBuilder,
-    McpAuth,
-    McpAuthBuilder,
-    McpCors,
-    MissingAuthContext,
-    Mode,
-    ProviderMetadata,
-    ResourceUrl,
-    ScopeHierarchy,
+    AuthLayer, AuthService, McpAuth, McpAuthBuilder, McpCors, MissingAuthContext, ResourceUrl,
     ScopePolicy,
-    StaticApiKeys,
-    TokenRejection,
-    TokenVerifier,
-    VerifyError,
-    // building blocks, one module each
-    claims,
-    default_grant_types,
-    env,
-    jwt,
-    oauth,
-    proxy,
-    verifier_fn,
 };
+// Providers and verifiers.
+pub use mcp_auth_core::{
+    AuthProvider, BoxFuture, CustomConfig, CustomProvider, DEFAULT_GRANT_TYPES, FnVerifier,
+    JwtProvider, JwtProviderBuilder, Mode, ProviderMetadata, StaticApiKeys, TokenVerifier,
+    default_grant_types, verifier_fn,
+};
+// The caller.
+pub use mcp_auth_core::{
+    AccessToken, AuthContext, AuthContextBuilder, AuthUser, Claims, InsufficientScope,
+    ScopeHierarchy,
+};
+// Errors and secrets.
+pub use mcp_auth_core::{ClientSecret, ConfigError, FetchError, TokenRejection, VerifyError};
+// Building blocks, one module each.
+pub use mcp_auth_core::{claims, env, jwt, oauth, proxy};
 
 /// The root README's Rust blocks, compiled as doctests (they need the `rmcp`
 /// and `keycloak` features, as `cargo test --workspace --all-features` has).
